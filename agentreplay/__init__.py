@@ -1,0 +1,55 @@
+"""agentreplay: deterministic record and replay for AI agents.
+
+Importing this package patches nothing and loads neither the model SDKs nor
+Textual nor numpy; each part is imported when first used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from agentreplay._version import __version__
+from agentreplay.errors import (
+    AgentReplayError,
+    CassetteError,
+    CassetteWarning,
+    DivergenceError,
+    RecordingError,
+    UsageError,
+)
+
+if TYPE_CHECKING:
+    from agentreplay.cassette.reader import Cassette
+    from agentreplay.cassette.reader import open_cassette as open
+
+__all__ = [
+    "AgentReplayError",
+    "Cassette",
+    "CassetteError",
+    "CassetteWarning",
+    "DivergenceError",
+    "RecordingError",
+    "UsageError",
+    "__version__",
+    "open",
+]
+
+_LAZY: dict[str, tuple[str, str]] = {
+    "Cassette": ("agentreplay.cassette.reader", "Cassette"),
+    "open": ("agentreplay.cassette.reader", "open_cassette"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module_name, attribute = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'agentreplay' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module_name), attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,171 @@
+"""The events a cassette holds: one frozen dataclass per kind.
+
+Events are what replay substitutes. Each carries the logical task that
+produced it (``"0"`` is the root run, ``"0.2"`` the second task or thread it
+started), its sequence number within that task, and ``at``: nanoseconds since
+the run started. Events that belong to an HTTP exchange or a tool call point
+back at the sequence number of the event that opened it.
+
+Conversion to plain msgpack data lives in `codec.py`; compression and framing
+in `frames.py`. This module only says what an event is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+__all__ = [
+    "ClockRead",
+    "EntropyDraw",
+    "ErrorInfo",
+    "Event",
+    "Headers",
+    "HttpChunk",
+    "HttpEnd",
+    "HttpError",
+    "HttpRequest",
+    "HttpResponse",
+    "RunOutcome",
+    "StepEnd",
+    "StepStart",
+    "ToolCall",
+    "ToolResult",
+]
+
+Headers: TypeAlias = tuple[tuple[str, str], ...]
+"""HTTP header pairs in wire order, names and values decoded as latin-1 (lossless)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorInfo:
+    """An exception, as recorded: its qualified type name, message and traceback text."""
+
+    type: str
+    message: str
+    traceback: str = ""
+
+    @classmethod
+    def from_exception(cls, exc: BaseException, *, traceback: str = "") -> ErrorInfo:
+        kind = type(exc)
+        module = kind.__module__
+        name = kind.__qualname__ if module == "builtins" else f"{module}.{kind.__qualname__}"
+        return cls(name, str(exc), traceback)
+
+    def __str__(self) -> str:
+        short = self.type.rsplit(".", 1)[-1]
+        return f"{short}({self.message!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Fields every event has."""
+
+    task: str
+    seq: int
+    at: int
+
+
+@dataclass(frozen=True, slots=True)
+class HttpRequest(Event):
+    """A request leaving the process; opens an HTTP exchange and a step."""
+
+    method: str
+    url: str
+    headers: Headers
+    body: bytes
+    client: str
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse(Event):
+    """Status line and headers of the response to request ``request``."""
+
+    request: int
+    status: int
+    headers: Headers
+    http_version: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class HttpChunk(Event):
+    """One piece of a response body exactly as the client received it from the wire."""
+
+    request: int
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class HttpEnd(Event):
+    """The response body ended; ``complete`` is False if the caller closed it early."""
+
+    request: int
+    complete: bool
+
+
+@dataclass(frozen=True, slots=True)
+class HttpError(Event):
+    """The exchange failed (connection error, timeout, broken body) with this error."""
+
+    request: int
+    error: ErrorInfo
+
+
+@dataclass(frozen=True, slots=True)
+class ClockRead(Event):
+    """A clock read by agent code: ``wall`` (ns since the epoch), ``monotonic`` or
+    ``perf_counter`` (the value returned)."""
+
+    clock: str
+    value: int | float
+
+
+@dataclass(frozen=True, slots=True)
+class EntropyDraw(Event):
+    """Random bytes handed to agent code (``urandom``) or a seed (``seed``)."""
+
+    source: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall(Event):
+    """A call to a function marked ``@agentreplay.tool``; opens a step."""
+
+    name: str
+    args: list[Any]
+    kwargs: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResult(Event):
+    """What tool call ``call`` returned, or the error it raised."""
+
+    call: int
+    value: Any
+    error: ErrorInfo | None
+
+
+@dataclass(frozen=True, slots=True)
+class StepStart(Event):
+    """``agentreplay.step(name)`` was entered; opens a step."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class StepEnd(Event):
+    """The span opened by StepStart ``start`` was left, perhaps by an exception."""
+
+    start: int
+    error: ErrorInfo | None
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome(Event):
+    """How the run ended: the value it returned (as data and as repr) or its exception."""
+
+    value: Any
+    value_repr: str
+    error: ErrorInfo | None

@@ -1,0 +1,299 @@
+"""Bytes on disk: the frames of a cassette file (see docs/cassette-format.md).
+
+    file   := header data_frame* [index footer]
+    header := skippable frame 0x184D2A50: "AGENTRPL" u16 major u16 minor u32 crc32 msgpack-map
+    data   := zstd frame (content size and checksum set) of msgpack [type, items]
+    index  := skippable frame 0x184D2A51: u32 crc32, then a zstd frame of msgpack-map
+    footer := skippable frame 0x184D2A5F of 16 bytes: "AGRPFOOT" u64 index offset
+
+All integers are little-endian. Nothing here knows what an event is; it
+moves msgpack values in and out of frames and turns anything malformed into
+`CassetteError` with the byte offset where it was found.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from typing import IO, Any, Final
+
+import msgpack
+import zstandard
+
+from agentreplay.errors import CassetteError
+
+__all__ = [
+    "FORMAT_MAJOR",
+    "FORMAT_MINOR",
+    "FRAME_BLOBS",
+    "FRAME_EVENTS",
+    "FrameReader",
+    "encode_data_frame",
+    "encode_footer",
+    "encode_header",
+    "encode_index",
+]
+
+FORMAT_MAJOR: Final = 1
+FORMAT_MINOR: Final = 0
+
+HEADER_MAGIC: Final = 0x184D2A50
+INDEX_MAGIC: Final = 0x184D2A51
+FOOTER_MAGIC: Final = 0x184D2A5F
+ZSTD_MAGIC: Final = 0xFD2FB528
+HEADER_TAG: Final = b"AGENTRPL"
+FOOTER_TAG: Final = b"AGRPFOOT"
+FOOTER_SIZE: Final = 8 + 16
+
+FRAME_EVENTS: Final = 1
+FRAME_BLOBS: Final = 2
+
+MAX_HEADER: Final = 16 * 1024 * 1024
+MAX_FRAME_CONTENT: Final = 64 * 1024 * 1024
+MAX_INDEX: Final = 256 * 1024 * 1024
+_MAX_BLOCK: Final = 128 * 1024
+
+_compressor = zstandard.ZstdCompressor(level=3, write_checksum=True, write_content_size=True)
+
+
+def _reject_ext(code: int, data: bytes) -> object:
+    raise ValueError(f"msgpack extension type {code} is not allowed in a cassette")
+
+
+def pack(value: Any) -> bytes:
+    return msgpack.packb(value, use_bin_type=True)  # type: ignore[no-any-return]
+
+
+def unpack(data: bytes, offset: int, what: str) -> Any:
+    """msgpack-decode ``data`` without ever evaluating it (no ext types)."""
+    try:
+        return msgpack.unpackb(
+            data, raw=False, use_list=True, strict_map_key=False, ext_hook=_reject_ext,
+            timestamp=0,
+        )
+    except Exception as exc:  # msgpack raises many types; all mean "malformed"
+        raise CassetteError(f"malformed {what}: {exc}", offset=offset) from exc
+
+
+def _skippable(magic: int, payload: bytes) -> bytes:
+    return struct.pack("<II", magic, len(payload)) + payload
+
+
+def encode_header(header: dict[str, Any]) -> bytes:
+    body = pack(header)
+    if len(body) > MAX_HEADER:
+        raise ValueError(f"cassette header is {len(body)} bytes; the limit is {MAX_HEADER}")
+    payload = HEADER_TAG + struct.pack("<HHI", FORMAT_MAJOR, FORMAT_MINOR, zlib.crc32(body)) + body
+    return _skippable(HEADER_MAGIC, payload)
+
+
+def encode_data_frame(frame_type: int, items: list[Any], steps: list[int] | None = None) -> bytes:
+    """An events frame is ``[1, events, steps]`` (steps[i] is the step of events[i]);
+    a blobs frame is ``[2, blobs]``."""
+    value = [frame_type, items] if steps is None else [frame_type, items, steps]
+    return _compressor.compress(pack(value))
+
+
+def encode_index(index: dict[str, Any]) -> bytes:
+    compressed = _compressor.compress(pack(index))
+    return _skippable(INDEX_MAGIC, struct.pack("<I", zlib.crc32(compressed)) + compressed)
+
+
+def encode_footer(index_offset: int) -> bytes:
+    return _skippable(FOOTER_MAGIC, FOOTER_TAG + struct.pack("<Q", index_offset))
+
+
+def _zstd_frame_length(buf: bytes | memoryview, offset: int) -> tuple[int, int]:
+    """Walk the zstd frame starting at ``buf[0]``: return (its length, content size).
+
+    Follows RFC 8878 section 3.1.1: frame header, then blocks until the last
+    one, then the 4-byte checksum. Raises ValueError on anything not allowed
+    in a cassette (no checksum, no content size, reserved bits, a dictionary).
+    """
+    if len(buf) < 6:
+        raise EOFError
+    descriptor = buf[4]
+    fcs_flag = descriptor >> 6
+    single_segment = (descriptor >> 5) & 1
+    if descriptor & 0x08:
+        raise ValueError("reserved bit set in zstd frame header")
+    if not descriptor & 0x04:
+        raise ValueError("zstd frame has no content checksum")
+    if descriptor & 0x03:
+        raise ValueError("zstd frame uses a dictionary")
+    if fcs_flag == 0 and not single_segment:
+        raise ValueError("zstd frame does not declare its content size")
+    fcs_size = (1, 2, 4, 8)[fcs_flag] if (fcs_flag or single_segment) else 0
+    pos = 5 + (0 if single_segment else 1)
+    if len(buf) < pos + fcs_size:
+        raise EOFError
+    raw = bytes(buf[pos : pos + fcs_size])
+    content_size = int.from_bytes(raw, "little") + (256 if fcs_size == 2 else 0)
+    if content_size > MAX_FRAME_CONTENT:
+        raise ValueError(f"zstd frame declares {content_size} bytes of content, over the limit")
+    pos += fcs_size
+    while True:
+        if len(buf) < pos + 3:
+            raise EOFError
+        block_header = int.from_bytes(bytes(buf[pos : pos + 3]), "little")
+        last = block_header & 1
+        block_type = (block_header >> 1) & 3
+        block_size = block_header >> 3
+        if block_type == 3:
+            raise ValueError("reserved zstd block type")
+        if block_size > _MAX_BLOCK:
+            raise ValueError("zstd block larger than 128 KiB")
+        pos += 3 + (1 if block_type == 1 else block_size)
+        if last:
+            break
+    pos += 4
+    if len(buf) < pos:
+        raise EOFError
+    return pos, content_size
+
+
+class FrameReader:
+    """Reads frames one at a time from a binary file positioned anywhere.
+
+    Counts the frames it decompresses in `frames_decompressed`, so callers
+    (and tests) can check that random access stays cheap.
+    """
+
+    def __init__(self, file: IO[bytes], path: str | None = None) -> None:
+        self._file = file
+        self.path = path
+        self.frames_decompressed = 0
+        self._decompressor = zstandard.ZstdDecompressor()
+        file.seek(0, 2)
+        self.size = file.tell()
+
+    def _error(self, message: str, offset: int) -> CassetteError:
+        return CassetteError(message, offset=offset, path=self.path)
+
+    def read_at(self, offset: int, size: int) -> bytes:
+        self._file.seek(offset)
+        return self._file.read(size)
+
+    def read_header(self) -> tuple[tuple[int, int], dict[str, Any], int]:
+        """Return ((major, minor), header map, offset of the first data frame)."""
+        if self.size == 0:
+            raise self._error("the file is empty; it is not a cassette", 0)
+        head = self.read_at(0, 24)
+        if len(head) < 24 or struct.unpack_from("<I", head)[0] != HEADER_MAGIC or \
+                head[8:16] != HEADER_TAG:
+            raise self._error("not an agentreplay cassette (bad magic number)", 0)
+        size = struct.unpack_from("<I", head, 4)[0]
+        major, minor, crc = struct.unpack_from("<HHI", head, 16)
+        if major > FORMAT_MAJOR:
+            raise self._error(
+                f"cassette format version {major}.{minor} is newer than this agentreplay "
+                f"reads (format {FORMAT_MAJOR}.{FORMAT_MINOR}); upgrade agentreplay", 16)
+        if major < 1:
+            raise self._error(f"unknown cassette format version {major}.{minor}", 16)
+        if size < 16 or size > MAX_HEADER:
+            raise self._error(f"header frame size {size} is out of bounds", 4)
+        payload = self.read_at(8, size)
+        if len(payload) < size:
+            raise self._error("file ends inside the header frame", 8 + len(payload))
+        body = payload[16:]
+        if zlib.crc32(body) != crc:
+            raise self._error("header checksum mismatch", 24)
+        header = unpack(body, 24, "header")
+        if not isinstance(header, dict):
+            raise self._error("header is not a map", 24)
+        return (major, minor), header, 8 + size
+
+    def read_footer(self) -> int | None:
+        """Return the index offset the footer names, or None if there is no footer."""
+        if self.size < FOOTER_SIZE:
+            return None
+        tail = self.read_at(self.size - FOOTER_SIZE, FOOTER_SIZE)
+        magic, length = struct.unpack_from("<II", tail)
+        if magic != FOOTER_MAGIC or length != 16 or tail[8:16] != FOOTER_TAG:
+            return None
+        offset: int = struct.unpack_from("<Q", tail, 16)[0]
+        return offset
+
+    def read_index(self, offset: int) -> dict[str, Any]:
+        head = self.read_at(offset, 12)
+        if len(head) < 12:
+            raise self._error("index frame is cut short", offset)
+        magic, size, crc = struct.unpack("<III", head)
+        if magic != INDEX_MAGIC or not 4 <= size <= MAX_INDEX:
+            raise self._error("footer does not point at an index frame", offset)
+        compressed = self.read_at(offset + 12, size - 4)
+        if len(compressed) != size - 4 or zlib.crc32(compressed) != crc:
+            raise self._error("index checksum mismatch", offset)
+        try:
+            data = self._decompressor.decompress(compressed, max_output_size=MAX_INDEX)
+        except zstandard.ZstdError as exc:
+            raise self._error(f"index does not decompress: {exc}", offset) from exc
+        index = unpack(data, offset, "index")
+        if not isinstance(index, dict):
+            raise self._error("index is not a map", offset)
+        return index
+
+    def next_frame(self, offset: int) -> tuple[str, int, Any]:
+        """Read the frame at ``offset``: return (kind, next offset, value).
+
+        kind is "data" (value = decoded msgpack), "index", "footer", or "end"
+        at the end of the file. Raises CassetteError for anything else.
+        """
+        if offset >= self.size:
+            return "end", offset, None
+        head = self.read_at(offset, 18)
+        if len(head) < 8:
+            raise self._error("file ends inside a frame header (truncated)", offset)
+        magic = struct.unpack_from("<I", head)[0]
+        if magic in (INDEX_MAGIC, FOOTER_MAGIC):
+            size = struct.unpack_from("<I", head, 4)[0]
+            end = offset + 8 + size
+            if end > self.size:
+                raise self._error("file ends inside a skippable frame (truncated)", offset)
+            return ("index" if magic == INDEX_MAGIC else "footer"), end, None
+        if magic != ZSTD_MAGIC:
+            raise self._error(f"unexpected bytes {head[:4].hex()} where a frame should start",
+                              offset)
+        return self._read_data_frame(offset)
+
+    def _read_data_frame(self, offset: int) -> tuple[str, int, Any]:
+        # Read the frame header and then the blocks, growing the buffer as needed.
+        want = 4096
+        while True:
+            buf = self.read_at(offset, want)
+            try:
+                length, content_size = _zstd_frame_length(buf, offset)
+                break
+            except EOFError:
+                if offset + len(buf) >= self.size:
+                    raise self._error("file ends inside a data frame (truncated)",
+                                      offset) from None
+                want *= 4
+            except ValueError as exc:
+                raise self._error(f"malformed data frame: {exc}", offset) from exc
+        frame = buf[:length]
+        try:
+            content = self._decompressor.decompress(frame, max_output_size=MAX_FRAME_CONTENT)
+        except zstandard.ZstdError as exc:
+            raise self._error(f"data frame is damaged: {exc}", offset) from exc
+        if len(content) != content_size:
+            raise self._error("data frame content size mismatch", offset)
+        self.frames_decompressed += 1
+        value = unpack(content, offset, "data frame")
+        if not (
+            isinstance(value, list)
+            and len(value) >= 2
+            and isinstance(value[1], list)
+            and (
+                (value[0] == FRAME_BLOBS and len(value) == 2)
+                or (
+                    value[0] == FRAME_EVENTS
+                    and len(value) == 3
+                    and isinstance(value[2], list)
+                    and len(value[2]) == len(value[1])
+                    and all(type(step) is int for step in value[2])
+                )
+            )
+        ):
+            raise self._error("data frame is not [1, events, steps] or [2, blobs]", offset)
+        return "data", offset + length, value

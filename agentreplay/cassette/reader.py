@@ -1,0 +1,282 @@
+"""Reading a cassette: header, a stream of events, random access to a step.
+
+Events are decoded frame by frame and never all held at once. A frame's
+events are handed out only after the whole frame decoded soundly, so a
+damaged or truncated file yields everything before the damage and then
+raises `CassetteError` (or warns, with ``errors="warn"``).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from agentreplay.cassette.blobs import check_blob
+from agentreplay.cassette.codec import decode_event
+from agentreplay.cassette.events import Event, RunOutcome
+from agentreplay.cassette.frames import FRAME_BLOBS, FRAME_EVENTS, FrameReader
+from agentreplay.cassette.tracking import StepInfo, StepTracker
+from agentreplay.errors import CassetteError, CassetteWarning
+
+__all__ = ["Cassette", "open_cassette"]
+
+Errors = Literal["raise", "warn"]
+
+
+@dataclass(slots=True)
+class _Index:
+    events: int
+    frames: list[list[int]]  # [offset, type, event count]
+    steps: list[StepInfo]
+    blobs: list[int]  # blob id -> offset of the frame holding it
+    outcome: int | None
+    rebuilt: bool
+
+
+class Cassette:
+    """An open cassette file. Use `agentreplay.open(path)` to get one."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        try:
+            self._file = open(self.path, "rb")  # noqa: SIM115 - closed in close()
+        except OSError as exc:
+            raise CassetteError(f"cannot open cassette: {exc.strerror}",
+                                path=str(self.path)) from exc
+        self._frames = FrameReader(self._file, str(self.path))
+        try:
+            self.format_version, self.header, self._data_start = self._frames.read_header()
+        except BaseException:
+            self._file.close()
+            raise
+        self._index: _Index | None = None
+        self._blobs: dict[int, bytes] = {}
+
+    # -- context manager -------------------------------------------------
+    def __enter__(self) -> Cassette:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __repr__(self) -> str:
+        return f"<Cassette {str(self.path)!r} format {self.format_version[0]}.{self.format_version[1]}>"
+
+    @property
+    def frames_decompressed(self) -> int:
+        """How many data frames this object has decompressed so far."""
+        return self._frames.frames_decompressed
+
+    # -- streaming -------------------------------------------------------
+    def _decode_frame(self, offset: int, value: Any, blobs: dict[int, bytes]) -> list[tuple[int, Event]]:
+        frame_type, items = value[0], value[1]
+        if frame_type == FRAME_BLOBS:
+            for item in items:
+                if not (isinstance(item, list) and len(item) == 3 and check_blob(*item)):
+                    raise CassetteError("blob record is malformed or fails its digest",
+                                        offset=offset, path=str(self.path))
+                blobs[item[0]] = item[2]
+            return []
+
+        def resolve(ids: list[int]) -> bytes:
+            try:
+                return b"".join(blobs[i] for i in ids)
+            except KeyError as exc:
+                raise CassetteError(f"event refers to unknown blob {exc.args[0]}") from None
+
+        out: list[tuple[int, Event]] = []
+        for step, item in zip(value[2], items, strict=True):
+            try:
+                out.append((step, decode_event(item, resolve)))
+            except CassetteError as exc:
+                raise CassetteError(str(exc), offset=offset, path=str(self.path)) from exc
+            except (TypeError, ValueError) as exc:  # a field the dataclass itself refused
+                raise CassetteError(f"malformed event: {exc}", offset=offset,
+                                    path=str(self.path)) from exc
+        return out
+
+    def _scan(
+        self, errors: Errors, blob_frames: dict[int, int] | None = None
+    ) -> Iterator[tuple[int, int, Event]]:
+        """Yield (frame offset, step, event) for every event, in order.
+
+        If ``blob_frames`` is given, it learns the frame offset of every blob.
+        """
+        offset = self._data_start
+        blobs: dict[int, bytes] = {}
+        count = 0
+        closed = False
+        while True:
+            try:
+                kind, next_offset, value = self._frames.next_frame(offset)
+                if kind in ("index", "footer"):
+                    closed = True
+                    break
+                if kind == "end":
+                    break
+                decoded = self._decode_frame(offset, value, blobs)
+            except CassetteError as exc:
+                if errors == "warn":
+                    warnings.warn(
+                        f"cassette {self.path} is damaged or truncated at byte {exc.offset}: "
+                        f"{exc.detail}; the {count} events before it were read",
+                        CassetteWarning, stacklevel=3)
+                    return
+                raise CassetteError(
+                    f"{exc.detail} (the {count} events before it are sound)",
+                    offset=exc.offset, path=str(self.path), events_read=count) from exc
+            if blob_frames is not None and value[0] == FRAME_BLOBS:
+                blob_frames.update((item[0], offset) for item in value[1])
+            for step, event in decoded:
+                count += 1
+                yield offset, step, event
+            offset = next_offset
+        if not closed:
+            warnings.warn(
+                f"cassette {self.path} was not closed (the recording process probably "
+                f"stopped abruptly); read {count} events", CassetteWarning, stacklevel=3)
+
+    def events(self, *, errors: Errors = "raise") -> Iterator[Event]:
+        """Every event in recording order, read frame by frame."""
+        for _, _, event in self._scan(errors):
+            yield event
+
+    def events_with_steps(self, *, errors: Errors = "raise") -> Iterator[tuple[int, Event]]:
+        """Every event with the number of the step it belongs to (0 for none)."""
+        for _, step, event in self._scan(errors):
+            yield step, event
+
+    # -- index and random access ------------------------------------------
+    def _load_index(self) -> _Index:
+        if self._index is not None:
+            return self._index
+        offset = self._frames.read_footer()
+        if offset is not None:
+            try:
+                self._index = self._parse_index(self._frames.read_index(offset))
+                return self._index
+            except CassetteError as exc:
+                warnings.warn(f"{exc}; rebuilding the index by scanning", CassetteWarning,
+                              stacklevel=3)
+        self._index = self._rebuild_index()
+        return self._index
+
+    def _parse_index(self, raw: dict[str, Any]) -> _Index:
+        try:
+            frames = raw["frames"]
+            blobs = raw["blobs"]
+            outcome = raw["outcome"]
+            events = raw["events"]
+            steps = [StepInfo.from_plain(item) for item in raw["steps"]]
+            if not (isinstance(frames, list) and isinstance(blobs, list)
+                    and all(type(b) is int for b in blobs) and type(events) is int
+                    and (outcome is None or type(outcome) is int)):
+                raise ValueError("index fields have the wrong types")
+            for frame in frames:
+                if not (isinstance(frame, list) and len(frame) == 3
+                        and all(type(v) is int for v in frame)):
+                    raise ValueError("frame entry is malformed")
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CassetteError(f"index is malformed: {exc}", path=str(self.path)) from exc
+        return _Index(events, frames, steps, blobs, outcome, rebuilt=False)
+
+    def _rebuild_index(self) -> _Index:
+        tracker = StepTracker()
+        frames: list[list[int]] = []
+        outcome: int | None = None
+        count = 0
+        last_offset = -1
+        blob_frames: dict[int, int] = {}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CassetteWarning)
+            for offset, step, event in self._scan("warn", blob_frames):
+                tracker.feed(event)
+                if offset != last_offset:
+                    frames.append([offset, FRAME_EVENTS, 0])
+                    last_offset = offset
+                frames[-1][2] += 1
+                count += 1
+                if step:
+                    info = tracker.steps[step - 1]
+                    if info.first_frame < 0:
+                        info.first_frame = offset
+                    info.last_frame = offset
+                if isinstance(event, RunOutcome):
+                    outcome = offset
+        blobs = [blob_frames.get(i, -1) for i in range(len(blob_frames))]
+        return _Index(count, frames, tracker.steps, blobs, outcome, rebuilt=True)
+
+    @property
+    def closed_cleanly(self) -> bool:
+        """False if the cassette has no (sound) index: the recorder did not finish."""
+        return not self._load_index().rebuilt
+
+    def step_infos(self) -> list[StepInfo]:
+        """What the index says of every step: number, kind, name, task, parent, times."""
+        return list(self._load_index().steps)
+
+    @property
+    def event_count(self) -> int:
+        return self._load_index().events
+
+    def _frame_events(self, offset: int) -> list[tuple[int, Event]]:
+        kind, _, value = self._frames.next_frame(offset)
+        if kind != "data" or value[0] != FRAME_EVENTS:
+            raise CassetteError("index points at something other than an events frame",
+                                offset=offset, path=str(self.path))
+        index = self._load_index()
+        # Fetch only the blob frames this frame's events refer to.
+        for blob_id in _blob_ids(value[1]):
+            if blob_id not in self._blobs and 0 <= blob_id < len(index.blobs):
+                blob_offset = index.blobs[blob_id]
+                if blob_offset >= 0:
+                    _, _, blob_value = self._frames.next_frame(blob_offset)
+                    self._decode_frame(blob_offset, blob_value, self._blobs)
+        return self._decode_frame(offset, value, self._blobs)
+
+    def step(self, number: int) -> list[Event]:
+        """The events of step ``number``, decompressing only the frames that hold them."""
+        index = self._load_index()
+        if not 1 <= number <= len(index.steps):
+            raise IndexError(f"step {number} is not in this cassette "
+                             f"(it has {len(index.steps)} steps)")
+        info = index.steps[number - 1]
+        events: list[Event] = []
+        for offset, frame_type, _ in index.frames:
+            if frame_type != FRAME_EVENTS or not info.first_frame <= offset <= info.last_frame:
+                continue
+            events.extend(event for step, event in self._frame_events(offset) if step == number)
+        return events
+
+    @property
+    def outcome(self) -> RunOutcome | None:
+        """How the recorded run ended, or None if the recording stopped before it ended."""
+        index = self._load_index()
+        if index.outcome is None:
+            return None
+        for _, event in self._frame_events(index.outcome):
+            if isinstance(event, RunOutcome):
+                return event
+        return None
+
+
+def _blob_ids(items: list[Any]) -> set[int]:
+    ids: set[int] = set()
+    for item in items:
+        if isinstance(item, list):
+            for field in item[4:]:
+                if isinstance(field, list) and field and all(type(v) is int for v in field):
+                    ids.update(field)
+    return ids
+
+
+def open_cassette(path: str | os.PathLike[str]) -> Cassette:
+    """Open a cassette for reading: header now, events and steps on demand."""
+    return Cassette(path)

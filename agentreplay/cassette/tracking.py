@@ -1,0 +1,126 @@
+"""Which step each event belongs to.
+
+Steps are numbered from 1 in the order they start. Three events open a step:
+an `HttpRequest`, a `ToolCall` and a `StepStart`. The events that complete
+them (response, chunks, end or error; tool result; step end) belong to the
+step they complete. Any other event (a clock read, an entropy draw, the run's
+outcome) belongs to the innermost step still open in its logical task, or in
+the nearest ancestor task, or to no step (0).
+
+The writer runs this to build the cassette's index; the reader runs it to
+rebuild a missing index, so both always agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agentreplay.cassette.events import (
+    Event,
+    HttpChunk,
+    HttpEnd,
+    HttpError,
+    HttpRequest,
+    HttpResponse,
+    StepEnd,
+    StepStart,
+    ToolCall,
+    ToolResult,
+)
+
+__all__ = ["StepInfo", "StepTracker"]
+
+
+@dataclass(slots=True)
+class StepInfo:
+    """What the index knows of a step without decoding its events."""
+
+    number: int
+    kind: str  # "http" | "tool" | "span"
+    name: str
+    task: str
+    parent: int
+    start_at: int
+    end_at: int | None = None
+    first_frame: int = -1
+    last_frame: int = -1
+
+    def to_plain(self) -> list[object]:
+        return [self.number, self.kind, self.name, self.task, self.parent, self.start_at,
+                self.end_at, self.first_frame, self.last_frame]
+
+    @classmethod
+    def from_plain(cls, data: object) -> StepInfo:
+        if not isinstance(data, list) or len(data) != 9:
+            raise ValueError("step entry is not an array of nine items")
+        number, kind, name, task, parent, start_at, end_at, first, last = data
+        ints = (number, parent, start_at, first, last)
+        if not all(type(v) is int for v in ints) or not all(
+            isinstance(v, str) for v in (kind, name, task)
+        ) or not (end_at is None or type(end_at) is int):
+            raise ValueError("step entry has fields of the wrong type")
+        return cls(number, kind, name, task, parent, start_at, end_at, first, last)
+
+
+def _parent_task(task: str) -> str | None:
+    head, dot, _ = task.rpartition(".")
+    return head if dot else None
+
+
+class StepTracker:
+    """Feed events in cassette order; learn each one's step number."""
+
+    def __init__(self) -> None:
+        self.steps: list[StepInfo] = []
+        self._owner: dict[tuple[str, int], int] = {}  # (task, opening seq) -> step
+        self._open: dict[str, list[int]] = {}  # task -> stack of open step numbers
+
+    def _innermost(self, task: str | None) -> int:
+        while task is not None:
+            stack = self._open.get(task)
+            if stack:
+                return stack[-1]
+            task = _parent_task(task)
+        return 0
+
+    def _open_step(self, event: Event, kind: str, name: str) -> int:
+        number = len(self.steps) + 1
+        parent = self._innermost(event.task)
+        self.steps.append(StepInfo(number, kind, name, event.task, parent, event.at))
+        self._owner[(event.task, event.seq)] = number
+        self._open.setdefault(event.task, []).append(number)
+        return number
+
+    def _close_step(self, task: str, opener: int, at: int) -> int:
+        number = self._owner.get((task, opener), 0)
+        if number:
+            self.steps[number - 1].end_at = at
+            stack = self._open.get(task)
+            if stack and number in stack:
+                stack.remove(number)
+        return number
+
+    def feed(self, event: Event) -> int:
+        """Return the step ``event`` belongs to (0 for none)."""
+        if isinstance(event, HttpRequest):
+            return self._open_step(event, "http", f"{event.method} {event.url}")
+        if isinstance(event, ToolCall):
+            return self._open_step(event, "tool", event.name)
+        if isinstance(event, StepStart):
+            return self._open_step(event, "span", event.name)
+        if isinstance(event, (HttpEnd, HttpError)):
+            return self._close_step(event.task, event.request, event.at)
+        if isinstance(event, (HttpResponse, HttpChunk)):
+            return self._owner.get((event.task, event.request), 0)
+        if isinstance(event, ToolResult):
+            return self._close_step(event.task, event.call, event.at)
+        if isinstance(event, StepEnd):
+            return self._close_step(event.task, event.start, event.at)
+        return self._innermost(event.task)
+
+    @staticmethod
+    def opens_or_closes(event: Event) -> bool:
+        """True for events at a step boundary (where the writer cuts a frame)."""
+        return isinstance(
+            event, (HttpRequest, ToolCall, StepStart, HttpEnd, HttpError, ToolResult, StepEnd)
+        )

@@ -1,0 +1,186 @@
+"""Writing a cassette while the run goes on.
+
+`append` is the only call on the agent's path: it puts the event on a list.
+A background thread turns pending events into frames: it cuts a frame at
+every step boundary, every `FLUSH_EVENTS` events, and whenever it wakes (every
+`FLUSH_INTERVAL` seconds), compresses it and writes it. A process killed at
+any moment therefore loses at most the events of the last ~100 ms; the reader
+recovers everything before them.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import deque
+import time
+from pathlib import Path
+from typing import Any, Final
+
+from agentreplay.cassette.blobs import BlobTable
+from agentreplay.cassette.codec import encode_event
+from agentreplay.cassette.events import Event, HttpRequest, RunOutcome, StepStart, ToolCall
+from agentreplay.cassette.frames import (
+    FRAME_BLOBS,
+    FRAME_EVENTS,
+    encode_data_frame,
+    encode_footer,
+    encode_header,
+    encode_index,
+)
+from agentreplay.cassette.tracking import StepTracker
+
+__all__ = ["CassetteWriter"]
+
+FLUSH_EVENTS: Final = 256
+FLUSH_INTERVAL: Final = 0.1
+MAX_BLOB_FRAME: Final = 4 * 1024 * 1024
+
+
+class CassetteWriter:
+    """Appends events to a new cassette file; `close()` writes the index and footer."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        header: dict[str, Any],
+        *,
+        flush_events: int = FLUSH_EVENTS,
+        flush_interval: float = FLUSH_INTERVAL,
+        background: bool = True,
+    ) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = open(self.path, "wb")  # noqa: SIM115 - closed in close()
+        self._file.write(encode_header(header))
+        self._file.flush()
+        self._flush_events = flush_events
+        self._flush_interval = flush_interval
+        self._pending: deque[Event] = deque()
+        self._lock = threading.Lock()  # serialises writing frames
+        self._wake = threading.Event()
+        self._blobs = BlobTable()
+        self._tracker = StepTracker()
+        self._frames: list[list[int]] = []  # [offset, type, events] of every data frame
+        self._blob_frames: list[int] = []  # blob id -> frame offset
+        self._outcome_frame: int | None = None
+        self.events_written = 0
+        self.closed = False
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        if background:
+            self._thread = threading.Thread(
+                target=self._run, name="agentreplay-writer", daemon=True
+            )
+            self._thread.start()
+
+    def append(self, event: Event) -> None:
+        """Queue ``event``; cheap and safe to call from any thread."""
+        pending = self._pending
+        pending.append(event)
+        if len(pending) >= self._flush_events:
+            self._wake.set()
+
+    def flush(self) -> None:
+        """Write every pending event now, in the calling thread."""
+        with self._lock:
+            self._write_pending()
+
+    def _run(self) -> None:
+        while not self.closed:
+            self._wake.wait(self._flush_interval)
+            self._wake.clear()
+            if self.closed:
+                return
+            try:
+                self.flush()
+            except BaseException as exc:  # surfaced by close()
+                self._error = exc
+                return
+
+    def _write_pending(self) -> None:
+        pending = self._pending
+        if not pending:
+            return
+        batch: list[Event] = []
+        steps: list[int] = []
+        while pending:
+            event = pending.popleft()
+            boundary = StepTracker.opens_or_closes(event)
+            if boundary and batch and _opens(event):
+                self._write_batch(batch, steps)
+                batch, steps = [], []
+            steps.append(self._tracker.feed(event))
+            batch.append(event)
+            if len(batch) >= self._flush_events or (boundary and not _opens(event)):
+                self._write_batch(batch, steps)
+                batch, steps = [], []
+        if batch:
+            self._write_batch(batch, steps)
+        self._file.flush()
+
+    def _write_batch(self, batch: list[Event], steps: list[int]) -> None:
+        items = [encode_event(event, self._blobs.intern) for event in batch]
+        new_blobs = self._blobs.take_pending()
+        while new_blobs:
+            chunk, size = [], 0
+            while new_blobs and (not chunk or size < MAX_BLOB_FRAME):
+                blob = new_blobs.pop(0)
+                chunk.append(blob)
+                size += len(blob[2])  # type: ignore[arg-type]
+            offset = self._file.tell()
+            self._file.write(encode_data_frame(FRAME_BLOBS, chunk))
+            self._frames.append([offset, FRAME_BLOBS, 0])
+            self._blob_frames.extend(offset for _ in chunk)
+        offset = self._file.tell()
+        self._file.write(encode_data_frame(FRAME_EVENTS, items, steps))
+        self._frames.append([offset, FRAME_EVENTS, len(items)])
+        self.events_written += len(items)
+        for number in set(steps):
+            if number:
+                info = self._tracker.steps[number - 1]
+                if info.first_frame < 0:
+                    info.first_frame = offset
+                info.last_frame = offset
+        if any(isinstance(event, RunOutcome) for event in batch):
+            self._outcome_frame = offset
+
+    def close(self) -> None:
+        """Write what is pending, then the index and footer; idempotent."""
+        if self.closed:
+            return
+        self.closed = True
+        self._wake.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join()
+        with self._lock:
+            self._write_pending()
+            index_offset = self._file.tell()
+            self._file.write(encode_index(self._index()))
+            self._file.write(encode_footer(index_offset))
+            self._file.close()
+        if self._error is not None:
+            raise self._error
+
+    def abandon(self) -> None:
+        """Stop writing without an index, as a crash would (used in tests and on fatal errors)."""
+        self.closed = True
+        self._wake.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join()
+        with self._lock:
+            self._file.close()
+
+    def _index(self) -> dict[str, Any]:
+        return {
+            "events": self.events_written,
+            "frames": self._frames,
+            "steps": [step.to_plain() for step in self._tracker.steps],
+            "blobs": self._blob_frames,
+            "outcome": self._outcome_frame,
+            "closed_at": time.time_ns(),
+        }
+
+
+def _opens(event: Event) -> bool:
+    return isinstance(event, (HttpRequest, ToolCall, StepStart))

@@ -1,0 +1,51 @@
+"""The ``agentreplay`` command: ``main(argv) -> exit code``.
+
+Each subcommand lives in its own module with an ``add_parser(subparsers)``
+that registers it and a ``run(args) -> int`` that does the work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from agentreplay._version import __version__
+from agentreplay.cli import show
+from agentreplay.errors import AgentReplayError
+
+__all__ = ["main"]
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+_COMMANDS = (show,)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="agentreplay",
+        description="Deterministic record and replay for AI agents.",
+    )
+    parser.add_argument("--version", action="version", version=f"agentreplay {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in _COMMANDS:
+        command.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        code: int = args.run(args)
+    except AgentReplayError as exc:
+        print(f"agentreplay: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+    return code

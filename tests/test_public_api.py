@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import agentreplay
+
+
+def test_all_is_sorted_and_complete() -> None:
+    assert agentreplay.__all__ == sorted(agentreplay.__all__)
+    public = {name for name in dir(agentreplay) if not name.startswith("_")} | {"__version__"}
+    assert set(agentreplay.__all__) == public
+    for name in agentreplay.__all__:
+        assert getattr(agentreplay, name) is not None
+
+
+def test_import_loads_no_sdk_tui_or_numpy() -> None:
+    code = (
+        "import sys, agentreplay\n"
+        "agentreplay.open\n"
+        "heavy = {'textual', 'openai', 'anthropic', 'numpy', 'httpx2', 'aiohttp'}\n"
+        "print(sorted(heavy & set(sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_python_dash_m_and_help_work() -> None:
+    out = subprocess.run([sys.executable, "-m", "agentreplay", "--help"],
+                         capture_output=True, text=True, check=True)
+    assert "usage: agentreplay" in out.stdout
