@@ -22,6 +22,16 @@ from agentreplay.errors import (
 if TYPE_CHECKING:
     from agentreplay.cassette.reader import Cassette
     from agentreplay.cassette.reader import open_cassette as open
+    from agentreplay.intercept.tools import step, tool
+    from agentreplay.session import (
+        Mode,
+        Recording,
+        Redaction,
+        Replay,
+        ReplayResult,
+        record,
+        replay,
+    )
 
 __all__ = [
     "AgentReplayError",
@@ -29,15 +39,28 @@ __all__ = [
     "CassetteError",
     "CassetteWarning",
     "DivergenceError",
+    "Mode",
+    "Recording",
     "RecordingError",
+    "Redaction",
+    "Replay",
+    "ReplayResult",
     "UsageError",
     "__version__",
     "open",
+    "record",
+    "replay",
+    "step",
+    "tool",
 ]
 
 _LAZY: dict[str, tuple[str, str]] = {
     "Cassette": ("agentreplay.cassette.reader", "Cassette"),
     "open": ("agentreplay.cassette.reader", "open_cassette"),
+    "step": ("agentreplay.intercept.tools", "step"),
+    "tool": ("agentreplay.intercept.tools", "tool"),
+    **{name: ("agentreplay.session", name) for name in
+       ("Mode", "Recording", "Redaction", "Replay", "ReplayResult", "record", "replay")},
 }
 
 

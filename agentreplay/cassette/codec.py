@@ -4,7 +4,7 @@ Each event becomes an array ``[kind, task, seq, at, *fields]`` with the fields
 in the order of the dataclass. Byte fields are stored inline when short and
 as a list of blob ids when long (see `blobs.py`); headers as a flat array
 ``[name, value, name, value, ...]``; an `ErrorInfo` as ``[type, message,
-traceback]`` or nil.
+traceback, args]`` or nil.
 
 Decoding checks the shape and type of every field, so data from a damaged or
 hostile file turns into `CassetteError`, never an AttributeError deep in the
@@ -64,10 +64,10 @@ _ENCODERS: Final = {cls: tuple((name, tag) for name, tag in fields) for cls, (_,
                     _SCHEMA.items()}
 
 
-def _encode_error(error: ErrorInfo | None) -> list[str] | None:
+def _encode_error(error: ErrorInfo | None) -> list[Any] | None:
     if error is None:
         return None
-    return [error.type, error.message, error.traceback]
+    return [error.type, error.message, error.traceback, error.args]
 
 
 def encode_event(event: Event, intern: Intern) -> list[Any]:
@@ -129,11 +129,12 @@ def _decode_field(tag: str, name: str, value: Any, resolve: Resolve) -> Any:
             return None
         if (
             not isinstance(value, list)
-            or len(value) != 3
-            or not all(isinstance(v, str) for v in value)
+            or len(value) != 4
+            or not all(isinstance(v, str) for v in value[:3])
+            or not (value[3] is None or isinstance(value[3], list))
         ):
             raise _bad(f"{name} is not an error record")
-        return ErrorInfo(value[0], value[1], value[2])
+        return ErrorInfo(value[0], value[1], value[2], value[3])
     if tag == "l":
         if not isinstance(value, list):
             raise _bad(f"{name} is not a list")

@@ -39,18 +39,22 @@ Headers: TypeAlias = tuple[tuple[str, str], ...]
 
 @dataclass(frozen=True, slots=True)
 class ErrorInfo:
-    """An exception, as recorded: its qualified type name, message and traceback text."""
+    """An exception, as recorded: its qualified type name, message (``str(exc)``),
+    traceback text, and its ``args`` when they are plain data (to rebuild it exactly)."""
 
     type: str
     message: str
     traceback: str = ""
+    args: list[Any] | None = None
 
     @classmethod
     def from_exception(cls, exc: BaseException, *, traceback: str = "") -> ErrorInfo:
         kind = type(exc)
         module = kind.__module__
         name = kind.__qualname__ if module == "builtins" else f"{module}.{kind.__qualname__}"
-        return cls(name, str(exc), traceback)
+        args = list(exc.args)
+        plain = all(isinstance(a, (str, int, float, bool, bytes, type(None))) for a in args)
+        return cls(name, str(exc), traceback, args if plain else None)
 
     def __str__(self) -> str:
         short = self.type.rsplit(".", 1)[-1]

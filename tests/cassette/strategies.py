@@ -32,7 +32,8 @@ bodies = st.one_of(
     st.lists(st.sampled_from([b'{"role":"user","content":"hello there"},', b"\n", b"x" * 300]),
              min_size=3, max_size=30).map(b"".join),
 )
-errors = st.builds(ErrorInfo, texts, texts, texts)
+errors = st.builds(ErrorInfo, texts, texts, texts,
+                   st.none() | st.lists(st.integers(0, 9) | texts, max_size=3))
 plain = st.recursive(
     st.none() | st.booleans() | st.integers(min_value=-(2**63), max_value=2**64 - 1)
     | st.floats(allow_nan=False) | texts | st.binary(max_size=40),

@@ -1,0 +1,268 @@
+"""httpx and httpx2 (which the openai and anthropic SDKs use), sync and async.
+
+The hook sits at the transport boundary: ``Client._transport_for_url`` hands
+back the client's own transport wrapped in ours. Everything above the
+transport (auth, redirects, decoding, the SDKs) runs unchanged on record and
+replay; below it, recording passes each body chunk to the caller the moment
+it arrives and notes it on the way, and replay never calls the real
+transport at all. This covers custom transports too, such as openai's
+aiohttp-based client.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator, Iterator
+from types import ModuleType
+from typing import Any
+
+from agentreplay.errors import DivergenceError
+from agentreplay.intercept.common import decode_headers, encode_headers, rebuild_error
+from agentreplay.session.callers import agent_call_site
+from agentreplay.session.core import Session, active_session
+from agentreplay.session.matching import RequestInfo
+from agentreplay.session.recorder import ExchangeRecorder
+from agentreplay.session.replayer import RecordedExchange
+from agentreplay.session.tasks import TaskState
+
+__all__ = ["HttpxInterceptor"]
+
+
+def _describe(request: Any, body: bytes, client: str) -> RequestInfo:
+    return RequestInfo(request.method, str(request.url), decode_headers(request.headers.raw),
+                       body, client)
+
+
+def _ran_past_recording(session: Session, task: TaskState, exchange: RecordedExchange,
+                        why: str) -> DivergenceError:
+    return session.diverge(DivergenceError(
+        why, step=exchange.step, task=task.id,
+        expected=f"{len(exchange.chunks)} body chunks", actual="a read past them",
+        call_site=agent_call_site()))
+
+
+class HttpxInterceptor:
+    """Wraps the transports of ``httpx.Client``/``AsyncClient`` (or httpx2's)."""
+
+    def __init__(self, module_name: str) -> None:
+        self.name = module_name
+        self.mod: ModuleType = importlib.import_module(module_name)
+        self._exceptions = [self.mod]
+        self._originals: dict[str, Any] = {}
+        self.streams = _make_streams(self.mod)
+
+    def install(self) -> None:
+        mod, interceptor = self.mod, self
+        self._originals["sync"] = mod.Client._transport_for_url
+        self._originals["async"] = mod.AsyncClient._transport_for_url
+
+        def sync_transport_for_url(client: Any, url: Any) -> Any:
+            return _SyncTransport(interceptor, interceptor._originals["sync"](client, url))
+
+        def async_transport_for_url(client: Any, url: Any) -> Any:
+            return _AsyncTransport(interceptor, interceptor._originals["async"](client, url))
+
+        mod.Client._transport_for_url = sync_transport_for_url
+        mod.AsyncClient._transport_for_url = async_transport_for_url
+
+    def uninstall(self) -> None:
+        self.mod.Client._transport_for_url = self._originals["sync"]
+        self.mod.AsyncClient._transport_for_url = self._originals["async"]
+
+    # -- replay ------------------------------------------------------------
+    def replayed_response(self, exchange: RecordedExchange, request: Any, stream: Any) -> Any:
+        response = exchange.response
+        if response is None:
+            if exchange.error is not None:
+                raise self.rebuild(exchange, request)
+            raise DivergenceError("the recording ends before this request got a response",
+                                  step=exchange.step, call_site=agent_call_site())
+        return self.mod.Response(
+            status_code=response.status,
+            headers=encode_headers(response.headers),
+            stream=stream,
+            request=request,
+            extensions={"http_version": response.http_version.encode("ascii", "replace"),
+                        "reason_phrase": response.reason.encode("latin-1", "replace")},
+        )
+
+    def rebuild(self, exchange: RecordedExchange, request: Any) -> BaseException:
+        assert exchange.error is not None
+
+        def construct(cls: type[BaseException], message: str) -> BaseException:
+            if issubclass(cls, self.mod.RequestError):
+                return cls(message, request=request)
+            return cls(message)
+
+        return rebuild_error(exchange.error.error, self._exceptions, construct)
+
+
+class _SyncTransport:
+    def __init__(self, interceptor: HttpxInterceptor, inner: Any) -> None:
+        self._interceptor = interceptor
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def handle_request(self, request: Any) -> Any:
+        session = active_session()
+        task = session.run_task() if session is not None else None
+        if session is None or task is None:
+            return self._inner.handle_request(request)
+        info = _describe(request, request.read(), self._interceptor.name)
+        if session.serving(task):
+            exchange = session.http_replay(task, info)
+            stream = self._interceptor.streams["ReplaySync"](self._interceptor, session, task,
+                                                              exchange, request)
+            return self._interceptor.replayed_response(exchange, request, stream)
+        recorder = session.http_record(task, info)
+        if recorder is None:
+            return self._inner.handle_request(request)
+        try:
+            response = self._inner.handle_request(request)
+        except BaseException as exc:
+            recorder.error(exc)
+            raise
+        recorder.response(response.status_code, decode_headers(response.headers.raw),
+                          response.http_version, response.reason_phrase)
+        response.stream = self._interceptor.streams["RecordingSync"](response.stream, recorder)
+        return response
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _AsyncTransport:
+    def __init__(self, interceptor: HttpxInterceptor, inner: Any) -> None:
+        self._interceptor = interceptor
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def handle_async_request(self, request: Any) -> Any:
+        session = active_session()
+        task = session.run_task() if session is not None else None
+        if session is None or task is None:
+            return await self._inner.handle_async_request(request)
+        info = _describe(request, await request.aread(), self._interceptor.name)
+        if session.serving(task):
+            exchange = session.http_replay(task, info)
+            stream = self._interceptor.streams["ReplayAsync"](self._interceptor, session, task,
+                                                               exchange, request)
+            return self._interceptor.replayed_response(exchange, request, stream)
+        recorder = session.http_record(task, info)
+        if recorder is None:
+            return await self._inner.handle_async_request(request)
+        try:
+            response = await self._inner.handle_async_request(request)
+        except BaseException as exc:
+            recorder.error(exc)
+            raise
+        recorder.response(response.status_code, decode_headers(response.headers.raw),
+                          response.http_version, response.reason_phrase)
+        response.stream = self._interceptor.streams["RecordingAsync"](response.stream, recorder)
+        return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def _make_streams(mod: ModuleType) -> dict[str, type]:
+    """The four body streams, built on this module's own stream base classes
+    (the client checks ``isinstance(response.stream, SyncByteStream)``)."""
+
+    class RecordingSync(mod.SyncByteStream):  # type: ignore[name-defined,misc]
+        """Passes each chunk through as it arrives, noting it on the way."""
+
+        def __init__(self, inner: Any, recorder: ExchangeRecorder) -> None:
+            self._inner = inner
+            self._recorder = recorder
+
+        def __iter__(self) -> Iterator[bytes]:
+            recorder = self._recorder
+            try:
+                for chunk in self._inner:
+                    recorder.chunk(chunk)
+                    yield chunk
+            except GeneratorExit:
+                recorder.end(False)
+                raise
+            except BaseException as exc:
+                recorder.error(exc)
+                raise
+            recorder.end(True)
+
+        def close(self) -> None:
+            self._recorder.end(False)
+            self._inner.close()
+
+    class RecordingAsync(mod.AsyncByteStream):  # type: ignore[name-defined,misc]
+        def __init__(self, inner: Any, recorder: ExchangeRecorder) -> None:
+            self._inner = inner
+            self._recorder = recorder
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            recorder = self._recorder
+            try:
+                async for chunk in self._inner:
+                    recorder.chunk(chunk)
+                    yield chunk
+            except GeneratorExit:
+                recorder.end(False)
+                raise
+            except BaseException as exc:
+                recorder.error(exc)
+                raise
+            recorder.end(True)
+
+        async def aclose(self) -> None:
+            self._recorder.end(False)
+            await self._inner.aclose()
+
+    class _Replay:
+        def __init__(self, interceptor: HttpxInterceptor, session: Session, task: TaskState,
+                     exchange: RecordedExchange, request: Any) -> None:
+            self._interceptor = interceptor
+            self._session = session
+            self._task = task
+            self._exchange = exchange
+            self._request = request
+
+        def _after_last_chunk(self) -> BaseException | None:
+            exchange, session, task = self._exchange, self._session, self._task
+            if exchange.error is not None:
+                return self._interceptor.rebuild(exchange, self._request)
+            if exchange.end is None:
+                return _ran_past_recording(session, task, exchange,
+                                           "the recording ends inside this response body")
+            if not exchange.end.complete:
+                return _ran_past_recording(session, task, exchange,
+                                           "the recorded run stopped reading this body here")
+            return None
+
+    class ReplaySync(_Replay, mod.SyncByteStream):  # type: ignore[name-defined,misc]
+        """Hands back the recorded chunks with their boundaries, instantly or paced."""
+
+        def __iter__(self) -> Iterator[bytes]:
+            exchange, session = self._exchange, self._session
+            for gap, chunk in zip(exchange.gaps(), exchange.chunks, strict=True):
+                session.pace_sync(gap)
+                yield chunk.data
+            error = self._after_last_chunk()
+            if error is not None:
+                raise error
+
+    class ReplayAsync(_Replay, mod.AsyncByteStream):  # type: ignore[name-defined,misc]
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            exchange, session = self._exchange, self._session
+            for gap, chunk in zip(exchange.gaps(), exchange.chunks, strict=True):
+                await session.pace_async(gap)
+                yield chunk.data
+            error = self._after_last_chunk()
+            if error is not None:
+                raise error
+
+    return {"RecordingSync": RecordingSync, "RecordingAsync": RecordingAsync,
+            "ReplaySync": ReplaySync, "ReplayAsync": ReplayAsync}

@@ -1,0 +1,135 @@
+"""``@agentreplay.tool`` and ``agentreplay.step(name)``.
+
+A tool is a function whose result comes from outside the program without
+HTTP: a database query, a subprocess, a file read. While recording, its
+arguments and its return value (or exception) are written down, and nothing
+it does inside is recorded on its own. On replay its body does not run: the
+recorded result is returned, or the recorded exception raised, provided it
+was called with the same arguments.
+
+A step groups what happens inside it under a name, for people navigating
+the run; it substitutes nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, TypeVar, overload
+
+from agentreplay.cassette.events import ErrorInfo
+from agentreplay.errors import DivergenceError
+from agentreplay.intercept.values import check_plain, plain_args
+from agentreplay.session.core import active_session
+from agentreplay.session.tasks import TaskState, reset_current_task, set_current_task
+
+__all__ = ["step", "tool"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _quiet(task: TaskState) -> Any:
+    return set_current_task(TaskState(task.id, task.owner, quiet=True))
+
+
+def _wrap(func: F, name: str) -> F:
+    if inspect.iscoroutinefunction(func):
+
+        @functools.wraps(func)
+        async def async_tool(*args: Any, **kwargs: Any) -> Any:
+            session = active_session()
+            task = session.run_task() if session is not None else None
+            if session is None or task is None:
+                return await func(*args, **kwargs)
+            call = session.tool_begin(task, name, plain_args(args),  # type: ignore[attr-defined]
+                                      dict(zip(kwargs, plain_args(kwargs.values()),
+                                               strict=True)))
+            if call.replayed:
+                return call.outcome()
+            token = _quiet(task)
+            try:
+                value = await func(*args, **kwargs)
+            except DivergenceError:
+                raise
+            except BaseException as exc:
+                call.raised(exc)
+                raise
+            finally:
+                reset_current_task(token)
+            call.returned(check_plain(value, f"the result of tool {name}()"))
+            return value
+
+        return async_tool  # type: ignore[return-value]
+
+    @functools.wraps(func)
+    def sync_tool(*args: Any, **kwargs: Any) -> Any:
+        session = active_session()
+        task = session.run_task() if session is not None else None
+        if session is None or task is None:
+            return func(*args, **kwargs)
+        call = session.tool_begin(task, name, plain_args(args),  # type: ignore[attr-defined]
+                                  dict(zip(kwargs, plain_args(kwargs.values()), strict=True)))
+        if call.replayed:
+            return call.outcome()
+        token = _quiet(task)
+        try:
+            value = func(*args, **kwargs)
+        except DivergenceError:
+            raise
+        except BaseException as exc:
+            call.raised(exc)
+            raise
+        finally:
+            reset_current_task(token)
+        call.returned(check_plain(value, f"the result of tool {name}()"))
+        return value
+
+    return sync_tool  # type: ignore[return-value]
+
+
+@overload
+def tool(func: F, /) -> F: ...
+@overload
+def tool(*, name: str | None = None) -> Callable[[F], F]: ...
+
+
+def tool(func: F | None = None, /, *, name: str | None = None) -> Any:
+    """Record the result of a function with side effects outside HTTP; replay it without
+    running the body. Use as ``@tool`` or ``@tool(name="search")``."""
+    if func is not None:
+        return _wrap(func, name or func.__qualname__)
+    return lambda f: _wrap(f, name or f.__qualname__)
+
+
+class step:  # noqa: N801 - used like a function: ``with agentreplay.step("plan"):``
+    """Group the events inside under a named step (sync or async ``with``)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._open: list[tuple[Any, TaskState, int]] = []
+
+    def __enter__(self) -> step:
+        session = active_session()
+        task = session.run_task() if session is not None else None
+        recorder = getattr(session, "recorder", None)
+        if task is not None and recorder is not None:
+            self._open.append((recorder, task, recorder.step_start(task, self.name)))
+        else:
+            self._open.append((None, None, 0))  # type: ignore[arg-type]
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        recorder, task, start = self._open.pop()
+        if recorder is not None:
+            error = ErrorInfo.from_exception(exc) if exc is not None else None
+            recorder.step_end(task, start, error)
+
+    async def __aenter__(self) -> step:
+        return self.__enter__()
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.__exit__(exc_type, exc, tb)

@@ -1,0 +1,140 @@
+"""Who is calling: agent code, a library we record through, or machinery.
+
+Clock and entropy hooks see every read in the process: asyncio reads the
+monotonic clock dozens of times per HTTP call, differently on record and on
+replay. So each read is attributed to the code that made it, and only reads
+made on behalf of the agent are recorded.
+
+Every source file falls in one of four classes:
+
+- ``MACHINERY``: the event loop, threads, sockets, TLS, logging, HTTP
+  connection pools, test runners and agentreplay itself. Their reads are
+  never recorded: they run differently on replay, where no socket is opened.
+- ``PASSTHROUGH``: the rest of the standard library (``uuid``, ``random``,
+  ``secrets``, ``email``...). They read on behalf of whoever called them, so
+  the decision is made by looking one frame further out.
+- ``LIBRARY``: other installed packages (the model SDKs, httpx above its
+  transport). They run the same on record and replay, so their wall-clock
+  and entropy reads are recorded; their monotonic reads are not.
+- ``AGENT``: everything else, the user's own code. All its reads are recorded.
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import sys
+import sysconfig
+from enum import IntEnum
+from types import FrameType
+from typing import Final
+
+from agentreplay.errors import CallSite
+
+__all__ = ["Origin", "agent_call_site", "classify", "origin_of_caller"]
+
+
+class Origin(IntEnum):
+    MACHINERY = 0
+    PASSTHROUGH = 1
+    LIBRARY = 2
+    AGENT = 3
+
+
+_MACHINERY_MODULES: Final = frozenset({
+    "asyncio", "threading", "concurrent", "selectors", "socket", "ssl", "logging",
+    "multiprocessing", "subprocess", "queue", "sched", "importlib", "zipimport", "tempfile",
+    "socketserver", "http", "urllib", "unittest", "pdb", "bdb", "cProfile", "profile",
+    "trace", "tracemalloc", "warnings", "traceback", "inspect", "signal", "runpy",
+    "_pytest", "pytest", "pluggy", "_hypothesis_pytestplugin", "hypothesis", "xdist",
+    "execnet", "pytest_asyncio",
+    "httpcore", "httpcore2", "h11", "h2", "hpack", "hyperframe", "anyio", "sniffio",
+    "urllib3", "aiohttp", "yarl", "multidict", "aiohappyeyeballs", "aiosignal",
+    "frozenlist", "propcache", "certifi", "idna", "charset_normalizer",
+    "rich", "textual", "pygments", "markdown_it", "time_machine", "freezegun",
+    "coverage", "pexpect", "ptyprocess", "agentreplay", "msgpack", "zstandard",
+    "typing_extensions", "pydantic", "pydantic_core",
+})
+"""Top-level packages whose clock and entropy reads are never recorded."""
+
+_MACHINERY_SUBMODULES: Final = ("httpx/_transports", "httpx2/_transports",
+                                "openai/_vendor/httpx_aiohttp")
+
+
+def _prefixes(*names: str) -> tuple[str, ...]:
+    paths = {sysconfig.get_path(name) for name in names}
+    return tuple(sorted({os.path.realpath(p) + os.sep for p in paths if p}, key=len,
+                        reverse=True))
+
+
+_STDLIB: Final = _prefixes("stdlib", "platstdlib")
+_SITE: Final = _prefixes("purelib", "platlib")
+_OWN_DIR: Final = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+_cache: dict[str, Origin] = {}
+extra_library_paths: list[str] = []
+"""Extra path prefixes to treat as LIBRARY code (for vendored dependencies)."""
+
+
+def _top_module(path: str, root: str) -> str:
+    rel = path[len(root):]
+    head = rel.split(os.sep, 1)[0]
+    return head[:-3] if head.endswith(".py") else head
+
+
+def _classify_uncached(filename: str) -> Origin:
+    if filename.startswith("<"):
+        # <frozen importlib._bootstrap>, <string>, <stdin>: frozen modules are machinery,
+        # code run with -c or exec() is the user's.
+        return Origin.MACHINERY if filename.startswith("<frozen") else Origin.AGENT
+    path = os.path.realpath(filename)
+    if path.startswith(_OWN_DIR):
+        return Origin.MACHINERY
+    for root in _SITE:
+        if path.startswith(root):
+            if any(sub.replace("/", os.sep) in path for sub in _MACHINERY_SUBMODULES):
+                return Origin.MACHINERY
+            top = _top_module(path, root)
+            return Origin.MACHINERY if top in _MACHINERY_MODULES else Origin.LIBRARY
+    for root in _STDLIB:
+        if path.startswith(root):
+            top = _top_module(path, root)
+            return Origin.MACHINERY if top in _MACHINERY_MODULES else Origin.PASSTHROUGH
+    if any(path.startswith(p) for p in extra_library_paths):
+        return Origin.LIBRARY
+    return Origin.AGENT
+
+
+def classify(filename: str) -> Origin:
+    origin = _cache.get(filename)
+    if origin is None:
+        origin = _cache[filename] = _classify_uncached(filename)
+    return origin
+
+
+def origin_of_caller(depth: int) -> Origin:
+    """The origin of the code that called the hooked function ``depth`` frames up."""
+    frame: FrameType | None = sys._getframe(depth + 1)
+    cache = _cache
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        origin = cache.get(filename)
+        if origin is None:
+            origin = classify(filename)
+        if origin is not Origin.PASSTHROUGH:
+            return origin
+        frame = frame.f_back
+    return Origin.MACHINERY
+
+
+def agent_call_site(depth: int = 1) -> CallSite | None:
+    """The first frame outside library code, standard library and agentreplay."""
+    frame: FrameType | None = sys._getframe(depth)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if classify(filename) is Origin.AGENT:
+            lineno = frame.f_lineno
+            line = linecache.getline(filename, lineno).strip()
+            return CallSite(filename, lineno, frame.f_code.co_name, line)
+        frame = frame.f_back
+    return None

@@ -1,0 +1,138 @@
+"""Does a replayed request match the recorded one, and if not, how does it differ?
+
+A matcher is one method: ``diff(expected, actual) -> list[str]``, empty when
+the requests match, else human-readable lines. The default compares method,
+URL and body; a JSON body is compared as data, so a diff names the paths that
+differ (``$.messages[2].content``) rather than printing two blobs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlsplit
+
+from agentreplay.cassette.events import Headers
+
+__all__ = ["DefaultMatcher", "Matcher", "RequestInfo", "json_diff"]
+
+MAX_DIFF_LINES = 12
+
+
+@dataclass(frozen=True, slots=True)
+class RequestInfo:
+    """An HTTP request as every client interceptor describes it."""
+
+    method: str
+    url: str
+    headers: Headers
+    body: bytes
+    client: str
+
+    def header(self, name: str) -> str | None:
+        lower = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lower:
+                return value
+        return None
+
+    def short(self) -> str:
+        return f"{self.method} {self.url}"
+
+
+class Matcher(Protocol):
+    def diff(self, expected: RequestInfo, actual: RequestInfo) -> list[str]:
+        """Return the differences between two requests; an empty list means they match."""
+        ...
+
+
+def _parse_json(body: bytes) -> tuple[bool, Any]:
+    if not body or body[:1] not in b"{[":
+        return False, None
+    try:
+        return True, json.loads(body)
+    except ValueError:
+        return False, None
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _string_diff(path: str, a: str, b: str) -> str:
+    if len(a) <= 100 and len(b) <= 100:
+        return f"{path}: {a!r} != {b!r}"
+    at = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y),
+              min(len(a), len(b)))
+    start = max(0, at - 30)
+    return (f"{path}: differs at character {at}: "
+            f"...{a[start:at + 50]!r} != ...{b[start:at + 50]!r}")
+
+
+def json_diff(a: Any, b: Any, path: str = "$", out: list[str] | None = None) -> list[str]:
+    """List the paths where two JSON values differ, with both values."""
+    out = [] if out is None else out
+    if len(out) >= MAX_DIFF_LINES:
+        return out
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in a:
+            if key not in b:
+                out.append(f"{path}.{key}: removed (was {_short(a[key])})")
+            else:
+                json_diff(a[key], b[key], f"{path}.{key}", out)
+        for key in b:
+            if key not in a:
+                out.append(f"{path}.{key}: added {_short(b[key])}")
+    elif isinstance(a, list) and isinstance(b, list):
+        for i, (x, y) in enumerate(zip(a, b, strict=False)):
+            json_diff(x, y, f"{path}[{i}]", out)
+        if len(a) > len(b):
+            out.append(f"{path}: {len(a) - len(b)} fewer items (was {len(a)}, now {len(b)}); "
+                       f"first missing: {_short(a[len(b)])}")
+        elif len(b) > len(a):
+            out.append(f"{path}: {len(b) - len(a)} more items (was {len(a)}, now {len(b)}); "
+                       f"first new: {_short(b[len(a)])}")
+    elif isinstance(a, str) and isinstance(b, str):
+        if a != b:
+            out.append(_string_diff(path, a, b))
+    elif a != b or type(a) is not type(b):
+        out.append(f"{path}: {_short(a)} != {_short(b)}")
+    return out[:MAX_DIFF_LINES]
+
+
+def _split_url(url: str) -> tuple[str, list[tuple[str, str]]]:
+    parts = urlsplit(url)
+    base = f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path or '/'}"
+    return base, parse_qsl(parts.query, keep_blank_values=True)
+
+
+def body_diff(expected: bytes, actual: bytes) -> list[str]:
+    if expected == actual:
+        return []
+    ok_a, a = _parse_json(expected)
+    ok_b, b = _parse_json(actual)
+    if ok_a and ok_b:
+        return [f"body {line}" for line in json_diff(a, b)]
+    try:
+        return [_string_diff("body", expected.decode(), actual.decode())]
+    except UnicodeDecodeError:
+        return [f"body: {len(expected)} bytes != {len(actual)} bytes (binary)"]
+
+
+class DefaultMatcher:
+    """Method, URL (query parameters in any order) and body (JSON-aware)."""
+
+    def diff(self, expected: RequestInfo, actual: RequestInfo) -> list[str]:
+        lines: list[str] = []
+        if expected.method.upper() != actual.method.upper():
+            lines.append(f"method: {expected.method} != {actual.method}")
+        base_a, query_a = _split_url(expected.url)
+        base_b, query_b = _split_url(actual.url)
+        if base_a != base_b:
+            lines.append(f"url: {base_a} != {base_b}")
+        if sorted(query_a) != sorted(query_b):
+            lines.append(f"query: {dict(query_a)} != {dict(query_b)}")
+        lines.extend(body_diff(expected.body, actual.body))
+        return lines

@@ -1,0 +1,114 @@
+"""The recording side of a session: turns what interceptors saw into events."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from agentreplay.cassette.events import (
+    ClockRead,
+    EntropyDraw,
+    ErrorInfo,
+    Event,
+    Headers,
+    HttpChunk,
+    HttpEnd,
+    HttpError,
+    HttpRequest,
+    HttpResponse,
+    StepEnd,
+    StepStart,
+    ToolCall,
+    ToolResult,
+)
+from agentreplay.cassette.writer import CassetteWriter
+from agentreplay.session.matching import RequestInfo
+from agentreplay.session.redaction import Redaction
+from agentreplay.session.tasks import TaskState
+
+__all__ = ["ExchangeRecorder", "Recorder"]
+
+_perf_counter_ns = time.perf_counter_ns  # bound before any hook is installed
+
+
+class Recorder:
+    """Writes a run's events to a cassette as they happen."""
+
+    def __init__(self, writer: CassetteWriter, redaction: Redaction) -> None:
+        self.writer = writer
+        self.redaction = redaction
+        self._start = _perf_counter_ns()
+
+    def now(self) -> int:
+        return _perf_counter_ns() - self._start
+
+    def emit(self, event: Event) -> None:
+        self.writer.append(event)
+
+    def clock(self, task: TaskState, kind: str, value: int | float) -> None:
+        self.writer.append(ClockRead(task.id, task.next_seq(), self.now(), kind, value))
+
+    def entropy(self, task: TaskState, source: str, data: bytes) -> None:
+        self.writer.append(EntropyDraw(task.id, task.next_seq(), self.now(), source, data))
+
+    def http(self, task: TaskState, info: RequestInfo) -> ExchangeRecorder:
+        redacted = self.redaction.request(info)
+        seq = task.next_seq()
+        self.writer.append(HttpRequest(task.id, seq, self.now(), redacted.method, redacted.url,
+                                       redacted.headers, redacted.body, redacted.client))
+        return ExchangeRecorder(self, task, seq)
+
+    def tool_call(self, task: TaskState, name: str, args: list[Any],
+                  kwargs: dict[str, Any]) -> int:
+        seq = task.next_seq()
+        self.writer.append(ToolCall(task.id, seq, self.now(), name, args, kwargs))
+        return seq
+
+    def tool_result(self, task: TaskState, call: int, value: Any,
+                    error: ErrorInfo | None) -> None:
+        self.writer.append(ToolResult(task.id, task.next_seq(), self.now(), call, value, error))
+
+    def step_start(self, task: TaskState, name: str) -> int:
+        seq = task.next_seq()
+        self.writer.append(StepStart(task.id, seq, self.now(), name))
+        return seq
+
+    def step_end(self, task: TaskState, start: int, error: ErrorInfo | None) -> None:
+        self.writer.append(StepEnd(task.id, task.next_seq(), self.now(), start, error))
+
+
+class ExchangeRecorder:
+    """Records one HTTP exchange: response head, each body chunk, the end or an error."""
+
+    __slots__ = ("_done", "_recorder", "_task", "request_seq")
+
+    def __init__(self, recorder: Recorder, task: TaskState, request_seq: int) -> None:
+        self._recorder = recorder
+        self._task = task
+        self.request_seq = request_seq
+        self._done = False
+
+    def response(self, status: int, headers: Headers, http_version: str, reason: str) -> None:
+        rec, task = self._recorder, self._task
+        headers = rec.redaction.response_headers(headers)
+        rec.emit(HttpResponse(task.id, task.next_seq(), rec.now(), self.request_seq, status,
+                              headers, http_version, reason))
+
+    def chunk(self, data: bytes) -> None:
+        if data:
+            rec, task = self._recorder, self._task
+            rec.emit(HttpChunk(task.id, task.next_seq(), rec.now(), self.request_seq,
+                               bytes(data)))
+
+    def end(self, complete: bool) -> None:
+        if not self._done:
+            self._done = True
+            rec, task = self._recorder, self._task
+            rec.emit(HttpEnd(task.id, task.next_seq(), rec.now(), self.request_seq, complete))
+
+    def error(self, exc: BaseException) -> None:
+        if not self._done:
+            self._done = True
+            rec, task = self._recorder, self._task
+            rec.emit(HttpError(task.id, task.next_seq(), rec.now(), self.request_seq,
+                               ErrorInfo.from_exception(exc)))

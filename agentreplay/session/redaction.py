@@ -1,0 +1,136 @@
+"""Keeping secrets out of cassettes.
+
+On by default: the ``Authorization``, ``Proxy-Authorization``, ``x-api-key``,
+``api-key`` and ``Cookie`` request headers, ``Set-Cookie`` response headers,
+and ``key``/``api_key`` query parameters are replaced by ``[REDACTED]``
+before anything is written. The same rules run on the replayed request before
+matching, so redacted fields never cause a divergence.
+
+Users add rules with `Redaction(headers=..., query=..., json_paths=...,
+hooks=...)`. A JSON path is dotted (``$.user.email``, ``metadata.*.token``);
+``*`` matches every key of an object or every item of a list. A hook is a
+callable that takes a `RequestInfo` and returns it (changed or not).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from agentreplay.cassette.events import Headers
+from agentreplay.session.matching import RequestInfo
+
+__all__ = ["REDACTED", "Redaction"]
+
+REDACTED = "[REDACTED]"
+
+DEFAULT_HEADERS = frozenset({
+    "authorization", "proxy-authorization", "x-api-key", "api-key", "cookie",
+    "x-goog-api-key",
+})
+DEFAULT_RESPONSE_HEADERS = frozenset({"set-cookie"})
+DEFAULT_QUERY = frozenset({"key", "api_key", "apikey"})
+
+Hook = Callable[[RequestInfo], RequestInfo]
+
+
+def _redact_json(value: Any, parts: list[str]) -> Any:
+    if not parts:
+        return REDACTED
+    head, rest = parts[0], parts[1:]
+    if isinstance(value, dict):
+        keys = list(value) if head == "*" else [head] if head in value else []
+        for key in keys:
+            value[key] = _redact_json(value[key], rest)
+    elif isinstance(value, list):
+        if head == "*":
+            indexes: Iterable[int] = range(len(value))
+        elif head.isdigit() and int(head) < len(value):
+            indexes = [int(head)]
+        else:
+            indexes = []
+        for i in indexes:
+            value[i] = _redact_json(value[i], rest)
+    return value
+
+
+def _path_parts(path: str) -> list[str]:
+    path = path.removeprefix("$").removeprefix(".")
+    return [p for p in path.replace("[", ".").replace("]", "").split(".") if p]
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """What to keep out of a cassette. The defaults apply unless ``defaults=False``."""
+
+    headers: Iterable[str] = ()
+    query: Iterable[str] = ()
+    json_paths: Iterable[str] = ()
+    hooks: Iterable[Hook] = ()
+    defaults: bool = True
+    _headers: frozenset[str] = field(init=False, repr=False)
+    _query: frozenset[str] = field(init=False, repr=False)
+    _paths: tuple[list[str], ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        extra_h = {h.lower() for h in self.headers}
+        extra_q = set(self.query)
+        object.__setattr__(self, "_headers",
+                           frozenset(extra_h | (DEFAULT_HEADERS if self.defaults else set())))
+        object.__setattr__(self, "_query",
+                           frozenset(extra_q | (DEFAULT_QUERY if self.defaults else set())))
+        object.__setattr__(self, "_paths", tuple(_path_parts(p) for p in self.json_paths))
+        object.__setattr__(self, "hooks", tuple(self.hooks))
+
+    def describe(self) -> dict[str, Any]:
+        """The policy as plain data, for the cassette header."""
+        return {
+            "headers": sorted(self._headers),
+            "query": sorted(self._query),
+            "json_paths": [".".join(p) for p in self._paths],
+            "hooks": [getattr(h, "__qualname__", repr(h)) for h in self.hooks],  # type: ignore[attr-defined]
+        }
+
+    def _url(self, url: str) -> str:
+        if "?" not in url or not self._query:
+            return url
+        parts = urlsplit(url)
+        pairs = parse_qsl(parts.query, keep_blank_values=True)
+        if not any(k in self._query for k, _ in pairs):
+            return url
+        query = urlencode([(k, REDACTED if k in self._query else v) for k, v in pairs],
+                          safe="[]")
+        return urlunsplit(parts._replace(query=query))
+
+    def _headers_of(self, headers: Headers, names: frozenset[str]) -> Headers:
+        return tuple((k, REDACTED if k.lower() in names else v) for k, v in headers)
+
+    def _body(self, body: bytes) -> bytes:
+        if not self._paths or body[:1] not in (b"{", b"["):
+            return body
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return body
+        for parts in self._paths:
+            data = _redact_json(data, parts)
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def request(self, info: RequestInfo) -> RequestInfo:
+        """The request as it may be written to a cassette."""
+        redacted = replace(
+            info,
+            url=self._url(info.url),
+            headers=self._headers_of(info.headers, self._headers),
+            body=self._body(info.body),
+        )
+        for hook in self.hooks:
+            redacted = hook(redacted)  # type: ignore[operator]
+        return redacted
+
+    def response_headers(self, headers: Headers) -> Headers:
+        names = DEFAULT_RESPONSE_HEADERS if self.defaults else frozenset()
+        return self._headers_of(headers, names | self._headers)
