@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import builtins
+import contextvars
 from collections.abc import Callable, Iterable
 from types import ModuleType
 from typing import Any
 
 from agentreplay.cassette.events import ErrorInfo, Headers
 
-__all__ = ["decode_headers", "encode_headers", "rebuild_error"]
+__all__ = ["decode_headers", "encode_headers", "in_exchange", "rebuild_error"]
+
+in_exchange: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "agentreplay_in_exchange", default=False)
+"""True while an interceptor is inside the exchange it took; lower hooks stand aside
+(openai's aiohttp transport under httpx, urllib3's own retries)."""
 
 
 def decode_headers(pairs: Iterable[tuple[Any, Any]]) -> Headers:
@@ -50,10 +56,14 @@ def rebuild_error(
         if isinstance(cls, type) and issubclass(cls, Exception):
             try:
                 if construct is not None:
-                    return construct(cls, error.message)
-                if error.args is not None:
-                    return cls(*error.args)
-                return cls(error.message)
+                    exc = construct(cls, error.message)
+                elif error.args is not None:
+                    exc = cls(*error.args)
+                else:
+                    exc = cls(error.message)
             except Exception:
                 continue
+            if str(exc) != error.message:
+                exc.args = (error.message,)  # same text as recorded, whatever __init__ made
+            return exc
     return RecordedError(error)

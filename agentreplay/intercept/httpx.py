@@ -17,7 +17,12 @@ from types import ModuleType
 from typing import Any
 
 from agentreplay.errors import DivergenceError
-from agentreplay.intercept.common import decode_headers, encode_headers, rebuild_error
+from agentreplay.intercept.common import (
+    decode_headers,
+    encode_headers,
+    in_exchange,
+    rebuild_error,
+)
 from agentreplay.session.callers import agent_call_site
 from agentreplay.session.core import Session, active_session
 from agentreplay.session.matching import RequestInfo
@@ -108,7 +113,7 @@ class _SyncTransport:
     def handle_request(self, request: Any) -> Any:
         session = active_session()
         task = session.run_task() if session is not None else None
-        if session is None or task is None:
+        if session is None or task is None or in_exchange.get():
             return self._inner.handle_request(request)
         info = _describe(request, request.read(), self._interceptor.name)
         if session.serving(task):
@@ -119,11 +124,14 @@ class _SyncTransport:
         recorder = session.http_record(task, info)
         if recorder is None:
             return self._inner.handle_request(request)
+        token = in_exchange.set(True)
         try:
             response = self._inner.handle_request(request)
         except BaseException as exc:
             recorder.error(exc)
             raise
+        finally:
+            in_exchange.reset(token)
         recorder.response(response.status_code, decode_headers(response.headers.raw),
                           response.http_version, response.reason_phrase)
         response.stream = self._interceptor.streams["RecordingSync"](response.stream, recorder)
@@ -144,7 +152,7 @@ class _AsyncTransport:
     async def handle_async_request(self, request: Any) -> Any:
         session = active_session()
         task = session.run_task() if session is not None else None
-        if session is None or task is None:
+        if session is None or task is None or in_exchange.get():
             return await self._inner.handle_async_request(request)
         info = _describe(request, await request.aread(), self._interceptor.name)
         if session.serving(task):
@@ -155,11 +163,14 @@ class _AsyncTransport:
         recorder = session.http_record(task, info)
         if recorder is None:
             return await self._inner.handle_async_request(request)
+        token = in_exchange.set(True)
         try:
             response = await self._inner.handle_async_request(request)
         except BaseException as exc:
             recorder.error(exc)
             raise
+        finally:
+            in_exchange.reset(token)
         recorder.response(response.status_code, decode_headers(response.headers.raw),
                           response.http_version, response.reason_phrase)
         response.stream = self._interceptor.streams["RecordingAsync"](response.stream, recorder)

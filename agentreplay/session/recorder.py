@@ -106,9 +106,9 @@ class ExchangeRecorder:
             rec, task = self._recorder, self._task
             rec.emit(HttpEnd(task.id, task.next_seq(), rec.now(), self.request_seq, complete))
 
-    def error(self, exc: BaseException) -> None:
+    def error(self, exc: BaseException, info: ErrorInfo | None = None) -> None:
         if not self._done:
             self._done = True
             rec, task = self._recorder, self._task
             rec.emit(HttpError(task.id, task.next_seq(), rec.now(), self.request_seq,
-                               ErrorInfo.from_exception(exc)))
+                               info or ErrorInfo.from_exception(exc)))

@@ -208,9 +208,12 @@ class Replay(Session):
         if isinstance(exc, DivergenceError):
             self.diverge(exc)
         _, value_repr, error = self.outcome_fields(exc, value, returned)
-        self.result = self._compare(error, value_repr)
+        self.result = self._compare(error, value_repr, returned)
 
-    def _compare(self, error: ErrorInfo | None, value_repr: str) -> ReplayResult:
+    def _compare(self, error: ErrorInfo | None, value_repr: str,
+                 returned: bool) -> ReplayResult:
+        """Same exception type and message; same return value when there is one to see
+        (a ``with`` block has none, so only its ending without an exception counts)."""
         assert self.replayer is not None
         recorded = self.replayer.outcome
         unused = self.replayer.remaining_calls()
@@ -232,7 +235,7 @@ class Replay(Session):
             error is None or (recorded.error is not None
                               and error.type == recorded.error.type
                               and error.message == recorded.error.message))
-        same_value = error is not None or recorded.value_repr == value_repr
+        same_value = error is not None or not returned or recorded.value_repr == value_repr
         if same_error and same_value and unused == 0:
             return result(True, f"reproduced: {expected} at step {self.replayer.outcome_step}")
         if same_error and same_value:

@@ -17,6 +17,8 @@ import asyncio
 import contextvars
 import functools
 import itertools
+import os
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -84,6 +86,18 @@ def _is_machinery(func: Any) -> bool:
     return classify(code.co_filename) is Origin.MACHINERY
 
 
+_ASYNCIO_DIR = os.path.dirname(asyncio.__file__) + os.sep
+
+
+def _created_by_machinery() -> bool:
+    """Was the task being created started by machinery (not through asyncio on the
+    agent's behalf, as gather, to_thread and wait_for do)?"""
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename.startswith(_ASYNCIO_DIR):
+        frame = frame.f_back  # type: ignore[assignment]
+    return frame is None or classify(frame.f_code.co_filename) is Origin.MACHINERY
+
+
 # -- the hooks ------------------------------------------------------------------
 
 _originals: dict[str, Any] = {}
@@ -95,7 +109,7 @@ def _patched_create_task(self: asyncio.AbstractEventLoop, coro: Any, *args: Any,
     parent = _current.get()
     if parent is None:
         return _originals["create_task"](self, coro, *args, **kwargs)
-    child = parent.child(machinery=_is_machinery(coro))
+    child = parent.child(machinery=_is_machinery(coro) and _created_by_machinery())
     context = kwargs.get("context")
     if context is None:
         context = contextvars.copy_context()
