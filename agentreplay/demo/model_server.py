@@ -69,7 +69,15 @@ class ToolCallSpec:
 
 @dataclass
 class Reply:
-    """What the fake model answers, independent of the wire format."""
+    """What the fake model answers, whatever the wire format.
+
+    ``thinking`` becomes an Anthropic thinking block; the OpenAI formats drop
+    it. ``finish_reason`` is sent as the chat ``finish_reason`` or the
+    Anthropic ``stop_reason`` (Responses has no such field); left ``None`` it
+    is ``tool_calls``/``tool_use`` when there are tool calls, else
+    ``stop``/``end_turn``. Token counts left ``None`` are estimated from the
+    sizes of the request and the reply.
+    """
 
     text: str = ""
     tool_calls: list[ToolCallSpec] = field(default_factory=list)
@@ -82,7 +90,7 @@ class Reply:
 
 @dataclass
 class ModelRequest:
-    """One request received by the server; ``headers`` keys are lower case."""
+    """A model API request the server received; ``headers`` keys are lower case."""
 
     api: str
     path: str
@@ -689,7 +697,7 @@ class ModelServer:
                 if number == 0:
                     self._wait_at_gate()
             _write_chunk(handler.wfile, b"")
-        except (BrokenPipeError, ConnectionResetError):
+        except ConnectionError:
             handler.close_connection = True
 
     def _wait_at_gate(self) -> None:

@@ -1,0 +1,141 @@
+"""The clock: wall-clock reads replay identically, machinery reads are left alone."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import threading
+import time
+from pathlib import Path
+from time import time as early_bound_time  # bound before any session starts
+
+import freezegun
+import httpx
+import time_machine
+
+import agentreplay
+from agentreplay.cassette import ClockRead
+from tests.servers import ToolServer
+
+
+def _stamps() -> dict[str, object]:
+    return {
+        "prompt": f"Today is {dt.datetime.now():%A %d %B %Y, %H:%M:%S.%f}.",
+        "utc": dt.datetime.now(dt.UTC).isoformat(),
+        "today": dt.date.today().isoformat(),
+        "time": time.time(),
+        "time_ns": time.time_ns(),
+        "early": early_bound_time(),
+        "gmtime": time.strftime("%H:%M:%S", time.gmtime()),
+        "monotonic": time.monotonic(),
+        "perf": time.perf_counter(),
+    }
+
+
+def _clock_reads(path: Path) -> list[ClockRead]:
+    with agentreplay.open(path) as cassette:
+        return [e for e in cassette.events() if isinstance(e, ClockRead)]
+
+
+def test_every_kind_of_clock_read_replays_identically(cassette: Path) -> None:
+    with agentreplay.record(cassette):
+        recorded = _stamps()
+    time.sleep(0.01)
+    with agentreplay.replay(cassette) as run:
+        replayed = _stamps()
+    assert replayed == recorded
+    assert run.result is not None and run.result.reproduced
+    assert _stamps() != recorded  # outside a session the clock is live again
+
+
+def test_clock_reads_in_tasks_and_threads_replay_to_each_their_own(cassette: Path) -> None:
+    def main() -> dict[str, list[float]]:
+        out: dict[str, list[float]] = {}
+
+        async def task(name: str) -> None:
+            values = []
+            for _ in range(3):
+                values.append(time.time())
+                await asyncio.sleep(0.001)
+            out[name] = values
+
+        async def gather() -> None:
+            await asyncio.gather(*(task(f"task{i}") for i in range(4)))
+
+        asyncio.run(gather())
+
+        def thread(name: str) -> None:
+            out[name] = [time.time() for _ in range(3)]
+
+        threads = [threading.Thread(target=thread, args=(f"thread{i}",)) for i in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return out
+
+    with agentreplay.record(cassette):
+        recorded = main()
+    with agentreplay.replay(cassette):
+        replayed = main()
+    assert replayed == recorded
+
+
+def test_only_agent_code_reads_of_monotonic_are_recorded(server: ToolServer,
+                                                         cassette: Path) -> None:
+    async def main() -> float:
+        start = time.monotonic()
+        async with httpx.AsyncClient() as client:
+            for i in range(3):
+                await client.get(f"{server.url}/tool/{i}")
+                await asyncio.sleep(0.01)
+        return time.monotonic() - start
+
+    with agentreplay.record(cassette):
+        elapsed = asyncio.run(main())
+    reads = _clock_reads(cassette)
+    # asyncio and httpcore read the monotonic clock many times; only our two reads count.
+    assert [r.clock for r in reads if r.clock == "monotonic"] == ["monotonic", "monotonic"]
+    server.stop()
+    with agentreplay.replay(cassette):
+        assert asyncio.run(main()) == elapsed
+
+
+def test_time_machine_travel_inside_a_recording_wins_and_replays(cassette: Path) -> None:
+    def main() -> tuple[float, float, float]:
+        before = time.time()
+        with time_machine.travel(dt.datetime(2001, 2, 3, tzinfo=dt.UTC), tick=False):
+            travelled = time.time()
+        return before, travelled, time.time()
+
+    with agentreplay.record(cassette):
+        recorded = main()
+    assert recorded[1] == dt.datetime(2001, 2, 3, tzinfo=dt.UTC).timestamp()
+    with agentreplay.replay(cassette):
+        assert main() == recorded
+    assert len(_clock_reads(cassette)) == 2  # the travelled read is time-machine's, not ours
+
+
+def test_recording_inside_time_machine_records_the_travelled_time(cassette: Path) -> None:
+    with time_machine.travel(dt.datetime(1999, 12, 31, tzinfo=dt.UTC), tick=False):
+        with agentreplay.record(cassette):
+            recorded = time.time()
+    assert recorded == dt.datetime(1999, 12, 31, tzinfo=dt.UTC).timestamp()
+    with agentreplay.replay(cassette):
+        assert time.time() == recorded
+
+
+def test_freezegun_inside_a_recording_is_deterministic_and_not_recorded(cassette: Path) -> None:
+    def main() -> tuple[str, str]:
+        with freezegun.freeze_time("2020-01-01 12:00:00"):
+            frozen = dt.datetime.now().isoformat()
+        return frozen, dt.datetime.now().isoformat()
+
+    with agentreplay.record(cassette):
+        recorded = main()
+    assert recorded[0] == "2020-01-01T12:00:00"
+    with agentreplay.replay(cassette):
+        assert main() == recorded
+    # The frozen read is freezegun's; recorded are dateutil's read while parsing the
+    # frozen date (a library reading on the agent's behalf) and the final live read.
+    assert len(_clock_reads(cassette)) == 2
