@@ -112,6 +112,13 @@ def classify(filename: str) -> Origin:
     return origin
 
 
+def _generated(frame: FrameType) -> bool:
+    """Code made with exec() (dataclass __init__, mock's signature wrappers) acts for its
+    caller; only ``python -c`` module code in "<string>" is the user's own."""
+    code = frame.f_code
+    return code.co_filename == "<string>" and code.co_name != "<module>"
+
+
 def origin_of_caller(depth: int) -> Origin:
     """The origin of the code that called the hooked function ``depth`` frames up."""
     frame: FrameType | None = sys._getframe(depth + 1)
@@ -121,7 +128,7 @@ def origin_of_caller(depth: int) -> Origin:
         origin = cache.get(filename)
         if origin is None:
             origin = classify(filename)
-        if origin is not Origin.PASSTHROUGH:
+        if origin is not Origin.PASSTHROUGH and not _generated(frame):
             return origin
         frame = frame.f_back
     return Origin.MACHINERY
@@ -132,7 +139,7 @@ def agent_call_site(depth: int = 1) -> CallSite | None:
     frame: FrameType | None = sys._getframe(depth)
     while frame is not None:
         filename = frame.f_code.co_filename
-        if classify(filename) is Origin.AGENT:
+        if classify(filename) is Origin.AGENT and not _generated(frame):
             lineno = frame.f_lineno
             line = linecache.getline(filename, lineno).strip()
             return CallSite(filename, lineno, frame.f_code.co_name, line)
