@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from agentreplay._version import __version__
-from agentreplay.cli import show
+from agentreplay.cli import export, show
 from agentreplay.errors import AgentReplayError
 
 __all__ = ["main"]
@@ -20,7 +20,7 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 
-_COMMANDS = (show,)
+_COMMANDS = (show, export)
 
 
 def build_parser() -> argparse.ArgumentParser:

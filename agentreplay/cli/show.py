@@ -1,98 +1,137 @@
-"""``agentreplay show FILE``: the header and the events of a cassette."""
+"""``agentreplay show FILE``: a run as a table of steps, or one step in full."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 import warnings
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from agentreplay.cassette import (
-    ClockRead,
-    EntropyDraw,
-    Event,
-    HttpChunk,
-    HttpEnd,
-    HttpError,
-    HttpRequest,
-    HttpResponse,
-    RunOutcome,
-    StepEnd,
-    StepStart,
-    ToolCall,
-    ToolResult,
-    open_cassette,
-)
-from agentreplay.errors import CassetteError, CassetteWarning
+from agentreplay.cassette import Cassette, open_cassette
+from agentreplay.cli import format as fmt
+from agentreplay.cli.events import print_events
+from agentreplay.errors import CassetteWarning, UsageError
+from agentreplay.steps import Step, Summary, iter_steps, step_from_events
+
+__all__ = ["add_parser", "load_step", "run"]
 
 
 def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser("show", help="print a cassette's header and events")
+    parser = subparsers.add_parser("show", help="show a run's steps, or one step in full")
     parser.add_argument("file", help="the cassette to show")
+    parser.add_argument("--step", type=int, metavar="N", help="show step N in full")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    parser.add_argument("--events", action="store_true", help="list raw events, not steps")
     parser.add_argument("--limit", type=int, default=200,
-                        help="show at most this many events (default 200; 0 for all)")
+                        help="rows to print (default 200; 0 for all)")
     parser.set_defaults(run=run)
 
 
-def describe(event: Event) -> str:
-    """A one-line summary of an event."""
-    if isinstance(event, HttpRequest):
-        return f"{event.method} {event.url} ({len(event.body)} B body)"
-    if isinstance(event, HttpResponse):
-        return f"{event.status} {event.reason} ({len(event.headers)} headers)"
-    if isinstance(event, HttpChunk):
-        return f"{len(event.data)} B: {event.data[:48]!r}"
-    if isinstance(event, HttpEnd):
-        return "body complete" if event.complete else "body closed early"
-    if isinstance(event, HttpError):
-        return str(event.error)
-    if isinstance(event, ClockRead):
-        return f"{event.clock} = {event.value}"
-    if isinstance(event, EntropyDraw):
-        return f"{event.source}: {len(event.data)} B"
-    if isinstance(event, ToolCall):
-        return f"{event.name}({len(event.args)} args, {len(event.kwargs)} kwargs)"
-    if isinstance(event, ToolResult):
-        return f"raised {event.error}" if event.error else f"returned {event.value!r}"[:80]
-    if isinstance(event, StepStart):
-        return event.name
-    if isinstance(event, StepEnd):
-        return f"raised {event.error}" if event.error else "ok"
-    if isinstance(event, RunOutcome):
-        return f"raised {event.error}" if event.error else f"returned {event.value_repr}"
-    return ""
+def _status(step: Step) -> str:
+    if step.status == "error":
+        return f"[red]{escape(step.error or 'error')}[/]"
+    if step.status == "open":
+        return "[yellow]unfinished[/]"
+    return "ok" if step.http_status is None else f"ok {step.http_status}"
+
+
+def _header_line(cassette: Cassette) -> str:
+    header = cassette.header
+    parts = [f"run {str(header.get('run_id', '?'))[:12]}",
+             f"recorded {header.get('created', '?')}", f"python {header.get('python', '?')}"]
+    if header.get("entrypoint"):
+        parts.append(f"entrypoint {header['entrypoint']}")
+    if header.get("parent"):
+        parent = header["parent"]
+        parts.append(f"forked from {parent.get('path')} after step {parent.get('step')}")
+    return " · ".join(parts)
+
+
+def _table(cassette: Cassette, limit: int) -> tuple[Table, Summary, int, int]:
+    table = Table("n", "kind", "name / model / URL", "task", "duration", "TTFT",
+                  "tokens in/out", "cost", "status")
+    summary = Summary()
+    depths = {0: -1}
+    last = 0
+    shown = 0
+    for step in iter_steps(cassette):
+        summary.add(step)
+        last = step.number
+        depth = depths[step.number] = depths.get(step.parent, -1) + 1
+        if limit and shown >= limit:
+            continue
+        shown += 1
+        ttft = fmt.seconds(step.llm.ttft) if step.llm is not None else ""
+        table.add_row(str(step.number), step.kind, "  " * depth + escape(step.label),
+                      step.task, fmt.seconds(step.duration), ttft, fmt.tokens(step),
+                      fmt.cost(step.cost), _status(step))
+    return table, summary, shown, last
 
 
 def run(args: argparse.Namespace) -> int:
-    console = Console()
+    console = Console(soft_wrap=False)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CassetteWarning)
         with open_cassette(args.file) as cassette:
-            header = Table.grid(padding=(0, 2))
-            header.add_row("format", "%d.%d" % cassette.format_version)
-            for key, value in cassette.header.items():
-                header.add_row(str(key), repr(value) if not isinstance(value, str) else value)
-            console.print(header)
-            table = Table("#", "kind", "task", "seq", "at (ms)", "detail")
-            shown = 0
-            damaged: CassetteError | None = None
-            try:
-                for number, event in enumerate(cassette.events(), 1):
-                    if args.limit and shown >= args.limit:
-                        continue
-                    table.add_row(str(number), type(event).__name__, event.task,
-                                  str(event.seq), f"{event.at / 1e6:.1f}", describe(event))
-                    shown += 1
-            except CassetteError as exc:
-                damaged = exc
-            console.print(table)
-            if args.limit and shown >= args.limit:
-                console.print(f"(first {shown} events shown; --limit 0 shows all)")
+            if args.events:
+                code = print_events(cassette, console, args.limit)
+            elif args.step is not None:
+                code = _show_step(cassette, args.step, console, args.json)
+            else:
+                code = _show_run(cassette, console, args)
     for warning in caught:
-        console.print(f"[yellow]warning:[/] {warning.message}")
-    if damaged is not None:
-        console.print(f"[red]error:[/] {damaged}")
-        return 1
+        print(f"warning: {warning.message}", file=sys.stderr)
+    return code
+
+
+def _show_run(cassette: Cassette, console: Console, args: argparse.Namespace) -> int:
+    if args.json:
+        from agentreplay.cli.json_output import run_json
+
+        print(json.dumps(run_json(cassette), indent=2, default=str))
+        return 0
+    console.print(_header_line(cassette))
+    table, summary, shown, last = _table(cassette, args.limit)
+    console.print(table)
+    if args.limit and summary.steps > shown:
+        console.print(f"(first {shown} of {summary.steps} steps; --limit 0 shows all)")
+    summary.wall = _wall(cassette)
+    outcome = cassette.outcome
+    console.print(fmt.summary_line(summary, outcome, last if outcome else None))
     return 0
+
+
+def _wall(cassette: Cassette) -> float:
+    infos = cassette.step_infos()
+    ends = [info.end_at or info.start_at for info in infos]
+    outcome = cassette.outcome
+    if outcome is not None:
+        ends.append(outcome.at)
+    return max(ends, default=0) / 1e9
+
+
+def load_step(cassette: Cassette, number: int) -> Step:
+    infos = cassette.step_infos()
+    if not 1 <= number <= len(infos):
+        raise UsageError(f"step {number} is not in {cassette.path} "
+                         f"(it has {len(infos)} steps)")
+    step = step_from_events(number, cassette.step(number), infos[number - 1].parent)
+    assert step is not None
+    return step
+
+
+def _show_step(cassette: Cassette, number: int, console: Console, as_json: bool) -> int:
+    step = load_step(cassette, number)
+    if as_json:
+        print(json.dumps(step.to_plain(), indent=2, default=str))
+        return 0
+    from agentreplay.cli.step_view import render_step
+
+    render_step(step, console)
+    return 0
+

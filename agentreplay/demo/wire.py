@@ -429,7 +429,7 @@ def _sse(name: str | None, data: dict[str, Any] | str) -> bytes:
 
 
 def api_of(method: str, path: str) -> str | None:
-    """"chat", "responses" or "messages" for a model API call, else None."""
+    """Which model API a request calls ("chat", "responses", "messages"), or None."""
     return _route(method, path)
 
 

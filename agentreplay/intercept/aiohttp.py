@@ -113,8 +113,8 @@ class AiohttpInterceptor:
             if session is None or task is None or in_exchange.get():
                 return await original(client, method, str_or_url, **kwargs)
             info = _describe(client, method, str_or_url, kwargs, interceptor.yarl)
-            if session.serving(task):
-                exchange = session.http_replay(task, info)  # type: ignore[attr-defined]
+            exchange = session.http_replay(task, info)  # type: ignore[attr-defined]
+            if exchange is not None:
                 return await interceptor.replayed(client, session, task, exchange, info, kwargs)
             recorder = session.http_record(task, info)  # type: ignore[attr-defined]
             if recorder is None:

@@ -116,8 +116,8 @@ class _SyncTransport:
         if session is None or task is None or in_exchange.get():
             return self._inner.handle_request(request)
         info = _describe(request, request.read(), self._interceptor.name)
-        if session.serving(task):
-            exchange = session.http_replay(task, info)
+        exchange = session.http_replay(task, info)
+        if exchange is not None:
             stream = self._interceptor.streams["ReplaySync"](self._interceptor, session, task,
                                                               exchange, request)
             return self._interceptor.replayed_response(exchange, request, stream)
@@ -155,8 +155,8 @@ class _AsyncTransport:
         if session is None or task is None or in_exchange.get():
             return await self._inner.handle_async_request(request)
         info = _describe(request, await request.aread(), self._interceptor.name)
-        if session.serving(task):
-            exchange = session.http_replay(task, info)
+        exchange = session.http_replay(task, info)
+        if exchange is not None:
             stream = self._interceptor.streams["ReplayAsync"](self._interceptor, session, task,
                                                                exchange, request)
             return self._interceptor.replayed_response(exchange, request, stream)

@@ -220,8 +220,8 @@ class Urllib3Interceptor:
         info = RequestInfo(method, url, headers, raw_body, "urllib3")
         preload = arguments.get("preload_content", True)
         decode = arguments.get("decode_content", True)
-        if session.serving(task):
-            exchange = session.http_replay(task, info)  # type: ignore[attr-defined]
+        exchange = session.http_replay(task, info)  # type: ignore[attr-defined]
+        if exchange is not None:
             return self._replayed(session, task, exchange, method, url, preload, decode)
         recorder = session.http_record(task, info)  # type: ignore[attr-defined]
         arguments = dict(arguments)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from agentreplay.session.core import Mode, Session, active_session
 from agentreplay.session.matching import DefaultMatcher, Matcher, RequestInfo
 from agentreplay.session.record import Recording
 from agentreplay.session.redaction import Redaction
-from agentreplay.session.replay import Replay, ReplayResult
+from agentreplay.session.outcome import ReplayResult
+from agentreplay.session.replay import Replay
 
 __all__ = [
     "DefaultMatcher",
@@ -48,6 +50,11 @@ def replay(
     matcher: Matcher | None = None,
     redact: Redaction | None = None,
     pace: str | float = "instant",
+    live_after: int | None = None,
+    overrides: dict[int, Any] | None = None,
+    break_at: int | None = None,
+    break_on_divergence: bool = False,
+    fork_path: str | os.PathLike[str] | None = None,
 ) -> Replay:
     """Replay the run recorded at ``path``, with no network.
 
@@ -56,5 +63,13 @@ def replay(
     ``pace`` is ``"instant"`` (default), ``"recorded"``, or a speed factor for
     streamed responses and sleeps. After the run, ``.result`` says whether it
     reproduced the recorded outcome.
+
+    ``live_after=N`` forks the run: steps 1..N replay, then it goes live and is
+    recorded into ``fork_path`` (default ``<name>.forkN.cassette``).
+    ``overrides={N: value}`` replaces step N's response (an LLM answer, an HTTP
+    response, or a tool's return value). ``break_at=N`` stops in pdb at the
+    agent's line that issues step N; ``break_on_divergence`` where it diverges.
     """
-    return Replay(path, strict=strict, matcher=matcher, redact=redact, pace=pace)
+    return Replay(path, strict=strict, matcher=matcher, redact=redact, pace=pace,
+                  live_after=live_after, overrides=overrides, break_at=break_at,
+                  break_on_divergence=break_on_divergence, fork_path=fork_path)

@@ -31,7 +31,7 @@ from typing import Final
 
 from agentreplay.errors import CallSite
 
-__all__ = ["Origin", "agent_call_site", "classify", "origin_of_caller"]
+__all__ = ["Origin", "agent_call_site", "agent_frame", "classify", "origin_of_caller"]
 
 
 class Origin(IntEnum):
@@ -132,6 +132,16 @@ def origin_of_caller(depth: int) -> Origin:
             return origin
         frame = frame.f_back
     return Origin.MACHINERY
+
+
+def agent_frame(depth: int = 1) -> FrameType | None:
+    """The first frame outside library code, standard library and agentreplay."""
+    frame: FrameType | None = sys._getframe(depth)
+    while frame is not None:
+        if classify(frame.f_code.co_filename) is Origin.AGENT and not _generated(frame):
+            return frame
+        frame = frame.f_back
+    return None
 
 
 def agent_call_site(depth: int = 1) -> CallSite | None:

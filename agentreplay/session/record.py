@@ -91,8 +91,8 @@ class Recording(Session):
             self.recorder.writer.close()
 
     # -- for interceptors ------------------------------------------------
-    def serving(self, task: TaskState) -> bool:
-        return False
+    def http_replay(self, task: TaskState, info: RequestInfo) -> None:
+        return None
 
     def http_record(self, task: TaskState, info: RequestInfo) -> ExchangeRecorder | None:
         assert self.recorder is not None

@@ -1,21 +1,46 @@
-"""`replay(path)`: hand the recorded inputs back, and check the run still matches."""
+"""`replay(path)`: hand the recorded inputs back, and check the run still matches.
+
+Beyond strict replay, a replay can:
+
+- fork (``live_after=N``): steps 1..N come from the cassette, then the run
+  goes live, and everything (the replayed steps included) is written to a new
+  cassette whose header names its parent and N;
+- answer "what if" (``overrides={N: value}``): step N gets ``value`` instead of
+  its recorded response; later steps replay while their requests still match;
+- stop in pdb at the agent's line that issues step N (``break_at=N``), or
+  where the run diverges (``break_on_divergence=True``).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from agentreplay.cassette.events import ErrorInfo, RunOutcome
+from agentreplay.cassette.events import (
+    ClockRead,
+    EntropyDraw,
+    Event,
+    HttpChunk,
+    HttpEnd,
+    HttpError,
+    HttpRequest,
+    HttpResponse,
+    ToolCall,
+    ToolResult,
+)
 from agentreplay.cassette.reader import open_cassette
-from agentreplay.errors import DivergenceError
+from agentreplay.cassette.writer import CassetteWriter
+from agentreplay.errors import DivergenceError, UsageError
 from agentreplay.intercept.common import rebuild_error
-from agentreplay.session.callers import agent_call_site
+from agentreplay.session.callers import agent_call_site, agent_frame
 from agentreplay.session.core import Mode, Session, parse_pace
 from agentreplay.session.matching import DefaultMatcher, Matcher, RequestInfo, json_diff
-from agentreplay.session.recorder import ExchangeRecorder
+from agentreplay.session.outcome import ReplayResult, compare_outcomes
+from agentreplay.session.record import ToolRecording, base_header
+from agentreplay.session.recorder import ExchangeRecorder, Recorder
 from agentreplay.session.redaction import Redaction
 from agentreplay.session.replayer import RecordedExchange, RecordedTool, Replayer
 from agentreplay.session.tasks import TaskState
@@ -23,29 +48,6 @@ from agentreplay.session.tasks import TaskState
 __all__ = ["Replay", "ReplayResult"]
 
 _INF = float("inf")
-
-
-@dataclass(frozen=True)
-class ReplayResult:
-    """Whether a replay reproduced the recorded run."""
-
-    reproduced: bool
-    summary: str
-    recorded: RunOutcome | None
-    replayed_error: ErrorInfo | None
-    replayed_value: str
-    step: int
-    divergence: DivergenceError | None
-    unused_calls: int
-
-    def __str__(self) -> str:
-        return self.summary
-
-
-def _describe_outcome(error: ErrorInfo | None, value_repr: str) -> str:
-    if error is not None:
-        return str(error)
-    return f"returned {value_repr}" if value_repr else "completed"
 
 
 class Replay(Session):
@@ -62,13 +64,26 @@ class Replay(Session):
         matcher: Matcher | None = None,
         redact: Redaction | None = None,
         pace: str | float = "instant",
+        live_after: int | None = None,
+        overrides: dict[int, Any] | None = None,
+        break_at: int | None = None,
+        break_on_divergence: bool = False,
+        fork_path: str | os.PathLike[str] | None = None,
     ) -> None:
         super().__init__(path)
         self.strict = strict
         self.matcher: Matcher = matcher if matcher is not None else DefaultMatcher()
         self.redaction = redact if redact is not None else Redaction()
         self.pace = parse_pace(pace)
+        if live_after is not None and live_after < 0:
+            raise UsageError(f"live_after must be a step number, not {live_after}")
+        self.live_after = live_after
+        self.overrides = dict(overrides or {})
+        self.break_at = break_at
+        self.break_on_divergence = break_on_divergence
+        self.fork_path = Path(fork_path) if fork_path is not None else None
         self.replayer: Replayer | None = None
+        self.recorder: Recorder | None = None  # the fork's, when there is one
         self.step = 0
         self.live = False
         self.result: ReplayResult | None = None
@@ -85,39 +100,106 @@ class Replay(Session):
         assert self.replayer is not None, "the replay has not started"
         return self.replayer.header
 
+    # -- lifecycle -------------------------------------------------------
     def _open(self) -> None:
         with open_cassette(self.path) as cassette:
             self.replayer = Replayer(cassette)
         self.step = 0
         self.live = False
         self.result = None
+        if self.live_after is not None:
+            target = self.fork_path or self.path.with_name(
+                f"{self.path.stem}.fork{self.live_after}{self.path.suffix}")
+            self.fork_path = target
+            parent = {"path": str(self.path), "run_id": self.replayer.header.get("run_id"),
+                      "step": self.live_after}
+            extra = {key: self.replayer.header.get(key)
+                     for key in ("entrypoint", "args", "argv", "cwd", "pythonhashseed")}
+            header = base_header("fork", self.redaction, self.replayer.header.get("metadata"),
+                                 {**extra, "parent": parent})
+            self.recorder = Recorder(CassetteWriter(target, header), self.redaction)
 
     def _started(self) -> None:
         self._seed_global_random()
 
+    def _finish(self, exc: BaseException | None, value: Any, returned: bool) -> None:
+        assert self.replayer is not None
+        if isinstance(exc, DivergenceError):
+            self.diverge(exc)
+        if self.recorder is not None:
+            self.recorder.emit(self.outcome_event(exc, value, returned, self.recorder.now()))
+        _, value_repr, error = self.outcome_fields(exc, value, returned)
+        self.result = compare_outcomes(
+            self.replayer.outcome, self.replayer.outcome_step, error, value_repr, returned,
+            step=self.step, divergence=self.divergence,
+            unused_calls=0 if self.live else self.replayer.remaining_calls())
+
     def _close(self) -> None:
         self._restore_global_random()
+        if self.recorder is not None:
+            self.recorder.writer.close()
 
-    # -- divergence ------------------------------------------------------
+    # -- stepping, breaking, going live ------------------------------------
+    def _serve(self, step: int) -> bool:
+        """Called before handing out a recorded input of ``step``: False means go live."""
+        if self.live:
+            return False
+        if self.live_after is not None and step > self.live_after:
+            self.live = True
+            return False
+        if step > self.step:
+            previous, self.step = self.step, step
+            if self.break_at is not None and previous < self.break_at <= step:
+                from agentreplay.debugger.breaks import break_into
+
+                site = agent_call_site(3)
+                break_into(agent_frame(3), f"agentreplay: stopped before step {step}"
+                                           f"{f' at {site}' if site else ''}")
+        return True
+
+    def _go_live_instead(self) -> bool:
+        """At the end of the recording or a mismatch: go live if forking, else diverge."""
+        if self.live_after is not None:
+            self.live = True
+            return True
+        return False
+
     def _divergence(self, reason: str, task: TaskState, *, step: int | None,
                     expected: str = "", actual: str = "",
                     diff: list[str] | None = None) -> DivergenceError:
-        return self.diverge(DivergenceError(
+        error = self.diverge(DivergenceError(
             reason, step=step, task=task.id, expected=expected, actual=actual, diff=diff,
-            call_site=agent_call_site(2)))
+            call_site=agent_call_site(3)))
+        if self.break_on_divergence:
+            from agentreplay.debugger.breaks import break_into
+
+            break_into(agent_frame(3), f"agentreplay: {error}")
+        return error
 
     def _past_end(self, task: TaskState, what: str) -> DivergenceError:
-        assert self.replayer is not None
         return self._divergence(
             f"{what}, but the recording has no more of those for this task", task,
             step=None, expected="(nothing: the recorded run stopped here)", actual=what)
 
-    # -- for interceptors ------------------------------------------------
-    def serving(self, task: TaskState) -> bool:
-        return not self.live
+    def _echo(self, task: TaskState, events: list[Event]) -> None:
+        """Write replayed events into the fork, renumbered as the fork's own."""
+        if self.recorder is None:
+            return
+        seqs: dict[int, int] = {}
+        now = self.recorder.now()
+        for event in events:
+            seq = task.next_seq()
+            seqs[event.seq] = seq
+            # Keep the recorded spacing (a stream's chunk gaps) from this moment on.
+            fields = {"task": task.id, "seq": seq, "at": now + event.at - events[0].at}
+            for name in ("request", "call"):
+                if hasattr(event, name):
+                    fields[name] = seqs.get(getattr(event, name), 0)
+            self.recorder.emit(_replace(event, fields))
 
+    # -- for interceptors ------------------------------------------------
     def http_record(self, task: TaskState, info: RequestInfo) -> ExchangeRecorder | None:
-        return None
+        return self.recorder.http(task, info) if self.recorder is not None else None
 
     def _find_anywhere(self, actual: RequestInfo) -> RecordedExchange | None:
         assert self.replayer is not None
@@ -128,42 +210,75 @@ class Replay(Session):
                     return exchange
         return None
 
-    def http_replay(self, task: TaskState, info: RequestInfo) -> RecordedExchange:
+    def http_replay(self, task: TaskState, info: RequestInfo) -> RecordedExchange | None:
+        """The recorded exchange for this request, or None when the run has gone live."""
         assert self.replayer is not None
+        if self.live:
+            return None
         actual = self.redaction.request(info)
-        exchange = self.replayer.next_http(task.id)
+        queue = self.replayer.http.get(task.id)
+        exchange = queue[0] if queue else None
         if exchange is None:
             if not self.strict and (found := self._find_anywhere(actual)) is not None:
-                return self._served(found)
+                return self._hand_out(task, found)
+            if self._go_live_instead():
+                return None
             raise self._past_end(task, f"HTTP request {actual.short()}")
+        if not self._serve(exchange.step):
+            return None
         expected = exchange.info()
         diff = self.matcher.diff(expected, actual)
         if diff:
             if not self.strict and (found := self._find_anywhere(actual)) is not None:
-                self.replayer.http[task.id].appendleft(exchange)
-                return self._served(found)
+                return self._hand_out(task, found)
+            if self._go_live_instead():
+                return None
             raise self._divergence("the request does not match the recording", task,
                                    step=exchange.step, expected=expected.short(),
                                    actual=actual.short(), diff=diff)
-        return self._served(exchange)
+        if queue:
+            queue.popleft()
+        return self._hand_out(task, exchange)
 
-    def _served(self, exchange: RecordedExchange) -> RecordedExchange:
-        self.step = max(self.step, exchange.step)
+    def _hand_out(self, task: TaskState, exchange: RecordedExchange) -> RecordedExchange:
+        if exchange.step in self.overrides:
+            from agentreplay.debugger.overrides import override_exchange
+
+            exchange = override_exchange(exchange, self.overrides[exchange.step])
+        recorded: list[Event] = [exchange.request]
+        recorded += [e for e in (exchange.response,) if e is not None]
+        recorded += exchange.chunks
+        recorded += [e for e in (exchange.end, exchange.error) if e is not None]
+        self._echo(task, recorded)
         return exchange
 
     def clock(self, task: TaskState, kind: str, live: Callable[[], Any]) -> Any:
         assert self.replayer is not None
-        read = self.replayer.next_clock(task.id, kind)
-        if read is None:
-            raise self._past_end(task, f"a {kind} clock read")
+        queue = self.replayer.clocks.get((task.id, kind))
+        read = queue[0] if queue else None
+        if read is None or not self._serve(read.step):
+            if read is None and not self.live and not self._go_live_instead():
+                raise self._past_end(task, f"a {kind} clock read")
+            value = live()
+            if self.recorder is not None:
+                self.recorder.clock(task, kind, value)
+            return value
+        self.replayer.next_clock(task.id, kind)
+        self._echo(task, [read.event])
         return read.event.value  # type: ignore[union-attr]
 
     def entropy(self, task: TaskState, source: str, size: int,
                 live: Callable[[int], bytes]) -> bytes:
         assert self.replayer is not None
-        read = self.replayer.next_entropy(task.id)
-        if read is None:
-            raise self._past_end(task, f"a draw of {size} random bytes ({source})")
+        queue = self.replayer.entropy.get(task.id)
+        read = queue[0] if queue else None
+        if read is None or not self._serve(read.step):
+            if read is None and not self.live and not self._go_live_instead():
+                raise self._past_end(task, f"a draw of {size} random bytes ({source})")
+            data = live(size)
+            if self.recorder is not None:
+                self.recorder.entropy(task, source, data)
+            return data
         event = read.event
         data: bytes = event.data  # type: ignore[union-attr]
         if event.source != source or len(data) != size:  # type: ignore[union-attr]
@@ -171,25 +286,42 @@ class Replay(Session):
                 "random bytes were drawn differently", task, step=read.step,
                 expected=f"{len(data)} bytes for {event.source}",  # type: ignore[union-attr]
                 actual=f"{size} bytes for {source}")
+        self.replayer.next_entropy(task.id)
+        self._echo(task, [event])
         return data
 
     def tool_begin(self, task: TaskState, name: str, args: list[Any],
-                   kwargs: dict[str, Any]) -> ToolReplayed:
+                   kwargs: dict[str, Any]) -> ToolReplayed | ToolRecording:
         assert self.replayer is not None
-        recorded = self.replayer.next_tool(task.id)
-        if recorded is None:
-            raise self._past_end(task, f"tool call {name}()")
+        queue = self.replayer.tools.get(task.id)
+        recorded = queue[0] if queue else None
+        if recorded is None or not self._serve(recorded.step):
+            if recorded is None and not self.live and not self._go_live_instead():
+                raise self._past_end(task, f"tool call {name}()")
+            assert self.recorder is not None
+            return ToolRecording(self.recorder, task,
+                                 self.recorder.tool_call(task, name, args, kwargs))
         call = recorded.call
-        if call.name != name:
-            raise self._divergence("a different tool was called", task, step=recorded.step,
-                                   expected=f"{call.name}()", actual=f"{name}()")
         diff = json_diff({"args": call.args, "kwargs": call.kwargs},
                          {"args": args, "kwargs": kwargs})
-        if diff:
+        if call.name != name or diff:
+            if self._go_live_instead():
+                assert self.recorder is not None
+                return ToolRecording(self.recorder, task,
+                                     self.recorder.tool_call(task, name, args, kwargs))
+            if call.name != name:
+                raise self._divergence("a different tool was called", task,
+                                       step=recorded.step, expected=f"{call.name}()",
+                                       actual=f"{name}()")
             raise self._divergence(f"tool {name}() was called with other arguments", task,
                                    step=recorded.step, expected=f"{name}(...)",
                                    actual=f"{name}(...)", diff=diff)
-        self.step = max(self.step, recorded.step)
+        self.replayer.next_tool(task.id)
+        if recorded.step in self.overrides and recorded.result is not None:
+            value = self.overrides[recorded.step]
+            recorded = RecordedTool(call, recorded.step,
+                                    _replace(recorded.result, {"value": value, "error": None}))
+        self._echo(task, [e for e in (call, recorded.result) if e is not None])
         return ToolReplayed(recorded, self, task)
 
     def pace_sync(self, gap: float) -> None:
@@ -202,46 +334,16 @@ class Replay(Session):
         if self.pace != _INF and gap > 0:
             await asyncio.sleep(gap)  # the loop's virtual clock applies the pace
 
-    # -- the end -----------------------------------------------------------
-    def _finish(self, exc: BaseException | None, value: Any, returned: bool) -> None:
-        assert self.replayer is not None
-        if isinstance(exc, DivergenceError):
-            self.diverge(exc)
-        _, value_repr, error = self.outcome_fields(exc, value, returned)
-        self.result = self._compare(error, value_repr, returned)
 
-    def _compare(self, error: ErrorInfo | None, value_repr: str,
-                 returned: bool) -> ReplayResult:
-        """Same exception type and message; same return value when there is one to see
-        (a ``with`` block has none, so only its ending without an exception counts)."""
-        assert self.replayer is not None
-        recorded = self.replayer.outcome
-        unused = self.replayer.remaining_calls()
-        replayed = _describe_outcome(error, value_repr)
+_REPLACEABLE = (HttpRequest, HttpResponse, HttpChunk, HttpEnd, HttpError, ClockRead,
+                EntropyDraw, ToolCall, ToolResult)
 
-        def result(reproduced: bool, summary: str) -> ReplayResult:
-            return ReplayResult(reproduced, summary, recorded, error, value_repr, self.step,
-                                self.divergence, unused)
 
-        if self.divergence is not None:
-            step = self.divergence.step
-            where = f"step {step}" if step is not None else "the end of the recording"
-            return result(False, f"diverged at {where}: {self.divergence.reason}")
-        if recorded is None:
-            return result(False, f"the recording has no outcome (it was cut short); "
-                                 f"the replay {replayed}")
-        expected = _describe_outcome(recorded.error, recorded.value_repr)
-        same_error = (recorded.error is None) == (error is None) and (
-            error is None or (recorded.error is not None
-                              and error.type == recorded.error.type
-                              and error.message == recorded.error.message))
-        same_value = error is not None or not returned or recorded.value_repr == value_repr
-        if same_error and same_value and unused == 0:
-            return result(True, f"reproduced: {expected} at step {self.replayer.outcome_step}")
-        if same_error and same_value:
-            return result(False, f"not reproduced: {expected}, but {unused} recorded calls "
-                                 f"were never made")
-        return result(False, f"not reproduced: recorded {expected}, replay {replayed}")
+def _replace(event: Any, fields: dict[str, Any]) -> Any:
+    import dataclasses
+
+    assert isinstance(event, _REPLACEABLE)
+    return dataclasses.replace(event, **fields)
 
 
 class ToolReplayed:
@@ -265,7 +367,7 @@ class ToolReplayed:
         return result.value
 
 
-def rebuild_tool_error(error: ErrorInfo) -> BaseException:
+def rebuild_tool_error(error: Any) -> BaseException:
     """The recorded exception of a tool, as the same type if its module is loaded."""
     import sys
 

@@ -1,0 +1,106 @@
+"""``agentreplay show FILE --step N``: one step in full."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.console import Console, Group
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from agentreplay.cli import format as fmt
+from agentreplay.steps import Step
+
+__all__ = ["render_step"]
+
+_ROLE_STYLE = {"system": "magenta", "user": "cyan", "assistant": "green", "tool": "yellow"}
+
+
+def _content_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = []
+        for part in content:
+            if isinstance(part, dict):
+                text = part.get("text") or part.get("content") or part.get("thinking")
+                if isinstance(text, str):
+                    parts.append(text)
+                elif part.get("type") in ("tool_use", "function_call"):
+                    arguments = json.dumps(part.get("input", part.get("arguments")))
+                    parts.append(f"[tool call] {part.get('name')}({arguments})")
+                else:
+                    parts.append(json.dumps(part, ensure_ascii=False))
+            else:
+                parts.append(str(part))
+        return "\n".join(parts)
+    return json.dumps(content, ensure_ascii=False)
+
+
+def _message_panel(message: dict[str, Any]) -> Panel:
+    role = str(message.get("role", "?"))
+    body = Text(_content_text(message.get("content", "")))
+    for call in message.get("tool_calls") or []:
+        function = call.get("function", call)
+        body.append(f"\n[tool call {call.get('id', '')}] {function.get('name')}"
+                    f"({function.get('arguments', '')})")
+    if message.get("tool_call_id"):
+        role += f" (for {message['tool_call_id']})"
+    return Panel(body, title=role, title_align="left",
+                 border_style=_ROLE_STYLE.get(role.split()[0], "white"))
+
+
+def _facts(step: Step) -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_row("step", f"{step.number} ({step.kind}), task {step.task}, parent {step.parent}")
+    grid.add_row("status", step.status + (f": {step.error}" if step.error else ""))
+    grid.add_row("started", f"{step.start_at / 1e9:.3f} s into the run")
+    grid.add_row("duration", fmt.seconds(step.duration))
+    if step.url:
+        grid.add_row("request", f"{step.method} {step.url}")
+        grid.add_row("response", f"HTTP {step.http_status}, {step.body_bytes:,} B body")
+    if step.reads:
+        grid.add_row("clock/entropy", f"{step.reads} reads")
+    return grid
+
+
+def render_step(step: Step, console: Console) -> None:
+    console.print(Panel(_facts(step), title=f"step {step.number}: {escape(step.label)}",
+                        title_align="left"))
+    llm = step.llm
+    if llm is not None:
+        timing = Table.grid(padding=(0, 2))
+        timing.add_row("model", f"{llm.model} ({llm.provider}, {llm.api})"
+                       + (f", answered by {llm.response_model}" if llm.response_model
+                          and llm.response_model != llm.model else ""))
+        timing.add_row("parameters", json.dumps(llm.params) if llm.params else "-")
+        timing.add_row("time to first token", fmt.seconds(llm.ttft))
+        if llm.gaps:
+            timing.add_row("chunk gaps", f"{len(llm.gaps)} gaps, max "
+                                         f"{fmt.seconds(max(llm.gaps))}")
+        timing.add_row("tokens", f"{llm.input_tokens} in ({llm.cached_tokens or 0} cached), "
+                                 f"{llm.output_tokens} out")
+        timing.add_row("cost", fmt.cost(step.cost) or "unknown model")
+        timing.add_row("finish", str(llm.finish_reason))
+        console.print(Panel(timing, title="call", title_align="left"))
+        if llm.tools:
+            names = ", ".join(str(tool.get("name")) for tool in llm.tools)
+            console.print(f"[bold]tools offered:[/] {escape(names)}")
+        console.print("[bold]messages sent[/]")
+        console.print(Group(*(_message_panel(m) for m in llm.messages)))
+        answer = Text(llm.output_text)
+        if llm.thinking:
+            answer = Text(f"(thinking) {llm.thinking}\n\n", style="dim") + answer
+        for call in llm.tool_calls:
+            answer.append(f"\n[tool call {call.id}] {call.name}({call.arguments})", "yellow")
+        console.print(Panel(answer, title="response", title_align="left", border_style="green"))
+    elif step.kind == "tool":
+        console.print(Panel(Text(json.dumps({"args": step.args, "kwargs": step.kwargs},
+                                            ensure_ascii=False, default=str)),
+                            title="arguments", title_align="left"))
+        console.print(Panel(Text(step.error or json.dumps(step.value, ensure_ascii=False,
+                                                          default=str)),
+                            title="raised" if step.error else "returned", title_align="left"))

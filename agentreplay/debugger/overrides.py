@@ -1,0 +1,108 @@
+"""What-if: replace one step's recorded response with another.
+
+For an LLM step the replacement is an assistant answer (text and/or tool
+calls), re-encoded the way the provider would have sent it, as a stream of
+events if the request asked for one. Accepted shapes::
+
+    "plain text"
+    {"content": "text", "tool_calls": [{"name": "search", "arguments": {"q": "x"}}]}
+    {"tool_calls": [{"function": {"name": "search", "arguments": "{\\"q\\": \\"x\\"}"}}]}
+    {"content": [{"type": "text", "text": "..."}, {"type": "tool_use", "name": "...",
+                  "input": {...}}]}
+
+For any other HTTP step it is ``{"status": 200, "headers": {...}, "body": ...}``
+(a body that is not a string is sent as JSON). For a tool step it is the
+value the tool returns.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+from agentreplay.cassette.events import HttpChunk, HttpEnd, HttpResponse
+from agentreplay.demo.wire import ModelRequest, Reply, ToolCallSpec, api_of, render
+from agentreplay.errors import UsageError
+from agentreplay.session.replayer import RecordedExchange
+
+__all__ = ["override_exchange", "reply_from"]
+
+_DROP = {"content-length", "content-encoding", "transfer-encoding", "content-type"}
+
+
+def _tool_call(data: Any) -> ToolCallSpec:
+    if not isinstance(data, dict):
+        raise UsageError(f"a tool call must be an object, not {data!r}")
+    function = data.get("function", data)
+    name = function.get("name")
+    arguments = function.get("arguments", function.get("input", {}))
+    if isinstance(arguments, str):
+        try:
+            arguments = json.loads(arguments or "{}")
+        except ValueError as exc:
+            raise UsageError(f"tool call arguments are not JSON: {arguments!r}") from exc
+    if not isinstance(name, str) or not isinstance(arguments, dict):
+        raise UsageError(f"a tool call needs a name and object arguments: {data!r}")
+    return ToolCallSpec(name, arguments, data.get("id"))
+
+
+def reply_from(value: Any) -> Reply:
+    """An assistant answer in any of the accepted shapes, as a `Reply`."""
+    if isinstance(value, str):
+        return Reply(text=value)
+    if not isinstance(value, dict):
+        raise UsageError(f"an LLM override must be text or an object, not {value!r}")
+    content = value.get("content", value.get("text", ""))
+    calls = [_tool_call(call) for call in value.get("tool_calls") or []]
+    text = content if isinstance(content, str) else ""
+    if isinstance(content, list):
+        for block in content:
+            if isinstance(block, dict) and block.get("type") == "text":
+                text += str(block.get("text", ""))
+            elif isinstance(block, dict) and block.get("type") == "tool_use":
+                calls.append(_tool_call(block))
+    return Reply(text=text or "", tool_calls=calls, finish_reason=value.get("finish_reason"))
+
+
+def _http_body(value: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+    body = value.get("body", "")
+    data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+    content_type = "text/plain" if isinstance(body, str) else "application/json"
+    headers = [(str(k), str(v)) for k, v in (value.get("headers") or {}).items()]
+    if not any(k.lower() == "content-type" for k, _ in headers):
+        headers.append(("content-type", content_type))
+    return int(value.get("status", 200)), headers, data
+
+
+def override_exchange(exchange: RecordedExchange, value: Any) -> RecordedExchange:
+    """The exchange with its response replaced by ``value`` (see the module docstring)."""
+    request = exchange.request
+    path = urlsplit(request.url).path
+    api = api_of(request.method.upper(), path)
+    kept = [(k, v) for k, v in (exchange.response.headers if exchange.response else ())
+            if k.lower() not in _DROP]
+    if api is not None and not (isinstance(value, dict) and "status" in value):
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError:
+            body = {}
+        stream = bool(body.get("stream"))
+        content_type, chunks = render(ModelRequest(api, path, {}, body, stream),
+                                      reply_from(value))
+        status, headers = 200, [*kept, ("content-type", content_type)]
+    elif isinstance(value, dict):
+        status, extra, data = _http_body(value)
+        headers, chunks = [*kept, *extra], [data]
+    else:
+        raise UsageError("an HTTP override must be an object with status, headers and body")
+    if len(chunks) == 1:
+        headers.append(("content-length", str(len(chunks[0]))))
+    head = exchange.response or exchange.request
+    seq = head.seq + 1
+    response = HttpResponse(request.task, seq, head.at, request.seq, status, tuple(headers),
+                            "HTTP/1.1", "OK" if status < 400 else "Error")
+    events = [HttpChunk(request.task, seq + i + 1, head.at, request.seq, chunk)
+              for i, chunk in enumerate(chunks)]
+    end = HttpEnd(request.task, seq + len(chunks) + 1, head.at, request.seq, True)
+    return RecordedExchange(request, exchange.step, response, events, end, None)
