@@ -20,6 +20,7 @@ from typing import IO, Any, Final
 import msgpack
 import zstandard
 
+from agentreplay.cassette.codec import check_plain
 from agentreplay.errors import CassetteError
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "FRAME_BLOBS",
     "FRAME_EVENTS",
     "FrameReader",
+    "FrameTooLarge",
     "encode_data_frame",
     "encode_footer",
     "encode_header",
@@ -81,17 +83,24 @@ def _skippable(magic: int, payload: bytes) -> bytes:
 
 def encode_header(header: dict[str, Any]) -> bytes:
     body = pack(header)
-    if len(body) > MAX_HEADER:
-        raise ValueError(f"cassette header is {len(body)} bytes; the limit is {MAX_HEADER}")
+    if len(body) > MAX_HEADER - 16:  # the frame, 16 bytes more than the map, is what is capped
+        raise ValueError(f"cassette header is {len(body)} bytes; the limit is {MAX_HEADER - 16}")
     payload = HEADER_TAG + struct.pack("<HHI", FORMAT_MAJOR, FORMAT_MINOR, zlib.crc32(body)) + body
     return _skippable(HEADER_MAGIC, payload)
+
+
+class FrameTooLarge(ValueError):
+    """The content of a data frame would exceed `MAX_FRAME_CONTENT`, which readers refuse."""
 
 
 def encode_data_frame(frame_type: int, items: list[Any], steps: list[int] | None = None) -> bytes:
     """An events frame is ``[1, events, steps]`` (steps[i] is the step of events[i]);
     a blobs frame is ``[2, blobs]``."""
     value = [frame_type, items] if steps is None else [frame_type, items, steps]
-    return _compressor.compress(pack(value))
+    content = pack(value)
+    if len(content) > MAX_FRAME_CONTENT:
+        raise FrameTooLarge(f"a frame of {len(content)} bytes; the limit is {MAX_FRAME_CONTENT}")
+    return _compressor.compress(content)
 
 
 def encode_index(index: dict[str, Any]) -> bytes:
@@ -201,6 +210,10 @@ class FrameReader:
         header = unpack(body, 24, "header")
         if not isinstance(header, dict):
             raise self._error("header is not a map", 24)
+        try:
+            check_plain(header, "the header")
+        except CassetteError as exc:
+            raise self._error(exc.detail, 24) from None
         return (major, minor), header, 8 + size
 
     def read_footer(self) -> int | None:
@@ -225,6 +238,10 @@ class FrameReader:
         if len(compressed) != size - 4 or zlib.crc32(compressed) != crc:
             raise self._error("index checksum mismatch", offset)
         try:
+            # decompress() allocates what the frame declares, whatever max_output_size says.
+            declared = zstandard.frame_content_size(compressed)
+            if not 0 <= declared <= MAX_INDEX:
+                raise self._error(f"index declares {declared} bytes of content", offset)
             data = self._decompressor.decompress(compressed, max_output_size=MAX_INDEX)
         except zstandard.ZstdError as exc:
             raise self._error(f"index does not decompress: {exc}", offset) from exc

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agentreplay.cassette.blobs import check_blob
-from agentreplay.cassette.codec import decode_event
+from agentreplay.cassette.codec import decode_events
 from agentreplay.cassette.events import Event, RunOutcome
 from agentreplay.cassette.frames import FRAME_BLOBS, FRAME_EVENTS, FrameReader
 from agentreplay.cassette.tracking import StepInfo, StepTracker
@@ -91,21 +91,27 @@ class Cassette:
             except KeyError as exc:
                 raise CassetteError(f"event refers to unknown blob {exc.args[0]}") from None
 
-        out: list[tuple[int, Event]] = []
-        for step, item in zip(value[2], items, strict=True):
-            try:
-                out.append((step, decode_event(item, resolve)))
-            except CassetteError as exc:
-                raise CassetteError(str(exc), offset=offset, path=str(self.path)) from exc
-            except (TypeError, ValueError) as exc:  # a field the dataclass itself refused
-                raise CassetteError(f"malformed event: {exc}", offset=offset,
-                                    path=str(self.path)) from exc
-        return out
+        try:
+            events = decode_events(items, resolve)
+        except CassetteError as exc:
+            raise CassetteError(str(exc), offset=offset, path=str(self.path)) from exc
+        except (TypeError, ValueError) as exc:  # a field the dataclass itself refused
+            raise CassetteError(f"malformed event: {exc}", offset=offset,
+                                path=str(self.path)) from exc
+        return list(zip(value[2], events, strict=True))
 
     def _scan(
         self, errors: Errors, blob_frames: dict[int, int] | None = None
     ) -> Iterator[tuple[int, int, Event]]:
-        """Yield (frame offset, step, event) for every event, in order.
+        """Yield (frame offset, step, event) for every event, in order."""
+        for offset, decoded in self._scan_frames(errors, blob_frames):
+            for step, event in decoded:
+                yield offset, step, event
+
+    def _scan_frames(
+        self, errors: Errors, blob_frames: dict[int, int] | None = None
+    ) -> Iterator[tuple[int, list[tuple[int, Event]]]]:
+        """Yield (frame offset, [(step, event), ...]) for every events frame, in order.
 
         If ``blob_frames`` is given, it learns the frame offset of every blob.
         """
@@ -134,9 +140,9 @@ class Cassette:
                     offset=exc.offset, path=str(self.path), events_read=count) from exc
             if blob_frames is not None and value[0] == FRAME_BLOBS:
                 blob_frames.update((item[0], offset) for item in value[1])
-            for step, event in decoded:
-                count += 1
-                yield offset, step, event
+            if decoded:
+                count += len(decoded)
+                yield offset, decoded
             offset = next_offset
         if not closed:
             warnings.warn(
@@ -145,13 +151,14 @@ class Cassette:
 
     def events(self, *, errors: Errors = "raise") -> Iterator[Event]:
         """Every event in recording order, read frame by frame."""
-        for _, _, event in self._scan(errors):
-            yield event
+        for _, decoded in self._scan_frames(errors):
+            for _, event in decoded:
+                yield event
 
     def events_with_steps(self, *, errors: Errors = "raise") -> Iterator[tuple[int, Event]]:
         """Every event with the number of the step it belongs to (0 for none)."""
-        for _, step, event in self._scan(errors):
-            yield step, event
+        for _, decoded in self._scan_frames(errors):
+            yield from decoded
 
     # -- index and random access ------------------------------------------
     def _load_index(self) -> _Index:

@@ -14,6 +14,7 @@ rebuild a missing index, so both always agree.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 from agentreplay.cassette.events import (
     Event,
@@ -102,25 +103,34 @@ class StepTracker:
 
     def feed(self, event: Event) -> int:
         """Return the step ``event`` belongs to (0 for none)."""
-        if isinstance(event, HttpRequest):
-            return self._open_step(event, "http", f"{event.method} {event.url}")
-        if isinstance(event, ToolCall):
-            return self._open_step(event, "tool", event.name)
-        if isinstance(event, StepStart):
-            return self._open_step(event, "span", event.name)
-        if isinstance(event, (HttpEnd, HttpError)):
-            return self._close_step(event.task, event.request, event.at)
-        if isinstance(event, (HttpResponse, HttpChunk)):
-            return self._owner.get((event.task, event.request), 0)
-        if isinstance(event, ToolResult):
-            return self._close_step(event.task, event.call, event.at)
-        if isinstance(event, StepEnd):
-            return self._close_step(event.task, event.start, event.at)
-        return self._innermost(event.task)
+        role = _ROLES.get(type(event))
+        if role is None:  # clock reads, entropy draws, the outcome
+            return self._innermost(event.task)
+        action, attribute = role
+        if action == OPENS:
+            return self._open_step(event, *_describe(event))
+        opener = getattr(event, attribute)
+        if action == CLOSES:
+            return self._close_step(event.task, opener, event.at)
+        return self._owner.get((event.task, opener), 0)
 
-    @staticmethod
-    def opens_or_closes(event: Event) -> bool:
-        """True for events at a step boundary (where the writer cuts a frame)."""
-        return isinstance(
-            event, (HttpRequest, ToolCall, StepStart, HttpEnd, HttpError, ToolResult, StepEnd)
-        )
+
+OPENS: Final = 1
+CLOSES: Final = 2
+CONTINUES: Final = 3
+# What each event does to steps, and the field naming the event that opened its step.
+_ROLES: Final[dict[type[Event], tuple[int, str]]] = {
+    HttpRequest: (OPENS, ""), ToolCall: (OPENS, ""), StepStart: (OPENS, ""),
+    HttpEnd: (CLOSES, "request"), HttpError: (CLOSES, "request"),
+    ToolResult: (CLOSES, "call"), StepEnd: (CLOSES, "start"),
+    HttpResponse: (CONTINUES, "request"), HttpChunk: (CONTINUES, "request"),
+}
+
+
+def _describe(event: Event) -> tuple[str, str]:
+    if isinstance(event, HttpRequest):
+        return "http", f"{event.method} {event.url}"
+    if isinstance(event, ToolCall):
+        return "tool", event.name
+    assert isinstance(event, StepStart)
+    return "span", event.name

@@ -1,11 +1,13 @@
 """Writing a cassette while the run goes on.
 
 `append` is the only call on the agent's path: it puts the event on a list.
-A background thread turns pending events into frames: it cuts a frame at
-every step boundary, every `FLUSH_EVENTS` events, and whenever it wakes (every
-`FLUSH_INTERVAL` seconds), compresses it and writes it. A process killed at
-any moment therefore loses at most the events of the last ~100 ms; the reader
-recovers everything before them.
+A background thread turns pending events into frames: it cuts a frame every
+`FLUSH_EVENTS` events and whenever it wakes (every `FLUSH_INTERVAL` seconds),
+compresses it and writes it. A process killed at any moment therefore loses
+at most the events of the last ~100 ms; the reader recovers everything before
+them. Frames are not cut at step boundaries: every frame starts compressing
+afresh, so a frame per step makes a cassette up to twice as large; the index
+still names the frames each step's events are in.
 """
 
 from __future__ import annotations
@@ -18,17 +20,19 @@ from pathlib import Path
 from typing import Any, Final
 
 from agentreplay.cassette.blobs import BlobTable
-from agentreplay.cassette.codec import encode_event
-from agentreplay.cassette.events import Event, HttpRequest, RunOutcome, StepStart, ToolCall
+from agentreplay.cassette.codec import ENCODERS
+from agentreplay.cassette.events import Event, RunOutcome
 from agentreplay.cassette.frames import (
     FRAME_BLOBS,
     FRAME_EVENTS,
+    FrameTooLarge,
     encode_data_frame,
     encode_footer,
     encode_header,
     encode_index,
 )
 from agentreplay.cassette.tracking import StepTracker
+from agentreplay.errors import RecordingError
 
 __all__ = ["CassetteWriter"]
 
@@ -78,7 +82,9 @@ class CassetteWriter:
         """Queue ``event``; cheap and safe to call from any thread."""
         pending = self._pending
         pending.append(event)
-        if len(pending) >= self._flush_events:
+        # Wake the writer once per batch: Event.set() takes a lock, and calling it
+        # on every append while the writer is busy doubles the cost of appending.
+        if len(pending) >= self._flush_events and not self._wake.is_set():
             self._wake.set()
 
     def flush(self) -> None:
@@ -104,15 +110,12 @@ class CassetteWriter:
             return
         batch: list[Event] = []
         steps: list[int] = []
+        feed = self._tracker.feed
         while pending:
             event = pending.popleft()
-            boundary = StepTracker.opens_or_closes(event)
-            if boundary and batch and _opens(event):
-                self._write_batch(batch, steps)
-                batch, steps = [], []
-            steps.append(self._tracker.feed(event))
+            steps.append(feed(event))
             batch.append(event)
-            if len(batch) >= self._flush_events or (boundary and not _opens(event)):
+            if len(batch) >= self._flush_events:
                 self._write_batch(batch, steps)
                 batch, steps = [], []
         if batch:
@@ -120,20 +123,36 @@ class CassetteWriter:
         self._file.flush()
 
     def _write_batch(self, batch: list[Event], steps: list[int]) -> None:
-        items = [encode_event(event, self._blobs.intern) for event in batch]
+        intern, encoders = self._blobs.intern, ENCODERS
+        items = [encoders[type(event)](event, intern) for event in batch]
         new_blobs = self._blobs.take_pending()
-        while new_blobs:
-            chunk, size = [], 0
-            while new_blobs and (not chunk or size < MAX_BLOB_FRAME):
-                blob = new_blobs.pop(0)
-                chunk.append(blob)
-                size += len(blob[2])  # type: ignore[arg-type]
+        start = 0
+        while start < len(new_blobs):
+            end, size = start, 0
+            while end < len(new_blobs) and (end == start or size < MAX_BLOB_FRAME):
+                size += len(new_blobs[end][2])  # type: ignore[arg-type]
+                end += 1
             offset = self._file.tell()
-            self._file.write(encode_data_frame(FRAME_BLOBS, chunk))
+            self._file.write(encode_data_frame(FRAME_BLOBS, new_blobs[start:end]))
             self._frames.append([offset, FRAME_BLOBS, 0])
-            self._blob_frames.extend(offset for _ in chunk)
+            self._blob_frames.extend(offset for _ in range(start, end))
+            start = end
+        self._write_events(batch, items, steps)
+
+    def _write_events(self, batch: list[Event], items: list[Any], steps: list[int]) -> None:
+        try:
+            frame = encode_data_frame(FRAME_EVENTS, items, steps)
+        except FrameTooLarge as exc:
+            if len(items) == 1:
+                event = batch[0]
+                raise RecordingError(f"{type(event).__name__} {event.seq} of task {event.task} "
+                                     f"does not fit in a cassette frame: {exc}") from exc
+            half = len(items) // 2
+            self._write_events(batch[:half], items[:half], steps[:half])
+            self._write_events(batch[half:], items[half:], steps[half:])
+            return
         offset = self._file.tell()
-        self._file.write(encode_data_frame(FRAME_EVENTS, items, steps))
+        self._file.write(frame)
         self._frames.append([offset, FRAME_EVENTS, len(items)])
         self.events_written += len(items)
         for number in set(steps):
@@ -142,7 +161,7 @@ class CassetteWriter:
                 if info.first_frame < 0:
                     info.first_frame = offset
                 info.last_frame = offset
-        if any(isinstance(event, RunOutcome) for event in batch):
+        if RunOutcome in map(type, batch):
             self._outcome_frame = offset
 
     def close(self) -> None:
@@ -154,11 +173,13 @@ class CassetteWriter:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join()
         with self._lock:
-            self._write_pending()
-            index_offset = self._file.tell()
-            self._file.write(encode_index(self._index()))
-            self._file.write(encode_footer(index_offset))
-            self._file.close()
+            try:
+                self._write_pending()
+            finally:  # index what was written, even if an event could not be
+                index_offset = self._file.tell()
+                self._file.write(encode_index(self._index()))
+                self._file.write(encode_footer(index_offset))
+                self._file.close()
         if self._error is not None:
             raise self._error
 
@@ -181,6 +202,3 @@ class CassetteWriter:
             "closed_at": time.time_ns(),
         }
 
-
-def _opens(event: Event) -> bool:
-    return isinstance(event, (HttpRequest, ToolCall, StepStart))
