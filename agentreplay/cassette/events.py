@@ -58,6 +58,8 @@ class ErrorInfo:
 
     def __str__(self) -> str:
         short = self.type.rsplit(".", 1)[-1]
+        if self.args is not None and len(self.args) == 1:
+            return f"{short}({self.args[0]!r})"
         return f"{short}({self.message!r})"
 
 

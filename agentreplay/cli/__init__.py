@@ -11,16 +11,17 @@ import sys
 from collections.abc import Sequence
 
 from agentreplay._version import __version__
-from agentreplay.cli import export, show
-from agentreplay.errors import AgentReplayError
+from agentreplay.cli import demo, export, record, replay, show
+from agentreplay.errors import AgentReplayError, CassetteError, UsageError
 
 __all__ = ["main"]
 
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+EXIT_UNRUNNABLE = 3
 
-_COMMANDS = (show, export)
+_COMMANDS = (demo, record, replay, show, export)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,6 +44,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         code: int = args.run(args)
+    except UsageError as exc:
+        print(f"agentreplay: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except CassetteError as exc:
+        print(f"agentreplay: error: {exc}", file=sys.stderr)
+        return EXIT_UNRUNNABLE
     except AgentReplayError as exc:
         print(f"agentreplay: error: {exc}", file=sys.stderr)
         return EXIT_ERROR

@@ -55,6 +55,8 @@ def _header_line(cassette: Cassette) -> str:
 def _table(cassette: Cassette, limit: int) -> tuple[Table, Summary, int, int]:
     table = Table("n", "kind", "name / model / URL", "task", "duration", "TTFT",
                   "tokens in/out", "cost", "status")
+    table.columns[2].overflow = "ellipsis"
+    table.columns[2].no_wrap = True
     summary = Summary()
     depths = {0: -1}
     last = 0
@@ -74,7 +76,7 @@ def _table(cassette: Cassette, limit: int) -> tuple[Table, Summary, int, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    console = Console(soft_wrap=False)
+    console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 150)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CassetteWarning)
         with open_cassette(args.file) as cassette:

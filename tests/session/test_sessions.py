@@ -96,7 +96,7 @@ def test_outcome_of_a_failing_run_is_reproduced(server: ToolServer, cassette: Pa
         agent()
     assert session.result is not None
     assert session.result.reproduced
-    assert str(session.result) == "reproduced: KeyError(\"'result-9'\") at step 1"
+    assert str(session.result) == "reproduced: KeyError('result-9') at step 1"
 
 
 def test_a_different_outcome_is_not_reproduced(server: ToolServer, cassette: Path) -> None:

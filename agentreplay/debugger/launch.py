@@ -1,0 +1,140 @@
+"""The parent side of script mode: start a program under record or replay.
+
+Recording ``python agent.py ARGS`` (or ``python -m pkg ARGS``) runs it in a
+fresh interpreter with ``PYTHONHASHSEED`` pinned (hash randomisation is fixed
+only at interpreter start), through `bootstrap.py`. The cassette's header
+keeps what is needed to run it again: argv, the working directory, the hash
+seed, and an allow-list of environment variables.
+
+Replaying a cassette runs the recorded script, or calls the recorded
+``@agentreplay.entrypoint`` function with its recorded arguments, the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agentreplay.cassette.reader import open_cassette
+from agentreplay.debugger.bootstrap import PLAN_ENV
+from agentreplay.errors import UsageError
+
+__all__ = ["ReplayOptions", "RunReport", "record_command", "replay_cassette", "target_of"]
+
+ENV_ALLOW = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONHASHSEED", "PYTHONUTF8")
+"""Environment variables every script-mode cassette keeps (secrets never are)."""
+
+PLACEHOLDER_KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
+"""SDKs refuse to start without a key; replay sends nothing, so a placeholder does."""
+
+
+def target_of(command: list[str]) -> tuple[str, dict[str, Any]]:
+    """Split ``python [-m module | script.py] args...`` into the interpreter and target."""
+    if not command:
+        raise UsageError("nothing to record: give the command after --, e.g. "
+                         "agentreplay record -- python agent.py")
+    interpreter, rest = command[0], command[1:]
+    if not Path(interpreter).name.startswith("python"):
+        raise UsageError(f"script mode runs Python programs (python agent.py or python -m "
+                         f"pkg), not {interpreter!r}")
+    while rest and rest[0].startswith("-") and rest[0] != "-m":
+        rest = rest[1:]  # interpreter options such as -u or -X dev
+    if rest[:1] == ["-m"] and len(rest) >= 2:
+        return interpreter, {"kind": "module", "name": rest[1], "argv": [rest[1], *rest[2:]]}
+    if rest:
+        return interpreter, {"kind": "path", "path": os.path.abspath(rest[0]),
+                             "argv": [rest[0], *rest[1:]]}
+    raise UsageError("no script given: agentreplay record -- python agent.py [args]")
+
+
+@dataclass
+class RunReport:
+    exit_code: int
+    result: dict[str, Any] | None
+    output: str = ""  # stdout and stderr, when captured
+
+
+def _run_child(interpreter: str, plan: dict[str, Any], env: dict[str, str],
+               cwd: str | None, capture: bool = False) -> RunReport:
+    with tempfile.TemporaryDirectory(prefix="agentreplay-") as tmp:
+        result_file = os.path.join(tmp, "result.json")
+        plan = {**plan, "result_file": result_file}
+        child_env = {**env, PLAN_ENV: json.dumps(plan)}
+        command = [interpreter, "-m", "agentreplay.debugger.bootstrap"]
+        completed = subprocess.run(command, env=child_env, cwd=cwd, check=False,
+                                   stdout=subprocess.PIPE if capture else None,
+                                   stderr=subprocess.STDOUT if capture else None, text=True)
+        result = None
+        if os.path.exists(result_file):
+            with open(result_file, encoding="utf-8") as file:
+                result = json.load(file)
+        return RunReport(completed.returncode, result, completed.stdout or "")
+
+
+def record_command(command: list[str], cassette: Path, *, keep_env: list[str],
+                   metadata: dict[str, Any] | None = None, capture: bool = False) -> RunReport:
+    """Run ``command`` (a Python program) recording it into ``cassette``."""
+    interpreter, target = target_of(command)
+    env = dict(os.environ)
+    seed = env.get("PYTHONHASHSEED") or str(int.from_bytes(os.urandom(4), "big"))
+    env["PYTHONHASHSEED"] = seed
+    kept = {name: env[name] for name in (*ENV_ALLOW, *keep_env) if name in env}
+    header = {"script": target, "argv": target["argv"], "cwd": os.getcwd(),
+              "pythonhashseed": seed, "env": kept, "interpreter": interpreter}
+    plan = {"mode": "record", "cassette": str(cassette), "target": target, "header": header,
+            "metadata": metadata}
+    return _run_child(interpreter, plan, env, None, capture)
+
+
+@dataclass
+class ReplayOptions:
+    pace: str = "instant"
+    live_after: int | None = None
+    fork_path: str | None = None
+    overrides: dict[int, Any] | None = None
+    break_at: int | None = None
+    break_on_divergence: bool = False
+
+
+def replay_cassette(cassette: Path, options: ReplayOptions, *,
+                    capture: bool = False) -> RunReport:
+    """Run the program recorded in ``cassette`` again, under replay."""
+    with open_cassette(cassette) as opened:
+        header = dict(opened.header)
+    if header.get("script"):
+        target = dict(header["script"])
+    elif header.get("entrypoint"):
+        target = {"kind": "entrypoint", "entrypoint": header["entrypoint"],
+                  "file": header.get("entrypoint_file"), "args": header.get("args")}
+        if header.get("args") is None:
+            raise UsageError(f"{cassette}: the entrypoint's arguments could not be recorded "
+                             f"(not plain data), so it cannot be called again from here")
+    else:
+        raise UsageError(
+            f"{cassette} was recorded with agentreplay.record() around code that "
+            f"agentreplay cannot start by itself; replay it with agentreplay.replay() "
+            f"around the same code, or record with @agentreplay.entrypoint or "
+            f"`agentreplay record -- python ...`")
+    env = dict(os.environ)
+    env.update(header.get("env") or {})
+    if header.get("pythonhashseed"):
+        env["PYTHONHASHSEED"] = str(header["pythonhashseed"])
+    for name in PLACEHOLDER_KEYS:
+        env.setdefault(name, "replay-needs-no-key")
+    cwd = header.get("cwd")
+    if not cwd or not os.path.isdir(cwd):
+        cwd = None
+    interpreter = sys.executable
+    plan = {"mode": "replay", "cassette": str(Path(cassette).resolve()), "target": target,
+            "options": {
+                "pace": options.pace, "live_after": options.live_after,
+                "fork_path": options.fork_path, "break_at": options.break_at,
+                "break_on_divergence": options.break_on_divergence,
+                "overrides": {str(k): v for k, v in (options.overrides or {}).items()}}}
+    return _run_child(interpreter, plan, env, cwd, capture)

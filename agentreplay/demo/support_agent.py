@@ -1,0 +1,1 @@
+../../examples/support_agent.py

@@ -1,0 +1,126 @@
+"""``@agentreplay.entrypoint``: record or replay a program's main function, by environment.
+
+    AGENTREPLAY_MODE=off|record|replay     (default off: no patching, one env lookup)
+    AGENTREPLAY_CASSETTE=runs/{timestamp}-{run_id}.cassette
+
+The same code therefore records in staging, replays on a laptop and does
+nothing by default. The cassette's header keeps the function's import path
+and its arguments (when msgpack can hold them), so ``agentreplay replay FILE``
+can call it again without any code being written.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import sys
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar, overload
+
+from agentreplay.errors import UsageError
+from agentreplay.intercept.values import to_plain_or_none
+from agentreplay.session.core import Mode, Session
+
+__all__ = ["DEFAULT_CASSETTE", "cassette_path", "entrypoint"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEFAULT_CASSETTE = "runs/{timestamp}-{run_id}.cassette"
+_urandom = os.urandom
+
+
+def cassette_path(template: str) -> Path:
+    """Fill ``{timestamp}`` (UTC, sortable) and ``{run_id}`` (random) in a path template."""
+    now = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    run_id = uuid.UUID(bytes=_urandom(16)).hex[:12]
+    try:
+        return Path(template.format(timestamp=now, run_id=run_id))
+    except (KeyError, IndexError, ValueError) as exc:
+        raise UsageError(f"bad cassette path template {template!r}: only {{timestamp}} and "
+                         f"{{run_id}} can be filled in") from exc
+
+
+def _describe(func: Callable[..., Any]) -> dict[str, Any]:
+    module = func.__module__
+    header: dict[str, Any] = {"entrypoint": f"{module}:{func.__qualname__}"}
+    main = sys.modules.get(module)
+    filename = getattr(main, "__file__", None)
+    if filename:
+        header["entrypoint_file"] = os.path.abspath(filename)
+    return header
+
+
+def _session(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
+             cassette: str | None, options: dict[str, Any]) -> Session | None:
+    mode = Mode.parse(os.environ.get("AGENTREPLAY_MODE") or "off")
+    if mode is Mode.OFF:
+        return None
+    template = cassette or os.environ.get("AGENTREPLAY_CASSETTE") or DEFAULT_CASSETTE
+    if mode is Mode.RECORD:
+        from agentreplay.session.record import Recording
+
+        header = _describe(func)
+        header["args"] = to_plain_or_none([list(args), kwargs])
+        return Recording(cassette_path(template), header=header, **options)
+    from agentreplay.session.replay import Replay
+
+    if "{" in template:
+        raise UsageError("AGENTREPLAY_MODE=replay needs AGENTREPLAY_CASSETTE (or cassette=) "
+                         "to name one cassette, not a template")
+    return Replay(template, **options)
+
+
+def _report(session: Session) -> None:
+    result = getattr(session, "result", None)
+    if result is not None:
+        print(f"agentreplay: {result}", file=sys.stderr)
+    else:
+        print(f"agentreplay: recorded {session.path}", file=sys.stderr)
+
+
+@overload
+def entrypoint(func: F, /) -> F: ...
+@overload
+def entrypoint(*, cassette: str | None = None, **options: Any) -> Callable[[F], F]: ...
+
+
+def entrypoint(func: F | None = None, /, *, cassette: str | None = None,
+               **options: Any) -> Any:
+    """Mark the agent's main function (sync or async); the environment picks the mode.
+
+    ``cassette`` overrides AGENTREPLAY_CASSETTE; other keyword arguments go to
+    `record()` or `replay()` (``redact=...``, ``metadata=...``).
+    """
+
+    def decorate(target: F) -> F:
+        if inspect.iscoroutinefunction(target):
+
+            @functools.wraps(target)
+            async def async_main(*args: Any, **kwargs: Any) -> Any:
+                session = _session(target, args, kwargs, cassette, options)
+                if session is None:
+                    return await target(*args, **kwargs)
+                try:
+                    return await session(target)(*args, **kwargs)
+                finally:
+                    _report(session)
+
+            return async_main  # type: ignore[return-value]
+
+        @functools.wraps(target)
+        def main(*args: Any, **kwargs: Any) -> Any:
+            session = _session(target, args, kwargs, cassette, options)
+            if session is None:
+                return target(*args, **kwargs)
+            try:
+                return session(target)(*args, **kwargs)
+            finally:
+                _report(session)
+
+        return main  # type: ignore[return-value]
+
+    return decorate(func) if func is not None else decorate
