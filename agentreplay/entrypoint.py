@@ -61,12 +61,12 @@ def _session(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, 
         return None
     template = cassette or os.environ.get("AGENTREPLAY_CASSETTE") or DEFAULT_CASSETTE
     if mode is Mode.RECORD:
-        from agentreplay.session.record import Recording
+        from agentreplay.session.recording import Recording
 
         header = _describe(func)
         header["args"] = to_plain_or_none([list(args), kwargs])
         return Recording(cassette_path(template), header=header, **options)
-    from agentreplay.session.replay import Replay
+    from agentreplay.session.replaying import Replay
 
     if "{" in template:
         raise UsageError("AGENTREPLAY_MODE=replay needs AGENTREPLAY_CASSETTE (or cassette=) "

@@ -34,7 +34,7 @@ from agentreplay.cassette.events import (
     ToolResult,
 )
 from agentreplay.cassette.reader import Cassette
-from agentreplay.llm import LLMCall, decode_exchange
+from agentreplay.llm import LLMCall, decode_exchange, detect_api
 
 __all__ = ["Step", "Summary", "iter_steps", "step_from_events", "summarize"]
 
@@ -115,15 +115,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-_LLM_PATHS = ("/chat/completions", "/responses", "/messages")
-
-
-def looks_like_llm(request: HttpRequest) -> bool:
-    """Worth keeping the body for: a POST to a path an LLM API uses."""
-    path = request.url.split("?", 1)[0].rstrip("/")
-    return request.method.upper() == "POST" and path.endswith(_LLM_PATHS)
-
-
 def price(call: LLMCall) -> float | None:
     """The call's cost in USD from genai-prices' table, or None for an unknown model."""
     if call.input_tokens is None and call.output_tokens is None:
@@ -187,7 +178,7 @@ class _Builder:
             step = self._start(number, event, "http", f"{event.method} {event.url}")
             step.method, step.url = event.method, event.url
             step._request = event
-            if looks_like_llm(event):
+            if detect_api(event.method, event.url) is not None:
                 step._chunks = []
             return
         if isinstance(event, ToolCall):

@@ -62,11 +62,11 @@ def _entrypoint(target: dict[str, Any]) -> Any:
 def _session(plan: dict[str, Any]) -> Session:
     options = plan.get("options", {})
     if plan["mode"] == "record":
-        from agentreplay.session.record import Recording
+        from agentreplay.session.recording import Recording
 
         return Recording(plan["cassette"], header=plan.get("header"),
                          metadata=plan.get("metadata"))
-    from agentreplay.session.replay import Replay
+    from agentreplay.session.replaying import Replay
 
     overrides = {int(k): v for k, v in (options.get("overrides") or {}).items()}
     return Replay(plan["cassette"], pace=options.get("pace", "instant"),

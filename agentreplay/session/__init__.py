@@ -7,10 +7,10 @@ from typing import Any
 
 from agentreplay.session.core import Mode, Session, active_session
 from agentreplay.session.matching import DefaultMatcher, Matcher, RequestInfo
-from agentreplay.session.record import Recording
+from agentreplay.session.recording import Recording
 from agentreplay.session.redaction import Redaction
 from agentreplay.session.outcome import ReplayResult
-from agentreplay.session.replay import Replay
+from agentreplay.session.replaying import Replay
 
 __all__ = [
     "DefaultMatcher",

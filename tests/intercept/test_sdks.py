@@ -19,7 +19,7 @@ import agentreplay
 from agentreplay import DivergenceError
 from agentreplay.cassette import HttpChunk, HttpRequest
 from agentreplay.demo.model_server import ModelServer, Reply, ToolCallSpec
-from agentreplay.session.replay import Replay
+from agentreplay.session.replaying import Replay
 from tests.helpers import cassette_bytes
 
 API_KEY = "sk-proj-SECRET-0123456789"

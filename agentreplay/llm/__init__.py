@@ -1,0 +1,16 @@
+"""Provider HTTP traffic decoded into LLM calls: the llm/ stage of the pipeline.
+
+`decode_exchange` reads one recorded exchange (request, response head, body
+chunks, end) of the OpenAI Chat Completions, OpenAI Responses or Anthropic
+Messages API, from OpenAI, Anthropic or any server speaking their formats,
+into an `LLMCall`: model, messages sent, tools offered, output, tool calls,
+usage and timing. One module per API (`chat`, `responses`, `messages`);
+`wire` undoes content encodings and parses server-sent events.
+"""
+
+from __future__ import annotations
+
+from agentreplay.llm.decode import decode_exchange, detect_api
+from agentreplay.llm.model import LLMCall, ToolCallInfo
+
+__all__ = ["LLMCall", "ToolCallInfo", "decode_exchange", "detect_api"]
