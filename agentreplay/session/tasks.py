@@ -77,12 +77,16 @@ def reset_current_task(token: contextvars.Token[TaskState | None]) -> None:
     _current.reset(token)
 
 
-def _is_machinery(func: Any) -> bool:
+def _is_machinery(func: Any) -> bool | None:
+    """Is ``func`` (a function or coroutine) machinery's? None if it has no Python code
+    (a builtin such as socket.getaddrinfo): then who starts it decides."""
+    while isinstance(func, functools.partial):
+        func = func.func
     code = getattr(func, "__code__", None) or getattr(func, "cr_code", None)
     if code is None:
         code = getattr(getattr(func, "__func__", None), "__code__", None)
     if code is None:
-        return False
+        return None
     return classify(code.co_filename) is Origin.MACHINERY
 
 
@@ -109,7 +113,7 @@ def _patched_create_task(self: asyncio.AbstractEventLoop, coro: Any, *args: Any,
     parent = _current.get()
     if parent is None:
         return _originals["create_task"](self, coro, *args, **kwargs)
-    child = parent.child(machinery=_is_machinery(coro) and _created_by_machinery())
+    child = parent.child(machinery=_is_machinery(coro) is not False and _created_by_machinery())
     context = kwargs.get("context")
     if context is None:
         context = contextvars.copy_context()
@@ -124,8 +128,9 @@ def _patched_thread_start(self: threading.Thread) -> None:
         target = getattr(self, "_target", None)
         if target is None and type(self).run is not threading.Thread.run:
             target = type(self).run
+        machinery = True if target is None else _is_machinery(target)
         self._agentreplay_task = parent.child(  # type: ignore[attr-defined]
-            machinery=target is None or _is_machinery(target)
+            machinery=_created_by_machinery() if machinery is None else machinery
         )
     _originals["thread_start"](self)
 
@@ -192,7 +197,8 @@ def _patched_submit(self: ThreadPoolExecutor, fn: Callable[..., Any], /, *args: 
         getattr(fn.func, "__self__", None), contextvars.Context
     ):
         target = fn.args[0]
-    child = parent.child(machinery=_is_machinery(target))
+    machinery = _is_machinery(target)
+    child = parent.child(machinery=_created_by_machinery() if machinery is None else machinery)
     global _jobs
     with _jobs_lock:
         _jobs += 1
