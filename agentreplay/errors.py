@@ -117,8 +117,8 @@ class DivergenceError(BaseException):
         super().__init__(self._message())
 
     def _message(self) -> str:
-        where = f"step {self.step}" if self.step is not None else "after the last step"
-        lines = [f"replay diverged at {where} (task {self.task}): {self.reason}"]
+        where = f"at step {self.step}" if self.step is not None else "after the last step"
+        lines = [f"replay diverged {where} (task {self.task}): {self.reason}"]
         if self.expected:
             lines.append(f"  expected: {self.expected}")
         if self.actual:
