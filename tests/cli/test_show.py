@@ -1,0 +1,65 @@
+"""agentreplay show: the step table, one step in full, and JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from agentreplay.cli import main
+from tests.agents import record_agent
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("show") / "agent.cassette"
+    record_agent(path)
+    return path
+
+
+def test_show_prints_a_table_of_steps_and_a_summary(recorded: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["show", str(recorded)]) == 0
+    out = capsys.readouterr().out
+    for column in ("kind", "task", "duration", "TTFT", "tokens in/out", "cost", "status"):
+        assert column in out
+    assert "gpt-4o" in out and "120 / 30" in out and "/tool/Paris" in out
+    assert "0.1.2" in out  # a concurrent tool call's task
+    assert "6 steps · 2 LLM calls · 320 in / 42 out tokens · $" in out
+    assert "returned 'Paris is sunny and Lyon is rainy.' at step 6" in out
+
+
+def test_show_step_prints_the_prompt_actually_sent(recorded: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["show", str(recorded), "--step", "6"]) == 0
+    out = capsys.readouterr().out
+    assert "Weather in Paris and Lyon?" in out  # the user message, as sent
+    assert "tool (for call_" in out  # a tool result message with its call id
+    assert "Paris is sunny and Lyon is rainy." in out
+    assert "time to first token" in out and "tokens" in out
+
+
+def test_show_json_is_machine_readable(recorded: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["show", str(recorded), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [s["kind"] for s in data["steps"]] == ["llm", "http", "http", "tool", "span", "llm"]
+    assert data["steps"][0]["llm"]["tool_calls"][0]["name"] == "weather"
+    assert data["summary"]["llm_calls"] == 2
+    assert data["outcome"]["error"] is None
+    assert main(["show", str(recorded), "--step", "1", "--json"]) == 0
+    one = json.loads(capsys.readouterr().out)
+    assert one["number"] == 1 and one["llm"]["input_tokens"] == 120
+
+
+def test_show_of_a_missing_step_or_a_broken_file(recorded: Path, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["show", str(recorded), "--step", "99"]) == 2
+    assert "has 6 steps" in capsys.readouterr().err
+    cut = tmp_path / "cut.cassette"
+    cut.write_bytes(recorded.read_bytes()[: len(recorded.read_bytes()) // 2])
+    assert main(["show", str(cut)]) == 0
+    captured = capsys.readouterr()
+    assert "damaged or truncated" in captured.err
+    assert "steps" in captured.out  # what could be read is still shown
