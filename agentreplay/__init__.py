@@ -22,7 +22,7 @@ from agentreplay.errors import (
 if TYPE_CHECKING:
     from agentreplay.cassette.reader import Cassette
     from agentreplay.cassette.reader import open_cassette as open
-    from agentreplay.entrypoint import entrypoint
+    from agentreplay.session.entrypoint import entrypoint
     from agentreplay.intercept.tools import step, tool
     from agentreplay.session import (
         Mode,
@@ -58,7 +58,7 @@ __all__ = [
 
 _LAZY: dict[str, tuple[str, str]] = {
     "Cassette": ("agentreplay.cassette.reader", "Cassette"),
-    "entrypoint": ("agentreplay.entrypoint", "entrypoint"),
+    "entrypoint": ("agentreplay.session.entrypoint", "entrypoint"),
     "open": ("agentreplay.cassette.reader", "open_cassette"),
     "step": ("agentreplay.intercept.tools", "step"),
     "tool": ("agentreplay.intercept.tools", "tool"),

@@ -30,3 +30,15 @@ def test_python_dash_m_and_help_work() -> None:
     out = subprocess.run([sys.executable, "-m", "agentreplay", "--help"],
                          capture_output=True, text=True, check=True)
     assert "usage: agentreplay" in out.stdout
+
+
+def test_public_names_stay_callable_after_every_submodule_is_imported() -> None:
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.walk_packages(agentreplay.__path__, "agentreplay."):
+        if info.name.endswith(("__main__", "bootstrap", "pytest_plugin")):
+            continue
+        importlib.import_module(info.name)
+    for name in ("record", "replay", "entrypoint", "tool", "step", "open"):
+        assert callable(getattr(agentreplay, name)), name

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from agentreplay.debugger.launch import ENV_ALLOW, record_command
-from agentreplay.entrypoint import DEFAULT_CASSETTE, cassette_path
+from agentreplay.session.entrypoint import DEFAULT_CASSETTE, cassette_path
 
 __all__ = ["add_parser", "run"]
 

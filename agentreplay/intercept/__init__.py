@@ -62,11 +62,13 @@ def _install(name: str, factory: Callable[[], Interceptor]) -> None:
 def _always() -> list[tuple[str, Callable[[], Interceptor]]]:
     from agentreplay.intercept.clock import ClockInterceptor
     from agentreplay.intercept.entropy import EntropyInterceptor
+    from agentreplay.intercept.imports import ImportTracker
     from agentreplay.intercept.network import NetworkGuard
     from agentreplay.intercept.vtime import VirtualTimeInterceptor
 
     return [("clock", ClockInterceptor), ("entropy", EntropyInterceptor),
-            ("vtime", VirtualTimeInterceptor), ("network", NetworkGuard)]
+            ("vtime", VirtualTimeInterceptor), ("network", NetworkGuard),
+            ("imports", ImportTracker)]
 
 
 class _ImportWatcher(importlib.abc.MetaPathFinder):

@@ -25,6 +25,7 @@ import linecache
 import os
 import sys
 import sysconfig
+import threading
 from enum import IntEnum
 from types import FrameType
 from typing import Final
@@ -72,6 +73,10 @@ _SITE: Final = _prefixes("purelib", "platlib")
 _OWN_DIR: Final = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 _cache: dict[str, Origin] = {}
+importing = threading.local()
+"""``importing.depth`` > 0 while this thread loads a module for the first time: what a
+module does as it is imported happens once per process, not once per run, so it is
+machinery (see `agentreplay.intercept.imports`)."""
 extra_library_paths: list[str] = []
 """Extra path prefixes to treat as LIBRARY code (for vendored dependencies)."""
 
@@ -121,6 +126,8 @@ def _generated(frame: FrameType) -> bool:
 
 def origin_of_caller(depth: int) -> Origin:
     """The origin of the code that called the hooked function ``depth`` frames up."""
+    if getattr(importing, "depth", 0):
+        return Origin.MACHINERY
     frame: FrameType | None = sys._getframe(depth + 1)
     cache = _cache
     while frame is not None:

@@ -107,3 +107,21 @@ def test_a_different_number_of_draws_is_a_divergence(cassette: Path) -> None:
         assert "random bytes" in str(exc) and "no more" in str(exc)
     else:
         raise AssertionError("no divergence")
+
+
+def test_reads_made_while_a_module_is_first_imported_are_not_recorded(
+        cassette: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "noisy_module.py").write_text(
+        "import os, time\nTOKEN = os.urandom(32)\nLOADED_AT = time.time()\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with agentreplay.record(cassette):
+        import noisy_module  # noqa: F401  (its import-time reads happen once per process)
+
+        uuid.uuid4()
+    assert [d.source for d in _entropy(cassette)] == ["seed", "urandom"]
+    assert [len(d.data) for d in _entropy(cassette)] == [32, 16]
+    with agentreplay.replay(cassette) as run:  # noisy_module is already imported now
+        import noisy_module  # noqa: F401, F811
+
+        uuid.uuid4()
+    assert run.result is not None and run.result.reproduced
