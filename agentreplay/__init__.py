@@ -22,7 +22,6 @@ from agentreplay.errors import (
 if TYPE_CHECKING:
     from agentreplay.cassette.reader import Cassette
     from agentreplay.cassette.reader import open_cassette as open
-    from agentreplay.session.entrypoint import entrypoint
     from agentreplay.intercept.tools import step, tool
     from agentreplay.session import (
         Mode,
@@ -33,6 +32,7 @@ if TYPE_CHECKING:
         record,
         replay,
     )
+    from agentreplay.session.entrypoint import entrypoint
 
 __all__ = [
     "AgentReplayError",
@@ -62,8 +62,10 @@ _LAZY: dict[str, tuple[str, str]] = {
     "open": ("agentreplay.cassette.reader", "open_cassette"),
     "step": ("agentreplay.intercept.tools", "step"),
     "tool": ("agentreplay.intercept.tools", "tool"),
-    **{name: ("agentreplay.session", name) for name in
-       ("Mode", "Recording", "Redaction", "Replay", "ReplayResult", "record", "replay")},
+    **{
+        name: ("agentreplay.session", name)
+        for name in ("Mode", "Recording", "Redaction", "Replay", "ReplayResult", "record", "replay")
+    },
 }
 
 

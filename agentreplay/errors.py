@@ -45,7 +45,11 @@ class CassetteError(AgentReplayError):
     """
 
     def __init__(
-        self, message: str, *, offset: int | None = None, path: str | None = None,
+        self,
+        message: str,
+        *,
+        offset: int | None = None,
+        path: str | None = None,
         events_read: int = 0,
     ) -> None:
         self.detail = message

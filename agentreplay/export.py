@@ -63,6 +63,7 @@ def jsonl_lines(cassette: Cassette) -> Iterator[str]:
 
 # -- OTLP ----------------------------------------------------------------------------
 
+
 def _attr(key: str, value: Any) -> dict[str, Any] | None:
     if value is None:
         return None
@@ -73,8 +74,10 @@ def _attr(key: str, value: Any) -> dict[str, Any] | None:
     if isinstance(value, float):
         return {"key": key, "value": {"doubleValue": value}}
     if isinstance(value, list):
-        return {"key": key, "value": {"arrayValue": {"values": [
-            {"stringValue": str(v)} for v in value]}}}
+        return {
+            "key": key,
+            "value": {"arrayValue": {"values": [{"stringValue": str(v)} for v in value]}},
+        }
     return {"key": key, "value": {"stringValue": str(value)}}
 
 
@@ -90,8 +93,11 @@ def _llm_attributes(step: Step) -> tuple[str, dict[str, Any]]:
     llm = step.llm
     assert llm is not None
     params = llm.params
-    max_tokens = (params.get("max_tokens") or params.get("max_completion_tokens")
-                  or params.get("max_output_tokens"))
+    max_tokens = (
+        params.get("max_tokens")
+        or params.get("max_completion_tokens")
+        or params.get("max_output_tokens")
+    )
     attributes = {
         "gen_ai.operation.name": "chat",
         "gen_ai.provider.name": llm.provider,
@@ -101,8 +107,7 @@ def _llm_attributes(step: Step) -> tuple[str, dict[str, Any]]:
         "gen_ai.request.temperature": _float(params.get("temperature")),
         "gen_ai.request.top_p": _float(params.get("top_p")),
         "gen_ai.request.max_tokens": max_tokens if isinstance(max_tokens, int) else None,
-        "gen_ai.request.seed": params.get("seed") if isinstance(params.get("seed"), int)
-        else None,
+        "gen_ai.request.seed": params.get("seed") if isinstance(params.get("seed"), int) else None,
         "gen_ai.response.finish_reasons": [llm.finish_reason] if llm.finish_reason else None,
         "gen_ai.usage.input_tokens": llm.input_tokens,
         "gen_ai.usage.output_tokens": llm.output_tokens,
@@ -110,7 +115,8 @@ def _llm_attributes(step: Step) -> tuple[str, dict[str, Any]]:
         "gen_ai.input.messages": json.dumps(llm.messages, ensure_ascii=False, default=str),
         "gen_ai.output.messages": json.dumps(_output_messages(step), ensure_ascii=False),
         "gen_ai.tool.definitions": json.dumps(llm.tools, ensure_ascii=False, default=str)
-        if llm.tools else None,
+        if llm.tools
+        else None,
         "agentreplay.ttft_s": llm.ttft,
         "agentreplay.cost_usd": step.cost,
     }
@@ -118,8 +124,7 @@ def _llm_attributes(step: Step) -> tuple[str, dict[str, Any]]:
 
 
 def _float(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) \
-        else None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _output_messages(step: Step) -> list[dict[str, Any]]:
@@ -129,8 +134,14 @@ def _output_messages(step: Step) -> list[dict[str, Any]]:
     if llm.output_text:
         parts.append({"type": "text", "content": llm.output_text})
     for call in llm.tool_calls:
-        parts.append({"type": "tool_call", "id": call.id, "name": call.name,
-                      "arguments": call.parsed if call.parsed is not None else call.arguments})
+        parts.append(
+            {
+                "type": "tool_call",
+                "id": call.id,
+                "name": call.name,
+                "arguments": call.parsed if call.parsed is not None else call.arguments,
+            }
+        )
     return [{"role": "assistant", "parts": parts, "finish_reason": llm.finish_reason}]
 
 
@@ -144,17 +155,27 @@ def _step_span(step: Step, run_id: str, trace_id: str, start_ns: int) -> dict[st
     elif step.kind == "http":
         name = step.method or "HTTP"
         kind = SPAN_KIND_CLIENT
-        attributes.update({"http.request.method": step.method, "url.full": step.url,
-                           "http.response.status_code": step.http_status})
+        attributes.update(
+            {
+                "http.request.method": step.method,
+                "url.full": step.url,
+                "http.response.status_code": step.http_status,
+            }
+        )
     elif step.kind == "tool":
         name = f"execute_tool {step.name}"
-        attributes.update({"gen_ai.operation.name": "execute_tool",
-                           "gen_ai.tool.name": step.name})
+        attributes.update({"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": step.name})
     else:
         name = step.name
-    attributes.update({"http.request.method": step.method, "url.full": step.url,
-                       "http.response.status_code": step.http_status}
-                      if step.llm is not None else {})
+    attributes.update(
+        {
+            "http.request.method": step.method,
+            "url.full": step.url,
+            "http.response.status_code": step.http_status,
+        }
+        if step.llm is not None
+        else {}
+    )
     end_at = step.end_at if step.end_at is not None else step.start_at
     span: dict[str, Any] = {
         "traceId": trace_id,
@@ -166,7 +187,8 @@ def _step_span(step: Step, run_id: str, trace_id: str, start_ns: int) -> dict[st
         "endTimeUnixNano": str(start_ns + end_at),
         "attributes": _attrs(attributes),
         "status": {"code": STATUS_ERROR, "message": step.error or "error"}
-        if step.status == "error" else {"code": STATUS_OK},
+        if step.status == "error"
+        else {"code": STATUS_OK},
     }
     return span
 
@@ -174,8 +196,10 @@ def _step_span(step: Step, run_id: str, trace_id: str, start_ns: int) -> dict[st
 def otlp_json(cassette: Cassette) -> dict[str, Any]:
     """An OTLP ExportTraceServiceRequest, in OTLP's JSON encoding (hex ids)."""
     header = cassette.header
-    run_id = str(header.get("run_id") or hashlib.blake2b(str(cassette.path).encode(),
-                                                         digest_size=16).hexdigest())
+    run_id = str(
+        header.get("run_id")
+        or hashlib.blake2b(str(cassette.path).encode(), digest_size=16).hexdigest()
+    )
     trace_id = run_id.replace("-", "")[:32].ljust(32, "0")
     start_ns = int(header.get("created_ns") or 0)
     spans = []
@@ -193,15 +217,31 @@ def otlp_json(cassette: Cassette) -> dict[str, Any]:
         "kind": SPAN_KIND_INTERNAL,
         "startTimeUnixNano": str(start_ns),
         "endTimeUnixNano": str(start_ns + last),
-        "attributes": _attrs({"gen_ai.operation.name": "invoke_agent",
-                              "agentreplay.run_id": run_id,
-                              "agentreplay.cassette": str(cassette.path)}),
+        "attributes": _attrs(
+            {
+                "gen_ai.operation.name": "invoke_agent",
+                "agentreplay.run_id": run_id,
+                "agentreplay.cassette": str(cassette.path),
+            }
+        ),
         "status": {"code": STATUS_ERROR, "message": str(outcome.error)}
-        if outcome is not None and outcome.error is not None else {"code": STATUS_OK},
+        if outcome is not None and outcome.error is not None
+        else {"code": STATUS_OK},
     }
-    return {"resourceSpans": [{
-        "resource": {"attributes": _attrs({"service.name": "agentreplay",
-                                           "agentreplay.python": header.get("python")})},
-        "scopeSpans": [{"scope": {"name": "agentreplay", "version": __version__},
-                        "spans": [root, *spans]}],
-    }]}
+    return {
+        "resourceSpans": [
+            {
+                "resource": {
+                    "attributes": _attrs(
+                        {"service.name": "agentreplay", "agentreplay.python": header.get("python")}
+                    )
+                },
+                "scopeSpans": [
+                    {
+                        "scope": {"name": "agentreplay", "version": __version__},
+                        "spans": [root, *spans],
+                    }
+                ],
+            }
+        ]
+    }

@@ -81,24 +81,42 @@ class Step:
 
     def to_plain(self) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "number": self.number, "kind": self.kind, "name": self.label, "task": self.task,
-            "parent": self.parent, "start": self.start_at / 1e9, "duration": self.duration,
-            "status": self.status, "error": self.error, "reads": self.reads,
+            "number": self.number,
+            "kind": self.kind,
+            "name": self.label,
+            "task": self.task,
+            "parent": self.parent,
+            "start": self.start_at / 1e9,
+            "duration": self.duration,
+            "status": self.status,
+            "error": self.error,
+            "reads": self.reads,
         }
         if self.kind in ("http", "llm"):
             data.update(method=self.method, url=self.url, http_status=self.http_status)
         if self.llm is not None:
             llm = self.llm
             data["llm"] = {
-                "provider": llm.provider, "api": llm.api, "model": llm.model,
-                "response_model": llm.response_model, "messages": llm.messages,
-                "tools": llm.tools, "params": llm.params, "stream": llm.stream,
-                "output_text": llm.output_text, "thinking": llm.thinking,
-                "tool_calls": [{"id": c.id, "name": c.name, "arguments": c.arguments}
-                               for c in llm.tool_calls],
-                "finish_reason": llm.finish_reason, "input_tokens": llm.input_tokens,
-                "output_tokens": llm.output_tokens, "cached_tokens": llm.cached_tokens,
-                "ttft": llm.ttft, "gaps": llm.gaps, "cost": self.cost,
+                "provider": llm.provider,
+                "api": llm.api,
+                "model": llm.model,
+                "response_model": llm.response_model,
+                "messages": llm.messages,
+                "tools": llm.tools,
+                "params": llm.params,
+                "stream": llm.stream,
+                "output_text": llm.output_text,
+                "thinking": llm.thinking,
+                "tool_calls": [
+                    {"id": c.id, "name": c.name, "arguments": c.arguments} for c in llm.tool_calls
+                ],
+                "finish_reason": llm.finish_reason,
+                "input_tokens": llm.input_tokens,
+                "output_tokens": llm.output_tokens,
+                "cached_tokens": llm.cached_tokens,
+                "ttft": llm.ttft,
+                "gaps": llm.gaps,
+                "cost": self.cost,
             }
         if self.kind == "tool":
             data.update(args=self.args, kwargs=self.kwargs, value=_plain(self.value))
@@ -122,8 +140,11 @@ def price(call: LLMCall) -> float | None:
     try:
         from genai_prices import Usage, calc_price
 
-        usage = Usage(input_tokens=call.input_tokens or 0, output_tokens=call.output_tokens or 0,
-                      cache_read_tokens=call.cached_tokens or None)
+        usage = Usage(
+            input_tokens=call.input_tokens or 0,
+            output_tokens=call.output_tokens or 0,
+            cache_read_tokens=call.cached_tokens or None,
+        )
         provider = {"anthropic": "anthropic", "openai": "openai"}.get(call.provider)
         result = calc_price(usage, call.response_model or call.model, provider_id=provider)
         return float(result.total_price)

@@ -83,8 +83,12 @@ HEADER = {  # the keys agentreplay.record() writes (docs/cassette-format.md, sec
     "argv": ["agent.py"],
     "cwd": "/srv/agent",
     "pythonhashseed": "0",
-    "redaction": {"headers": ["api-key", "authorization", "cookie"], "query": [],
-                  "json_paths": [], "hooks": []},
+    "redaction": {
+        "headers": ["api-key", "authorization", "cookie"],
+        "query": [],
+        "json_paths": [],
+        "hooks": [],
+    },
     "entrypoint": None,
     "args": None,
     "metadata": {"benchmark": "bench_cassette"},
@@ -94,9 +98,45 @@ HEADER = {  # the keys agentreplay.record() writes (docs/cassette-format.md, sec
 # Realistic-looking text and traffic
 # ---------------------------------------------------------------------------
 
-_SYLLABLES = ["ka", "lo", "mi", "te", "ra", "su", "en", "an", "or", "is", "th", "er", "in",
-              "re", "at", "on", "nd", "ha", "es", "ti", "ve", "de", "co", "me", "al", "pro",
-              "ex", "per", "con", "ment", "ion", "ing", "ly", "tion", "ver", "sta", "gra"]
+_SYLLABLES = [
+    "ka",
+    "lo",
+    "mi",
+    "te",
+    "ra",
+    "su",
+    "en",
+    "an",
+    "or",
+    "is",
+    "th",
+    "er",
+    "in",
+    "re",
+    "at",
+    "on",
+    "nd",
+    "ha",
+    "es",
+    "ti",
+    "ve",
+    "de",
+    "co",
+    "me",
+    "al",
+    "pro",
+    "ex",
+    "per",
+    "con",
+    "ment",
+    "ion",
+    "ing",
+    "ly",
+    "tion",
+    "ver",
+    "sta",
+    "gra",
+]
 
 
 class Text:
@@ -178,8 +218,11 @@ def openai_response_headers(rng: random.Random) -> tuple[tuple[str, str], ...]:
         ("x-request-id", "req_" + _id(rng, 32)),
         ("strict-transport-security", "max-age=31536000; includeSubDomains; preload"),
         ("cf-cache-status", "DYNAMIC"),
-        ("set-cookie", "__cf_bm=" + _id(rng, 43) + "; path=/; expires=Thu, 28-Nov-24 08:30:00 GMT;"
-         " domain=.api.openai.com; HttpOnly; Secure; SameSite=None"),
+        (
+            "set-cookie",
+            "__cf_bm=" + _id(rng, 43) + "; path=/; expires=Thu, 28-Nov-24 08:30:00 GMT;"
+            " domain=.api.openai.com; HttpOnly; Secure; SameSite=None",
+        ),
         ("x-content-type-options", "nosniff"),
         ("server", "cloudflare"),
         ("cf-ray", _id(rng, 16).lower() + "-CDG"),
@@ -187,14 +230,24 @@ def openai_response_headers(rng: random.Random) -> tuple[tuple[str, str], ...]:
     )
 
 
-def sse(completion_id: str, created: int, delta: dict[str, Any], finish: str | None = None,
-        usage: dict[str, int] | None = None) -> bytes:
-    choices = [] if usage else [
-        {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-    ]
-    body: dict[str, Any] = {"id": completion_id, "object": "chat.completion.chunk",
-                            "created": created, "model": MODEL,
-                            "system_fingerprint": "fp_7f6be3efb0", "choices": choices}
+def sse(
+    completion_id: str,
+    created: int,
+    delta: dict[str, Any],
+    finish: str | None = None,
+    usage: dict[str, int] | None = None,
+) -> bytes:
+    choices = (
+        [] if usage else [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]
+    )
+    body: dict[str, Any] = {
+        "id": completion_id,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": MODEL,
+        "system_fingerprint": "fp_7f6be3efb0",
+        "choices": choices,
+    }
     if usage:
         body["usage"] = usage
     return b"data: " + json.dumps(body, separators=(",", ":")).encode() + b"\n\n"
@@ -234,14 +287,30 @@ class Exchange:
     chunks: list[bytes]
 
 
-def record_exchange(rec: Recorder, rng: random.Random, task: str, ex: Exchange, *,
-                    first_byte: int, gap: int,
-                    between: Callable[[], None] | None = None) -> None:
+def record_exchange(
+    rec: Recorder,
+    rng: random.Random,
+    task: str,
+    ex: Exchange,
+    *,
+    first_byte: int,
+    gap: int,
+    between: Callable[[], None] | None = None,
+) -> None:
     """The events of one exchange; chunks arrive ``gap`` ns apart, give or take a third."""
-    req = rec.add(HttpRequest, task, ex.method, ex.url, ex.request_headers, ex.body, "httpx",
-                  dt=1_000_000)
-    rec.add(HttpResponse, task, req, ex.status, ex.response_headers, "HTTP/1.1", ex.reason,
-            dt=first_byte)
+    req = rec.add(
+        HttpRequest, task, ex.method, ex.url, ex.request_headers, ex.body, "httpx", dt=1_000_000
+    )
+    rec.add(
+        HttpResponse,
+        task,
+        req,
+        ex.status,
+        ex.response_headers,
+        "HTTP/1.1",
+        ex.reason,
+        dt=first_byte,
+    )
     for chunk in ex.chunks:
         rec.add(HttpChunk, task, req, chunk, dt=gap + rng.randint(-gap // 3, gap // 3))
         if between is not None:
@@ -265,8 +334,9 @@ def mixed_workload(total: int = 100_000, seed: int = 1) -> tuple[list[Event], li
         roll = rng.random()
         if roll < 0.19:
             clock = rng.choice(("wall", "wall", "monotonic", "perf_counter"))
-            value: int | float = (1_732_780_800_000_000_000 + rec.at if clock == "wall"
-                                  else 5000.0 + rec.at / 1e9)
+            value: int | float = (
+                1_732_780_800_000_000_000 + rec.at if clock == "wall" else 5000.0 + rec.at / 1e9
+            )
             rec.add(ClockRead, "0", clock, value, dt=3_000)
         elif roll < 0.25:
             rec.add(EntropyDraw, "0", "urandom", rng.randbytes(16), dt=2_000)
@@ -276,15 +346,25 @@ def mixed_workload(total: int = 100_000, seed: int = 1) -> tuple[list[Event], li
         completion_id = "chatcmpl-" + _id(rng, 29)
         created = 1_732_780_800 + len(exchanges)
         question = text.sentence(40)
-        body = json.dumps({"messages": [{"role": "user", "content": question}], "model": MODEL,
-                           "stream": True}, separators=(",", ":")).encode()
+        body = json.dumps(
+            {"messages": [{"role": "user", "content": question}], "model": MODEL, "stream": True},
+            separators=(",", ":"),
+        ).encode()
         n_chunks = rng.randint(250, 600)
         chunks = [sse(completion_id, created, {"role": "assistant", "content": ""})]
         chunks += [sse(completion_id, created, {"content": tok}) for tok in text.tokens(n_chunks)]
         chunks.append(sse(completion_id, created, {}, "stop"))
         chunks.append(b"data: [DONE]\n\n")
-        ex = Exchange("POST", OPENAI_URL, openai_request_headers(rng, len(body)), body, 200, "OK",
-                      openai_response_headers(rng), chunks)
+        ex = Exchange(
+            "POST",
+            OPENAI_URL,
+            openai_request_headers(rng, len(body)),
+            body,
+            200,
+            "OK",
+            openai_response_headers(rng),
+            chunks,
+        )
         if left < 1000:  # the last stream: about as many chunks as fit, noise included
             ex.chunks = ex.chunks[: max(1, int((left - 3) * 0.75))]
         exchanges.append(ex)
@@ -306,59 +386,125 @@ _CITIES = ["Paris", "Lyon", "Berlin", "Munich", "Madrid", "Lisbon", "Rome", "Vie
 
 
 def _tool_schemas() -> list[dict[str, Any]]:
-    def tool(name: str, description: str, props: dict[str, Any],
-             required: list[str]) -> dict[str, Any]:
-        return {"type": "function", "function": {
-            "name": name, "description": description, "strict": False,
-            "parameters": {"type": "object", "properties": props, "required": required,
-                           "additionalProperties": False}}}
+    def tool(
+        name: str, description: str, props: dict[str, Any], required: list[str]
+    ) -> dict[str, Any]:
+        return {
+            "type": "function",
+            "function": {
+                "name": name,
+                "description": description,
+                "strict": False,
+                "parameters": {
+                    "type": "object",
+                    "properties": props,
+                    "required": required,
+                    "additionalProperties": False,
+                },
+            },
+        }
 
     city = {"type": "string", "description": "City name, e.g. Paris or San Francisco"}
     date = {"type": "string", "description": "ISO 8601 date, e.g. 2024-12-24"}
     return [
-        tool("get_weather", "Get the current weather and a 5-day forecast for a city.",
-             {"city": city, "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}},
-             ["city"]),
-        tool("search_flights", "Search direct and one-stop flights between two cities on a "
-             "date; returns up to 10 offers sorted by price.",
-             {"origin": city, "destination": city, "date": date,
-              "cabin": {"type": "string", "enum": ["economy", "premium", "business"]}},
-             ["origin", "destination", "date"]),
-        tool("search_hotels", "Find hotels in a city for a stay; returns name, rating, price "
-             "per night and distance to the centre.",
-             {"city": city, "check_in": date, "check_out": date,
-              "max_price": {"type": "number", "description": "Maximum price per night in EUR"}},
-             ["city", "check_in", "check_out"]),
-        tool("get_exchange_rate", "Get the exchange rate between two ISO 4217 currencies.",
-             {"base": {"type": "string"}, "quote": {"type": "string"}}, ["base", "quote"]),
-        tool("web_search", "Search the web and return the top results with title, URL and a "
-             "snippet of each page.",
-             {"query": {"type": "string", "description": "The search query"},
-              "max_results": {"type": "integer", "minimum": 1, "maximum": 10}}, ["query"]),
-        tool("book_trip", "Book a flight offer and a hotel room together; returns a booking "
-             "reference. Only call after the user confirmed both.",
-             {"flight_offer_id": {"type": "string"}, "hotel_id": {"type": "string"},
-              "traveller_name": {"type": "string"}},
-             ["flight_offer_id", "hotel_id", "traveller_name"]),
+        tool(
+            "get_weather",
+            "Get the current weather and a 5-day forecast for a city.",
+            {"city": city, "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}},
+            ["city"],
+        ),
+        tool(
+            "search_flights",
+            "Search direct and one-stop flights between two cities on a "
+            "date; returns up to 10 offers sorted by price.",
+            {
+                "origin": city,
+                "destination": city,
+                "date": date,
+                "cabin": {"type": "string", "enum": ["economy", "premium", "business"]},
+            },
+            ["origin", "destination", "date"],
+        ),
+        tool(
+            "search_hotels",
+            "Find hotels in a city for a stay; returns name, rating, price "
+            "per night and distance to the centre.",
+            {
+                "city": city,
+                "check_in": date,
+                "check_out": date,
+                "max_price": {"type": "number", "description": "Maximum price per night in EUR"},
+            },
+            ["city", "check_in", "check_out"],
+        ),
+        tool(
+            "get_exchange_rate",
+            "Get the exchange rate between two ISO 4217 currencies.",
+            {"base": {"type": "string"}, "quote": {"type": "string"}},
+            ["base", "quote"],
+        ),
+        tool(
+            "web_search",
+            "Search the web and return the top results with title, URL and a snippet of each page.",
+            {
+                "query": {"type": "string", "description": "The search query"},
+                "max_results": {"type": "integer", "minimum": 1, "maximum": 10},
+            },
+            ["query"],
+        ),
+        tool(
+            "book_trip",
+            "Book a flight offer and a hotel room together; returns a booking "
+            "reference. Only call after the user confirmed both.",
+            {
+                "flight_offer_id": {"type": "string"},
+                "hotel_id": {"type": "string"},
+                "traveller_name": {"type": "string"},
+            },
+            ["flight_offer_id", "hotel_id", "traveller_name"],
+        ),
     ]
 
 
 def _tool_result(rng: random.Random, text: Text, name: str, args: dict[str, Any]) -> bytes:
     if name == "get_weather":
-        value: Any = {"city": args["city"], "current": {"temp_c": rng.randint(-5, 30),
-                      "condition": text.sentence(3)},
-                      "forecast": [{"date": f"2024-12-{20 + d}", "min_c": rng.randint(-5, 10),
-                                    "max_c": rng.randint(10, 25), "summary": text.sentence(8)}
-                                   for d in range(5)]}
+        value: Any = {
+            "city": args["city"],
+            "current": {"temp_c": rng.randint(-5, 30), "condition": text.sentence(3)},
+            "forecast": [
+                {
+                    "date": f"2024-12-{20 + d}",
+                    "min_c": rng.randint(-5, 10),
+                    "max_c": rng.randint(10, 25),
+                    "summary": text.sentence(8),
+                }
+                for d in range(5)
+            ],
+        }
     elif name in ("search_flights", "search_hotels"):
-        value = {"results": [{"id": _id(rng, 10), "name": text.sentence(4),
-                              "price_eur": round(rng.uniform(40, 900), 2),
-                              "rating": round(rng.uniform(2.5, 5), 1),
-                              "details": text.sentence(14)} for _ in range(rng.randint(5, 10))]}
+        value = {
+            "results": [
+                {
+                    "id": _id(rng, 10),
+                    "name": text.sentence(4),
+                    "price_eur": round(rng.uniform(40, 900), 2),
+                    "rating": round(rng.uniform(2.5, 5), 1),
+                    "details": text.sentence(14),
+                }
+                for _ in range(rng.randint(5, 10))
+            ]
+        }
     elif name == "web_search":
-        value = {"results": [{"title": text.sentence(7),
-                              "url": f"https://example.org/{_id(rng, 12)}",
-                              "snippet": text.sentence(35)} for _ in range(5)]}
+        value = {
+            "results": [
+                {
+                    "title": text.sentence(7),
+                    "url": f"https://example.org/{_id(rng, 12)}",
+                    "snippet": text.sentence(35),
+                }
+                for _ in range(5)
+            ]
+        }
     elif name == "get_exchange_rate":
         value = {"base": "EUR", "quote": "USD", "rate": round(rng.uniform(1.0, 1.2), 4)}
     else:
@@ -372,9 +518,12 @@ def conversation_workload(turns: int = 50, seed: int = 2) -> tuple[list[Event], 
     tools = _tool_schemas()
     rec = Recorder()
     exchanges: list[Exchange] = []
-    system = ("You are TripPilot, a careful travel-planning assistant. " + text.sentence(90)
-              + " Always check the weather and prices before recommending anything, and never "
-              "book without explicit confirmation. " + text.sentence(60))
+    system = (
+        "You are TripPilot, a careful travel-planning assistant. "
+        + text.sentence(90)
+        + " Always check the weather and prices before recommending anything, and never "
+        "book without explicit confirmation. " + text.sentence(60)
+    )
     messages: list[dict[str, Any]] = [
         {"role": "system", "content": system},
         {"role": "user", "content": text.sentence(30) + "?"},
@@ -382,13 +531,27 @@ def conversation_workload(turns: int = 50, seed: int = 2) -> tuple[list[Event], 
     tool_task = 0
     for turn in range(turns):
         answer_in_text = turn % 5 == 4 or turn == turns - 1
-        body = json.dumps({"messages": messages, "model": "gpt-4o", "stream": True,
-                           "stream_options": {"include_usage": True}, "temperature": 0.2,
-                           "tools": tools}, separators=(",", ":"), ensure_ascii=False).encode()
+        body = json.dumps(
+            {
+                "messages": messages,
+                "model": "gpt-4o",
+                "stream": True,
+                "stream_options": {"include_usage": True},
+                "temperature": 0.2,
+                "tools": tools,
+            },
+            separators=(",", ":"),
+            ensure_ascii=False,
+        ).encode()
         completion_id = "chatcmpl-" + _id(rng, 29)
         created = 1_732_780_800 + turn * 7
-        chunks = [sse(completion_id, created, {"role": "assistant", "content": None if not
-                                               answer_in_text else ""})]
+        chunks = [
+            sse(
+                completion_id,
+                created,
+                {"role": "assistant", "content": None if not answer_in_text else ""},
+            )
+        ]
         calls: list[tuple[str, str, dict[str, Any]]] = []
         if answer_in_text:
             tokens = text.tokens(rng.randint(120, 400))
@@ -397,36 +560,103 @@ def conversation_workload(turns: int = 50, seed: int = 2) -> tuple[list[Event], 
             assistant: dict[str, Any] = {"role": "assistant", "content": "".join(tokens).strip()}
         else:
             for index in range(rng.choice((1, 1, 1, 2))):
-                name = rng.choice(["get_weather", "search_flights", "search_hotels", "web_search",
-                                   "get_exchange_rate"])
-                args = {"city": rng.choice(_CITIES), "query": text.sentence(6),
-                        "origin": rng.choice(_CITIES), "destination": rng.choice(_CITIES),
-                        "date": f"2024-12-{rng.randint(10, 28)}"}
+                name = rng.choice(
+                    [
+                        "get_weather",
+                        "search_flights",
+                        "search_hotels",
+                        "web_search",
+                        "get_exchange_rate",
+                    ]
+                )
+                args = {
+                    "city": rng.choice(_CITIES),
+                    "query": text.sentence(6),
+                    "origin": rng.choice(_CITIES),
+                    "destination": rng.choice(_CITIES),
+                    "date": f"2024-12-{rng.randint(10, 28)}",
+                }
                 arguments = json.dumps(args)
                 call_id = "call_" + _id(rng, 24)
                 calls.append((call_id, name, args))
-                chunks.append(sse(completion_id, created, {"tool_calls": [{
-                    "index": index, "id": call_id, "type": "function",
-                    "function": {"name": name, "arguments": ""}}]}))
+                chunks.append(
+                    sse(
+                        completion_id,
+                        created,
+                        {
+                            "tool_calls": [
+                                {
+                                    "index": index,
+                                    "id": call_id,
+                                    "type": "function",
+                                    "function": {"name": name, "arguments": ""},
+                                }
+                            ]
+                        },
+                    )
+                )
                 for start in range(0, len(arguments), 6):
-                    chunks.append(sse(completion_id, created, {"tool_calls": [{
-                        "index": index, "function": {"arguments": arguments[start:start + 6]}}]}))
+                    chunks.append(
+                        sse(
+                            completion_id,
+                            created,
+                            {
+                                "tool_calls": [
+                                    {
+                                        "index": index,
+                                        "function": {"arguments": arguments[start : start + 6]},
+                                    }
+                                ]
+                            },
+                        )
+                    )
             chunks.append(sse(completion_id, created, {}, "tool_calls"))
-            assistant = {"role": "assistant", "content": None, "tool_calls": [
-                {"id": cid, "type": "function",
-                 "function": {"name": name, "arguments": json.dumps(args)}}
-                for cid, name, args in calls]}
-        chunks.append(sse(completion_id, created, {}, usage={
-            "prompt_tokens": len(body) // 4, "completion_tokens": len(chunks),
-            "total_tokens": len(body) // 4 + len(chunks)}))
+            assistant = {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": cid,
+                        "type": "function",
+                        "function": {"name": name, "arguments": json.dumps(args)},
+                    }
+                    for cid, name, args in calls
+                ],
+            }
+        chunks.append(
+            sse(
+                completion_id,
+                created,
+                {},
+                usage={
+                    "prompt_tokens": len(body) // 4,
+                    "completion_tokens": len(chunks),
+                    "total_tokens": len(body) // 4 + len(chunks),
+                },
+            )
+        )
         chunks.append(b"data: [DONE]\n\n")
 
         rec.add(ClockRead, "0", "wall", 1_732_780_800_000_000_000 + rec.at, dt=50_000)
-        ex = Exchange("POST", OPENAI_URL, openai_request_headers(rng, len(body)), body, 200, "OK",
-                      openai_response_headers(rng), chunks)
+        ex = Exchange(
+            "POST",
+            OPENAI_URL,
+            openai_request_headers(rng, len(body)),
+            body,
+            200,
+            "OK",
+            openai_response_headers(rng),
+            chunks,
+        )
         exchanges.append(ex)
-        record_exchange(rec, rng, "0", ex, first_byte=rng.randint(250, 700) * 1_000_000,
-                        gap=rng.randint(8, 30) * 1_000_000)
+        record_exchange(
+            rec,
+            rng,
+            "0",
+            ex,
+            first_byte=rng.randint(250, 700) * 1_000_000,
+            gap=rng.randint(8, 30) * 1_000_000,
+        )
         rec.add(ClockRead, "0", "perf_counter", 5000.0 + rec.at / 1e9, dt=10_000)
         messages.append(assistant)
 
@@ -437,19 +667,32 @@ def conversation_workload(turns: int = 50, seed: int = 2) -> tuple[list[Event], 
             result = _tool_result(rng, text, name, args)
             url = f"https://tools.internal.example/v1/{name}?city={args['city']}"
             tool_ex = Exchange(
-                "GET", url,
-                (("host", "tools.internal.example"), ("accept", "*/*"),
-                 ("accept-encoding", "gzip, deflate"), ("connection", "keep-alive"),
-                 ("user-agent", "python-httpx/0.27.2"), ("x-request-id", _id(rng, 32))),
-                b"", 200, "OK",
-                (("content-type", "application/json"), ("content-length", str(len(result))),
-                 ("date", "Thu, 28 Nov 2024 08:00:00 GMT"), ("server", "uvicorn")),
-                [result[:4096], result[4096:]] if len(result) > 4096 else [result])
+                "GET",
+                url,
+                (
+                    ("host", "tools.internal.example"),
+                    ("accept", "*/*"),
+                    ("accept-encoding", "gzip, deflate"),
+                    ("connection", "keep-alive"),
+                    ("user-agent", "python-httpx/0.27.2"),
+                    ("x-request-id", _id(rng, 32)),
+                ),
+                b"",
+                200,
+                "OK",
+                (
+                    ("content-type", "application/json"),
+                    ("content-length", str(len(result))),
+                    ("date", "Thu, 28 Nov 2024 08:00:00 GMT"),
+                    ("server", "uvicorn"),
+                ),
+                [result[:4096], result[4096:]] if len(result) > 4096 else [result],
+            )
             exchanges.append(tool_ex)
-            record_exchange(rec, rng, task, tool_ex, first_byte=rng.randint(40, 400) * 1_000_000,
-                            gap=1_000_000)
-            messages.append({"role": "tool", "tool_call_id": call_id,
-                             "content": result.decode()})
+            record_exchange(
+                rec, rng, task, tool_ex, first_byte=rng.randint(40, 400) * 1_000_000, gap=1_000_000
+            )
+            messages.append({"role": "tool", "tool_call_id": call_id, "content": result.decode()})
         if answer_in_text and turn != turns - 1:
             messages.append({"role": "user", "content": text.sentence(rng.randint(8, 40)) + "?"})
     return rec.events, exchanges
@@ -488,10 +731,16 @@ def to_vcr_yaml(exchanges: list[Exchange]) -> bytes:
         headers: dict[str, list[str]] = {}
         for name, value in ex.response_headers:
             headers.setdefault(name, []).append(value)
-        responses.append({"status": {"code": ex.status, "message": ex.reason},
-                          "headers": headers, "body": {"string": b"".join(ex.chunks)}})
-    text: str = vcr_serialize.serialize({"requests": requests, "responses": responses},
-                                        yamlserializer)
+        responses.append(
+            {
+                "status": {"code": ex.status, "message": ex.reason},
+                "headers": headers,
+                "body": {"string": b"".join(ex.chunks)},
+            }
+        )
+    text: str = vcr_serialize.serialize(
+        {"requests": requests, "responses": responses}, yamlserializer
+    )
     return text.encode("utf-8")
 
 
@@ -512,8 +761,9 @@ def raw_write(path: Path, plain: list[tuple[Any, ...]]) -> None:
     compressor = zstandard.ZstdCompressor(level=3, write_checksum=True)
     with open(path, "wb") as file:
         for start in range(0, len(plain), BATCH):
-            frame = compressor.compress(msgpack.packb(plain[start:start + BATCH],
-                                                      use_bin_type=True))
+            frame = compressor.compress(
+                msgpack.packb(plain[start : start + BATCH], use_bin_type=True)
+            )
             file.write(struct.pack("<I", len(frame)))
             file.write(frame)
 
@@ -527,8 +777,9 @@ def raw_read(path: Path) -> int:
     while pos < len(data):
         (size,) = struct.unpack_from("<I", data, pos)
         pos += 4
-        batch = msgpack.unpackb(decompressor.decompress(data[pos:pos + size]), raw=False,
-                                use_list=False)
+        batch = msgpack.unpackb(
+            decompressor.decompress(data[pos : pos + size]), raw=False, use_list=False
+        )
         count += len(batch)
         pos += size
     return count
@@ -587,8 +838,9 @@ def read_ours(path: Path) -> int:
     return count
 
 
-def timed(repeat: int, runs: dict[str, Callable[[], object]], *,
-          min_total: float = 2.0) -> dict[str, float]:
+def timed(
+    repeat: int, runs: dict[str, Callable[[], object]], *, min_total: float = 2.0
+) -> dict[str, float]:
     """Best time of each of ``runs``, run in turn ``repeat`` times (more until
     ``min_total`` seconds have passed), so that a busy moment hits all alike."""
     times: dict[str, list[float]] = {name: [] for name in runs}
@@ -619,18 +871,28 @@ def _verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
-def bench(name: str, events: list[Event], exchanges: list[Exchange], workdir: Path,
-          repeat: int, vcr_target: float | None) -> list[tuple[str, bool]]:
+def bench(
+    name: str,
+    events: list[Event],
+    exchanges: list[Exchange],
+    workdir: Path,
+    repeat: int,
+    vcr_target: float | None,
+) -> list[tuple[str, bool]]:
     verdicts: list[tuple[str, bool]] = []
-    payload = sum(len(c) for ex in exchanges for c in ex.chunks) + sum(len(ex.body)
-                                                                      for ex in exchanges)
+    payload = sum(len(c) for ex in exchanges for c in ex.chunks) + sum(
+        len(ex.body) for ex in exchanges
+    )
     plain = [to_plain(event) for event in events]
     kinds = Counter(type(event).__name__ for event in events)
-    print(f"\n== {name}: {len(events):,} events "
-          f"({len(msgpack.packb(plain)) / len(events):.0f} B each as msgpack), "
-          f"{len(exchanges)} HTTP exchanges, {payload / 1e6:.2f} MB of HTTP bodies ==")
-    print("  " + ", ".join(f"{kind} {count / len(events):.1%}" for kind, count in
-                           kinds.most_common()))
+    print(
+        f"\n== {name}: {len(events):,} events "
+        f"({len(msgpack.packb(plain)) / len(events):.0f} B each as msgpack), "
+        f"{len(exchanges)} HTTP exchanges, {payload / 1e6:.2f} MB of HTTP bodies =="
+    )
+    print(
+        "  " + ", ".join(f"{kind} {count / len(events):.1%}" for kind, count in kinds.most_common())
+    )
     ours = workdir / f"{name}.cassette"
     raw = workdir / f"{name}.raw"
 
@@ -644,48 +906,76 @@ def bench(name: str, events: list[Event], exchanges: list[Exchange], workdir: Pa
     vcr_yaml = to_vcr_yaml(exchanges)
     print("size")
     print(f"  agentreplay cassette      {_size(size)}")
-    print(f"  raw msgpack+zstd batches  {_size(raw.stat().st_size)}   "
-          f"({raw.stat().st_size / size:5.1f}x ours)")
-    for label, other in (("JSONL (bytes as base64)", len(jsonl)),
-                         ("JSONL + zstd -3", len(jsonl_zstd)),
-                         ("vcrpy YAML (HTTP only)", len(vcr_yaml))):
+    print(
+        f"  raw msgpack+zstd batches  {_size(raw.stat().st_size)}   "
+        f"({raw.stat().st_size / size:5.1f}x ours)"
+    )
+    for label, other in (
+        ("JSONL (bytes as base64)", len(jsonl)),
+        ("JSONL + zstd -3", len(jsonl_zstd)),
+        ("vcrpy YAML (HTTP only)", len(vcr_yaml)),
+    ):
         print(f"  {label:<25} {_size(other)}   ({other / size:5.1f}x ours)")
     paced = workdir / f"{name}.paced.cassette"
     write_paced(paced, events)
-    print(f"  (at the recorded pace     {_size(paced.stat().st_size)}   "
-          f"{len(vcr_yaml) / paced.stat().st_size:5.1f}x smaller than vcrpy YAML; no target)")
+    print(
+        f"  (at the recorded pace     {_size(paced.stat().st_size)}   "
+        f"{len(vcr_yaml) / paced.stat().st_size:5.1f}x smaller than vcrpy YAML; no target)"
+    )
     if vcr_target is not None:
         ratio = len(vcr_yaml) / size
         ok = ratio >= vcr_target
-        verdicts.append((f"{name}: cassette >= {vcr_target:.0f}x smaller than vcrpy YAML "
-                         f"({ratio:.1f}x)", ok))
+        verdicts.append(
+            (f"{name}: cassette >= {vcr_target:.0f}x smaller than vcrpy YAML ({ratio:.1f}x)", ok)
+        )
 
     # Speed.
-    best = timed(repeat, {
-        "raw_w": lambda: raw_write(raw, plain),
-        "sync": lambda: write_sync(ours, events),
-        "thread": lambda: write_threaded(ours, events),
-        "raw_r": lambda: raw_read(raw),
-        "read": lambda: read_ours(ours),
-    })
+    best = timed(
+        repeat,
+        {
+            "raw_w": lambda: raw_write(raw, plain),
+            "sync": lambda: write_sync(ours, events),
+            "thread": lambda: write_threaded(ours, events),
+            "raw_r": lambda: raw_read(raw),
+            "read": lambda: read_ours(ours),
+        },
+    )
     t_raw_w, t_sync, t_thread = best["raw_w"], best["sync"], best["thread"]
     t_raw_r, t_read = best["raw_r"], best["read"]
     n = len(events)
     print(f"speed (best of >= {repeat} runs)     time    events/s   MB/s of HTTP bodies   vs raw")
-    rows = (("raw write (msgpack+zstd)", t_raw_w, t_raw_w),
-            ("write, background=False", t_sync, t_raw_w),
-            ("write, background thread", t_thread, t_raw_w),
-            ("raw read (zstd+msgpack)", t_raw_r, t_raw_r),
-            ("read into dataclasses", t_read, t_raw_r))
+    rows = (
+        ("raw write (msgpack+zstd)", t_raw_w, t_raw_w),
+        ("write, background=False", t_sync, t_raw_w),
+        ("write, background thread", t_thread, t_raw_w),
+        ("raw read (zstd+msgpack)", t_raw_r, t_raw_r),
+        ("read into dataclasses", t_read, t_raw_r),
+    )
     for label, t, base in rows:
-        print(f"  {label:<26} {t * 1000:8.1f} ms {n / t:11,.0f}   {payload / t / 1e6:10.1f}"
-              f"           {t / base:5.2f}x")
-    verdicts.append((f"{name}: write (background=False) within {WRITE_TARGET:.0f}x of raw "
-                     f"({t_sync / t_raw_w:.2f}x)", t_sync / t_raw_w <= WRITE_TARGET))
-    verdicts.append((f"{name}: write (background thread) within {WRITE_TARGET:.0f}x of raw "
-                     f"({t_thread / t_raw_w:.2f}x)", t_thread / t_raw_w <= WRITE_TARGET))
-    verdicts.append((f"{name}: read within {READ_TARGET:.0f}x of raw "
-                     f"({t_read / t_raw_r:.2f}x)", t_read / t_raw_r <= READ_TARGET))
+        print(
+            f"  {label:<26} {t * 1000:8.1f} ms {n / t:11,.0f}   {payload / t / 1e6:10.1f}"
+            f"           {t / base:5.2f}x"
+        )
+    verdicts.append(
+        (
+            f"{name}: write (background=False) within {WRITE_TARGET:.0f}x of raw "
+            f"({t_sync / t_raw_w:.2f}x)",
+            t_sync / t_raw_w <= WRITE_TARGET,
+        )
+    )
+    verdicts.append(
+        (
+            f"{name}: write (background thread) within {WRITE_TARGET:.0f}x of raw "
+            f"({t_thread / t_raw_w:.2f}x)",
+            t_thread / t_raw_w <= WRITE_TARGET,
+        )
+    )
+    verdicts.append(
+        (
+            f"{name}: read within {READ_TARGET:.0f}x of raw ({t_read / t_raw_r:.2f}x)",
+            t_read / t_raw_r <= READ_TARGET,
+        )
+    )
     return verdicts
 
 
@@ -693,10 +983,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="timing runs per figure (best of)")
     args = parser.parse_args(argv)
-    print(f"agentreplay {agentreplay.__version__} ({Path(agentreplay.__file__).parent}), "
-          f"Python {platform.python_version()}, "
-          f"{platform.machine()}, nproc {os.cpu_count()}, msgpack "
-          f"{'.'.join(map(str, msgpack.version))}, zstandard {zstandard.__version__}")
+    print(
+        f"agentreplay {agentreplay.__version__} ({Path(agentreplay.__file__).parent}), "
+        f"Python {platform.python_version()}, "
+        f"{platform.machine()}, nproc {os.cpu_count()}, msgpack "
+        f"{'.'.join(map(str, msgpack.version))}, zstandard {zstandard.__version__}"
+    )
     verdicts: list[tuple[str, bool]] = []
     with tempfile.TemporaryDirectory(prefix="bench_cassette_") as tmp:
         workdir = Path(tmp)

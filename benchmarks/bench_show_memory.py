@@ -37,8 +37,8 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
 
 def write_cassette(path: Path) -> int:
     from agentreplay.cassette import (
-        ClockRead,
         CassetteWriter,
+        ClockRead,
         HttpChunk,
         HttpEnd,
         HttpRequest,
@@ -51,15 +51,36 @@ def write_cassette(path: Path) -> int:
     for step in range(STEPS):
         history.append({"role": "user", "content": f"question {step} " + "words " * 20})
         body = json.dumps({"model": "gpt-4o", "messages": history[-20:], "stream": True})
-        request = HttpRequest("0", seq, at, "POST", "https://api.openai.com/v1/chat/completions",
-                              (("content-type", "application/json"),), body.encode(), "httpx")
-        events = [request, HttpResponse("0", seq + 1, at + 1, seq, 200,
-                                        (("content-type", "text/event-stream"),), "HTTP/1.1",
-                                        "OK")]
+        request = HttpRequest(
+            "0",
+            seq,
+            at,
+            "POST",
+            "https://api.openai.com/v1/chat/completions",
+            (("content-type", "application/json"),),
+            body.encode(),
+            "httpx",
+        )
+        events = [
+            request,
+            HttpResponse(
+                "0",
+                seq + 1,
+                at + 1,
+                seq,
+                200,
+                (("content-type", "text/event-stream"),),
+                "HTTP/1.1",
+                "OK",
+            ),
+        ]
         for i in range(CHUNKS):
             delta = {"choices": [{"index": 0, "delta": {"content": f"token{i} "}}]}
-            events.append(HttpChunk("0", seq + 2 + i, at + 2 + i, seq,
-                                    f"data: {json.dumps(delta)}\n\n".encode()))
+            events.append(
+                HttpChunk(
+                    "0", seq + 2 + i, at + 2 + i, seq, f"data: {json.dumps(delta)}\n\n".encode()
+                )
+            )
         events.append(HttpEnd("0", seq + 2 + CHUNKS, at + 3 + CHUNKS, seq, True))
         events.append(ClockRead("0", seq + 3 + CHUNKS, at + 4 + CHUNKS, "wall", at))
         for event in events:
@@ -73,8 +94,9 @@ def write_cassette(path: Path) -> int:
 
 
 def peak_kib(mode: str, path: Path) -> int:
-    done = subprocess.run([sys.executable, "-c", _CHILD, mode, str(path)],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, mode, str(path)], capture_output=True, text=True, check=True
+    )
     return int(done.stderr.strip().splitlines()[-1])
 
 
@@ -88,10 +110,14 @@ def main() -> int:
         load = peak_kib("load", path)
     print(f"cassette: {events:,} events, {size / 1e6:.1f} MB on disk")
     print(f"  imports only (floor)          {floor / 1024:7.1f} MiB peak")
-    print(f"  agentreplay show              {show / 1024:7.1f} MiB peak "
-          f"(+{(show - floor) / 1024:.1f} MiB over the floor)")
-    print(f"  all events in a list          {load / 1024:7.1f} MiB peak "
-          f"(+{(load - floor) / 1024:.1f} MiB over the floor)")
+    print(
+        f"  agentreplay show              {show / 1024:7.1f} MiB peak "
+        f"(+{(show - floor) / 1024:.1f} MiB over the floor)"
+    )
+    print(
+        f"  all events in a list          {load / 1024:7.1f} MiB peak "
+        f"(+{(load - floor) / 1024:.1f} MiB over the floor)"
+    )
     ratio = (show - floor) / max(1, load - floor)
     print(f"show holds {ratio:.0%} of what loading every event holds")
     ok = ratio < 0.25

@@ -32,14 +32,30 @@ import agentreplay
 MODEL = "support-model-1"
 ORDER_IDS = ["A-1001", "A-1002", "A-1003", "B-2001"]
 TOOLS: list[Any] = [
-    {"type": "function", "function": {
-        "name": "lookup_order", "description": "Find an order by its id.",
-        "parameters": {"type": "object", "required": ["order_id"],
-                       "properties": {"order_id": {"type": "string", "enum": ORDER_IDS}}}}},
-    {"type": "function", "function": {
-        "name": "shipping_status", "description": "Where a shipped order is now.",
-        "parameters": {"type": "object", "required": ["order_id"],
-                       "properties": {"order_id": {"type": "string", "enum": ORDER_IDS}}}}},
+    {
+        "type": "function",
+        "function": {
+            "name": "lookup_order",
+            "description": "Find an order by its id.",
+            "parameters": {
+                "type": "object",
+                "required": ["order_id"],
+                "properties": {"order_id": {"type": "string", "enum": ORDER_IDS}},
+            },
+        },
+    },
+    {
+        "type": "function",
+        "function": {
+            "name": "shipping_status",
+            "description": "Where a shipped order is now.",
+            "parameters": {
+                "type": "object",
+                "required": ["order_id"],
+                "properties": {"order_id": {"type": "string", "enum": ORDER_IDS}},
+            },
+        },
+    },
 ]
 
 
@@ -50,9 +66,13 @@ def call_tool(tools: httpx.Client, name: str, arguments: dict[str, Any]) -> str:
 
 
 def ask(model: openai.OpenAI, messages: list[Any]) -> Any:
-    with model.chat.completions.stream(model=MODEL, messages=messages, tools=TOOLS,
-                                       temperature=0.7,
-                                       stream_options={"include_usage": True}) as stream:
+    with model.chat.completions.stream(
+        model=MODEL,
+        messages=messages,
+        tools=TOOLS,
+        temperature=0.7,
+        stream_options={"include_usage": True},
+    ) as stream:
         for event in stream:
             if event.type == "content.delta":
                 print(event.delta, end="", flush=True)
@@ -64,8 +84,11 @@ def main(question: str) -> str:
     ticket = uuid.uuid4().hex[:8]
     today = dt.date.today().isoformat()
     messages: list[Any] = [
-        {"role": "system", "content": f"You are a support agent. Today is {today}. "
-                                      f"Ticket {ticket}. Use the tools to answer."},
+        {
+            "role": "system",
+            "content": f"You are a support agent. Today is {today}. "
+            f"Ticket {ticket}. Use the tools to answer.",
+        },
         {"role": "user", "content": question},
     ]
     model = openai.OpenAI(max_retries=1)
@@ -78,8 +101,13 @@ def main(question: str) -> str:
             messages.append(message.model_dump(exclude_none=True))
             for call in message.tool_calls:
                 arguments = json.loads(call.function.arguments or "{}")
-                messages.append({"role": "tool", "tool_call_id": call.id,
-                                 "content": call_tool(tools, call.function.name, arguments)})
+                messages.append(
+                    {
+                        "role": "tool",
+                        "tool_call_id": call.id,
+                        "content": call_tool(tools, call.function.name, arguments),
+                    }
+                )
     return "Sorry, I could not finish this ticket."
 
 

@@ -18,8 +18,13 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:
         pass
 
-    def _send(self, status: int, body: bytes, content_type: str = "application/json",
-              extra: dict[str, str] | None = None) -> None:
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str = "application/json",
+        extra: dict[str, str] | None = None,
+    ) -> None:
         self.send_response(status)
         self.send_header("content-type", content_type)
         self.send_header("content-length", str(len(body)))
@@ -47,14 +52,19 @@ class _Handler(BaseHTTPRequestHandler):
         arrival = owner.record(method, self.path, dict(self.headers.items()), body)
         path = parts.path
         if path == "/echo":
-            payload = {"method": method, "path": self.path, "body": body.decode("latin-1"),
-                       "headers": dict(self.headers.items())}
+            payload = {
+                "method": method,
+                "path": self.path,
+                "body": body.decode("latin-1"),
+                "headers": dict(self.headers.items()),
+            }
             self._send(200, json.dumps(payload).encode(), extra={"set-cookie": "session=s3cret"})
         elif path.startswith("/tool/"):
             time.sleep(float(query.get("delay", 0)))
             n = path.rsplit("/", 1)[-1]
-            self._send(200, json.dumps({"tool": n, "answer": f"result-{n}",
-                                        "served": arrival}).encode())
+            self._send(
+                200, json.dumps({"tool": n, "answer": f"result-{n}", "served": arrival}).encode()
+            )
         elif path == "/sse":
             self._start_chunked("text/event-stream")
             for i in range(int(query.get("n", 5))):

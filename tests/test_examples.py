@@ -27,8 +27,9 @@ MODEL_PORT, TOOLS_PORT = 18765, 18766
 
 
 @pytest.fixture
-def support_agent(agent_cassette: AgentCassette, monkeypatch: pytest.MonkeyPatch,
-                  request: pytest.FixtureRequest) -> Iterator[Any]:
+def support_agent(
+    agent_cassette: AgentCassette, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[Any]:
     monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{MODEL_PORT}/v1")
     monkeypatch.setenv("SUPPORT_TOOLS_URL", f"http://127.0.0.1:{TOOLS_PORT}")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-example")
@@ -37,8 +38,10 @@ def support_agent(agent_cassette: AgentCassette, monkeypatch: pytest.MonkeyPatch
     servers: list[Any] = []
     if agent_cassette.mode is Mode.RECORD:
         script = Scripted(order=getattr(request, "param", "A-1001"))
-        servers = [ModelServer(script, port=MODEL_PORT, chunk_delay=0.01).start(),
-                   ToolServer(port=TOOLS_PORT).start()]
+        servers = [
+            ModelServer(script, port=MODEL_PORT, chunk_delay=0.01).start(),
+            ToolServer(port=TOOLS_PORT).start(),
+        ]
     try:
         yield module
     finally:

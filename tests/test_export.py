@@ -35,7 +35,8 @@ def _to_proto_json(otlp: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_otlp_export_parses_as_an_export_trace_service_request(
-        recorded: Path, tmp_path: Path) -> None:
+    recorded: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "trace.json"
     assert main(["export", str(recorded), "--format", "otlp", "-o", str(out)]) == 0
     otlp = json.loads(out.read_text())
@@ -54,8 +55,9 @@ def test_otlp_export_parses_as_an_export_trace_service_request(
     assert chat.kind == chat.SPAN_KIND_CLIENT
     assert chat.parent_span_id in {s.span_id for s in spans}
     tool = next(s for s in steps if s.name.startswith("execute_tool"))
-    assert {a.key: a.value for a in tool.attributes}["gen_ai.tool.name"].string_value \
-        .endswith("remember")
+    assert {a.key: a.value for a in tool.attributes}["gen_ai.tool.name"].string_value.endswith(
+        "remember"
+    )
     for span in spans:
         assert span.end_time_unix_nano >= span.start_time_unix_nano > 0
 

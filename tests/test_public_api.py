@@ -21,14 +21,14 @@ def test_import_loads_no_sdk_tui_or_numpy() -> None:
         "heavy = {'textual', 'openai', 'anthropic', 'numpy', 'httpx2', 'aiohttp'}\n"
         "print(sorted(heavy & set(sys.modules)))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
 
 def test_python_dash_m_and_help_work() -> None:
-    out = subprocess.run([sys.executable, "-m", "agentreplay", "--help"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "agentreplay", "--help"], capture_output=True, text=True, check=True
+    )
     assert "usage: agentreplay" in out.stdout
 
 

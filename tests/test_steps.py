@@ -22,7 +22,13 @@ def test_steps_follow_the_agent_llm_then_tools_then_llm(recorded: Path) -> None:
     with agentreplay.open(recorded) as cassette:
         steps = list(iter_steps(cassette))
     assert [(s.number, s.kind) for s in steps] == [
-        (1, "llm"), (2, "http"), (3, "http"), (4, "tool"), (5, "span"), (6, "llm")]
+        (1, "llm"),
+        (2, "http"),
+        (3, "http"),
+        (4, "tool"),
+        (5, "span"),
+        (6, "llm"),
+    ]
     first, tool_a, tool_b, remember, span, answer = steps
     assert first.llm is not None and first.llm.model == "gpt-4o"
     assert [c.name for c in first.llm.tool_calls] == ["weather", "weather"]
@@ -43,8 +49,11 @@ def test_usage_and_cost_come_from_the_price_table(recorded: Path) -> None:
         steps = list(iter_steps(cassette))
     first = steps[0]
     assert first.llm is not None
-    assert (first.llm.input_tokens, first.llm.output_tokens, first.llm.cached_tokens) == \
-        (120, 30, 20)
+    assert (first.llm.input_tokens, first.llm.output_tokens, first.llm.cached_tokens) == (
+        120,
+        30,
+        20,
+    )
     assert first.cost is not None and first.cost > 0  # gpt-4o is in genai-prices' table
     summary = summarize(steps)
     assert (summary.llm_calls, summary.tool_calls, summary.http_calls) == (2, 1, 2)
@@ -55,11 +64,28 @@ def test_an_unknown_model_has_no_cost(tmp_path: Path) -> None:
     from agentreplay.llm import LLMCall
     from agentreplay.steps import price
 
-    call = LLMCall(provider="openai-compatible", api="chat.completions", model="my-local-llm",
-                   response_model=None, messages=[], tools=[], params={}, stream=False,
-                   output_text="", thinking="", tool_calls=[], finish_reason="stop",
-                   input_tokens=10, output_tokens=5, cached_tokens=0, ttft=None,
-                   duration=None, gaps=[], status=200, error=None)
+    call = LLMCall(
+        provider="openai-compatible",
+        api="chat.completions",
+        model="my-local-llm",
+        response_model=None,
+        messages=[],
+        tools=[],
+        params={},
+        stream=False,
+        output_text="",
+        thinking="",
+        tool_calls=[],
+        finish_reason="stop",
+        input_tokens=10,
+        output_tokens=5,
+        cached_tokens=0,
+        ttft=None,
+        duration=None,
+        gaps=[],
+        status=200,
+        error=None,
+    )
     assert price(call) is None
 
 

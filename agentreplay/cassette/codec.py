@@ -37,8 +37,7 @@ from agentreplay.cassette.events import (
 )
 from agentreplay.errors import CassetteError
 
-__all__ = ["ENCODERS", "KIND_CODES", "check_plain", "decode_event", "decode_events",
-           "encode_event"]
+__all__ = ["ENCODERS", "KIND_CODES", "check_plain", "decode_event", "decode_events", "encode_event"]
 
 Intern = Callable[[bytes], "bytes | list[int]"]
 Resolve = Callable[[list[int]], bytes]
@@ -47,10 +46,20 @@ Encoder = Callable[[Event, Intern], list[Any]]
 # Field type tags: s=str, i=int, n=int|float, o=bool, b=bytes (maybe blob refs),
 # h=headers, e=ErrorInfo|None, l=list, d=dict with str keys, a=any plain value.
 _SCHEMA: Final[dict[type[Event], tuple[int, tuple[tuple[str, str], ...]]]] = {
-    HttpRequest: (1, (("method", "s"), ("url", "s"), ("headers", "h"), ("body", "b"),
-                      ("client", "s"))),
-    HttpResponse: (2, (("request", "i"), ("status", "i"), ("headers", "h"),
-                       ("http_version", "s"), ("reason", "s"))),
+    HttpRequest: (
+        1,
+        (("method", "s"), ("url", "s"), ("headers", "h"), ("body", "b"), ("client", "s")),
+    ),
+    HttpResponse: (
+        2,
+        (
+            ("request", "i"),
+            ("status", "i"),
+            ("headers", "h"),
+            ("http_version", "s"),
+            ("reason", "s"),
+        ),
+    ),
     HttpChunk: (3, (("request", "i"), ("data", "b"))),
     HttpEnd: (4, (("request", "i"), ("complete", "o"))),
     HttpError: (5, (("request", "i"), ("error", "E"))),
@@ -69,7 +78,11 @@ _BY_CODE: Final = {code: (cls, fields) for cls, (code, fields) in _SCHEMA.items(
 # The exact types a field may decode to on the fast path: a kind whose fields all
 # appear here is checked with one comparison of ``tuple(map(type, item))``.
 _FAST_TYPES: Final[dict[str, tuple[type, ...]]] = {
-    "s": (str,), "i": (int,), "n": (int, float), "o": (bool,), "b": (bytes,),
+    "s": (str,),
+    "i": (int,),
+    "n": (int, float),
+    "o": (bool,),
+    "b": (bytes,),
 }
 
 
@@ -158,8 +171,10 @@ def _decode_field(tag: str, name: str, value: Any, resolve: Resolve) -> Any:
             return resolve(value)
         raise _bad(f"{name} is neither bytes nor blob references")
     if tag == "h":
-        if not isinstance(value, list) or len(value) % 2 or not all(
-            isinstance(v, str) for v in value
+        if (
+            not isinstance(value, list)
+            or len(value) % 2
+            or not all(isinstance(v, str) for v in value)
         ):
             raise _bad(f"{name} is not a flat list of header strings")
         return tuple(zip(value[::2], value[1::2], strict=True))
@@ -211,8 +226,9 @@ _FAST: Final[dict[tuple[Any, ...], Callable[[list[Any]], Event]]] = {
     (code, *signature): _BUILDERS[cls]
     for cls, (code, fields) in _SCHEMA.items()
     if all(tag in _FAST_TYPES for _, tag in fields)
-    for signature in product((int,), (str,), (int,), (int,),
-                             *(_FAST_TYPES[tag] for _, tag in fields))
+    for signature in product(
+        (int,), (str,), (int,), (int,), *(_FAST_TYPES[tag] for _, tag in fields)
+    )
 }
 
 

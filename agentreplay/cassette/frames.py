@@ -70,7 +70,11 @@ def unpack(data: bytes, offset: int, what: str) -> Any:
     """msgpack-decode ``data`` without ever evaluating it (no ext types)."""
     try:
         return msgpack.unpackb(
-            data, raw=False, use_list=True, strict_map_key=False, ext_hook=_reject_ext,
+            data,
+            raw=False,
+            use_list=True,
+            strict_map_key=False,
+            ext_hook=_reject_ext,
             timestamp=0,
         )
     except Exception as exc:  # msgpack raises many types; all mean "malformed"
@@ -188,15 +192,20 @@ class FrameReader:
         if self.size == 0:
             raise self._error("the file is empty; it is not a cassette", 0)
         head = self.read_at(0, 24)
-        if len(head) < 24 or struct.unpack_from("<I", head)[0] != HEADER_MAGIC or \
-                head[8:16] != HEADER_TAG:
+        if (
+            len(head) < 24
+            or struct.unpack_from("<I", head)[0] != HEADER_MAGIC
+            or head[8:16] != HEADER_TAG
+        ):
             raise self._error("not an agentreplay cassette (bad magic number)", 0)
         size = struct.unpack_from("<I", head, 4)[0]
         major, minor, crc = struct.unpack_from("<HHI", head, 16)
         if major > FORMAT_MAJOR:
             raise self._error(
                 f"cassette format version {major}.{minor} is newer than this agentreplay "
-                f"reads (format {FORMAT_MAJOR}.{FORMAT_MINOR}); upgrade agentreplay", 16)
+                f"reads (format {FORMAT_MAJOR}.{FORMAT_MINOR}); upgrade agentreplay",
+                16,
+            )
         if major < 1:
             raise self._error(f"unknown cassette format version {major}.{minor}", 16)
         if size < 16 or size > MAX_HEADER:
@@ -269,8 +278,9 @@ class FrameReader:
                 raise self._error("file ends inside a skippable frame (truncated)", offset)
             return ("index" if magic == INDEX_MAGIC else "footer"), end, None
         if magic != ZSTD_MAGIC:
-            raise self._error(f"unexpected bytes {head[:4].hex()} where a frame should start",
-                              offset)
+            raise self._error(
+                f"unexpected bytes {head[:4].hex()} where a frame should start", offset
+            )
         return self._read_data_frame(offset)
 
     def _read_data_frame(self, offset: int) -> tuple[str, int, Any]:
@@ -283,8 +293,7 @@ class FrameReader:
                 break
             except EOFError:
                 if offset + len(buf) >= self.size:
-                    raise self._error("file ends inside a data frame (truncated)",
-                                      offset) from None
+                    raise self._error("file ends inside a data frame (truncated)", offset) from None
                 want *= 4
             except ValueError as exc:
                 raise self._error(f"malformed data frame: {exc}", offset) from exc

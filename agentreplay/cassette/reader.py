@@ -45,8 +45,9 @@ class Cassette:
         try:
             self._file = open(self.path, "rb")  # noqa: SIM115 - closed in close()
         except OSError as exc:
-            raise CassetteError(f"cannot open cassette: {exc.strerror}",
-                                path=str(self.path)) from exc
+            raise CassetteError(
+                f"cannot open cassette: {exc.strerror}", path=str(self.path)
+            ) from exc
         self._frames = FrameReader(self._file, str(self.path))
         try:
             self.format_version, self.header, self._data_start = self._frames.read_header()
@@ -67,7 +68,8 @@ class Cassette:
         self._file.close()
 
     def __repr__(self) -> str:
-        return f"<Cassette {str(self.path)!r} format {self.format_version[0]}.{self.format_version[1]}>"
+        major, minor = self.format_version
+        return f"<Cassette {str(self.path)!r} format {major}.{minor}>"
 
     @property
     def frames_decompressed(self) -> int:
@@ -75,13 +77,18 @@ class Cassette:
         return self._frames.frames_decompressed
 
     # -- streaming -------------------------------------------------------
-    def _decode_frame(self, offset: int, value: Any, blobs: dict[int, bytes]) -> list[tuple[int, Event]]:
+    def _decode_frame(
+        self, offset: int, value: Any, blobs: dict[int, bytes]
+    ) -> list[tuple[int, Event]]:
         frame_type, items = value[0], value[1]
         if frame_type == FRAME_BLOBS:
             for item in items:
                 if not (isinstance(item, list) and len(item) == 3 and check_blob(*item)):
-                    raise CassetteError("blob record is malformed or fails its digest",
-                                        offset=offset, path=str(self.path))
+                    raise CassetteError(
+                        "blob record is malformed or fails its digest",
+                        offset=offset,
+                        path=str(self.path),
+                    )
                 blobs[item[0]] = item[2]
             return []
 
@@ -96,8 +103,9 @@ class Cassette:
         except CassetteError as exc:
             raise CassetteError(str(exc), offset=offset, path=str(self.path)) from exc
         except (TypeError, ValueError) as exc:  # a field the dataclass itself refused
-            raise CassetteError(f"malformed event: {exc}", offset=offset,
-                                path=str(self.path)) from exc
+            raise CassetteError(
+                f"malformed event: {exc}", offset=offset, path=str(self.path)
+            ) from exc
         return list(zip(value[2], events, strict=True))
 
     def _scan(
@@ -133,11 +141,16 @@ class Cassette:
                     warnings.warn(
                         f"cassette {self.path} is damaged or truncated at byte {exc.offset}: "
                         f"{exc.detail}; the {count} events before it were read",
-                        CassetteWarning, stacklevel=3)
+                        CassetteWarning,
+                        stacklevel=3,
+                    )
                     return
                 raise CassetteError(
                     f"{exc.detail} (the {count} events before it are sound)",
-                    offset=exc.offset, path=str(self.path), events_read=count) from exc
+                    offset=exc.offset,
+                    path=str(self.path),
+                    events_read=count,
+                ) from exc
             if blob_frames is not None and value[0] == FRAME_BLOBS:
                 blob_frames.update((item[0], offset) for item in value[1])
             if decoded:
@@ -147,7 +160,10 @@ class Cassette:
         if not closed:
             warnings.warn(
                 f"cassette {self.path} was not closed (the recording process probably "
-                f"stopped abruptly); read {count} events", CassetteWarning, stacklevel=3)
+                f"stopped abruptly); read {count} events",
+                CassetteWarning,
+                stacklevel=3,
+            )
 
     def events(self, *, errors: Errors = "raise") -> Iterator[Event]:
         """Every event in recording order, read frame by frame."""
@@ -170,8 +186,9 @@ class Cassette:
                 self._index = self._parse_index(self._frames.read_index(offset))
                 return self._index
             except CassetteError as exc:
-                warnings.warn(f"{exc}; rebuilding the index by scanning", CassetteWarning,
-                              stacklevel=3)
+                warnings.warn(
+                    f"{exc}; rebuilding the index by scanning", CassetteWarning, stacklevel=3
+                )
         self._index = self._rebuild_index()
         return self._index
 
@@ -182,13 +199,20 @@ class Cassette:
             outcome = raw["outcome"]
             events = raw["events"]
             steps = [StepInfo.from_plain(item) for item in raw["steps"]]
-            if not (isinstance(frames, list) and isinstance(blobs, list)
-                    and all(type(b) is int for b in blobs) and type(events) is int
-                    and (outcome is None or type(outcome) is int)):
+            if not (
+                isinstance(frames, list)
+                and isinstance(blobs, list)
+                and all(type(b) is int for b in blobs)
+                and type(events) is int
+                and (outcome is None or type(outcome) is int)
+            ):
                 raise ValueError("index fields have the wrong types")
             for frame in frames:
-                if not (isinstance(frame, list) and len(frame) == 3
-                        and all(type(v) is int for v in frame)):
+                if not (
+                    isinstance(frame, list)
+                    and len(frame) == 3
+                    and all(type(v) is int for v in frame)
+                ):
                     raise ValueError("frame entry is malformed")
         except (KeyError, TypeError, ValueError) as exc:
             raise CassetteError(f"index is malformed: {exc}", path=str(self.path)) from exc
@@ -236,8 +260,11 @@ class Cassette:
     def _frame_events(self, offset: int) -> list[tuple[int, Event]]:
         kind, _, value = self._frames.next_frame(offset)
         if kind != "data" or value[0] != FRAME_EVENTS:
-            raise CassetteError("index points at something other than an events frame",
-                                offset=offset, path=str(self.path))
+            raise CassetteError(
+                "index points at something other than an events frame",
+                offset=offset,
+                path=str(self.path),
+            )
         index = self._load_index()
         # Fetch only the blob frames this frame's events refer to.
         for blob_id in _blob_ids(value[1]):
@@ -252,8 +279,9 @@ class Cassette:
         """The events of step ``number``, decompressing only the frames that hold them."""
         index = self._load_index()
         if not 1 <= number <= len(index.steps):
-            raise IndexError(f"step {number} is not in this cassette "
-                             f"(it has {len(index.steps)} steps)")
+            raise IndexError(
+                f"step {number} is not in this cassette (it has {len(index.steps)} steps)"
+            )
         info = index.steps[number - 1]
         events: list[Event] = []
         for offset, frame_type, _ in index.frames:

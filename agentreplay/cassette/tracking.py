@@ -47,8 +47,17 @@ class StepInfo:
     last_frame: int = -1
 
     def to_plain(self) -> list[object]:
-        return [self.number, self.kind, self.name, self.task, self.parent, self.start_at,
-                self.end_at, self.first_frame, self.last_frame]
+        return [
+            self.number,
+            self.kind,
+            self.name,
+            self.task,
+            self.parent,
+            self.start_at,
+            self.end_at,
+            self.first_frame,
+            self.last_frame,
+        ]
 
     @classmethod
     def from_plain(cls, data: object) -> StepInfo:
@@ -56,9 +65,11 @@ class StepInfo:
             raise ValueError("step entry is not an array of nine items")
         number, kind, name, task, parent, start_at, end_at, first, last = data
         ints = (number, parent, start_at, first, last)
-        if not all(type(v) is int for v in ints) or not all(
-            isinstance(v, str) for v in (kind, name, task)
-        ) or not (end_at is None or type(end_at) is int):
+        if (
+            not all(type(v) is int for v in ints)
+            or not all(isinstance(v, str) for v in (kind, name, task))
+            or not (end_at is None or type(end_at) is int)
+        ):
             raise ValueError("step entry has fields of the wrong type")
         return cls(number, kind, name, task, parent, start_at, end_at, first, last)
 
@@ -120,10 +131,15 @@ CLOSES: Final = 2
 CONTINUES: Final = 3
 # What each event does to steps, and the field naming the event that opened its step.
 _ROLES: Final[dict[type[Event], tuple[int, str]]] = {
-    HttpRequest: (OPENS, ""), ToolCall: (OPENS, ""), StepStart: (OPENS, ""),
-    HttpEnd: (CLOSES, "request"), HttpError: (CLOSES, "request"),
-    ToolResult: (CLOSES, "call"), StepEnd: (CLOSES, "start"),
-    HttpResponse: (CONTINUES, "request"), HttpChunk: (CONTINUES, "request"),
+    HttpRequest: (OPENS, ""),
+    ToolCall: (OPENS, ""),
+    StepStart: (OPENS, ""),
+    HttpEnd: (CLOSES, "request"),
+    HttpError: (CLOSES, "request"),
+    ToolResult: (CLOSES, "call"),
+    StepEnd: (CLOSES, "start"),
+    HttpResponse: (CONTINUES, "request"),
+    HttpChunk: (CONTINUES, "request"),
 }
 
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections import deque
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any, Final
 
@@ -145,8 +145,10 @@ class CassetteWriter:
         except FrameTooLarge as exc:
             if len(items) == 1:
                 event = batch[0]
-                raise RecordingError(f"{type(event).__name__} {event.seq} of task {event.task} "
-                                     f"does not fit in a cassette frame: {exc}") from exc
+                raise RecordingError(
+                    f"{type(event).__name__} {event.seq} of task {event.task} "
+                    f"does not fit in a cassette frame: {exc}"
+                ) from exc
             half = len(items) // 2
             self._write_events(batch[:half], items[:half], steps[:half])
             self._write_events(batch[half:], items[half:], steps[half:])
@@ -201,4 +203,3 @@ class CassetteWriter:
             "outcome": self._outcome_frame,
             "closed_at": time.time_ns(),
         }
-

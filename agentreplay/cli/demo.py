@@ -11,10 +11,12 @@ __all__ = ["add_parser", "run"]
 
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "demo", help="record a flaky agent until it fails, then replay the failure twice",
+        "demo",
+        help="record a flaky agent until it fails, then replay the failure twice",
         description="Starts a local model server that answers at random and a local tool "
-                    "server (no API key, no network), runs examples/support_agent.py until "
-                    "a run fails, and replays that run twice.")
+        "server (no API key, no network), runs examples/support_agent.py until "
+        "a run fails, and replays that run twice.",
+    )
     parser.add_argument("--dir", default="runs/demo", help="where to keep the cassettes")
     parser.add_argument("--seed", type=int, help="make the random model repeatable")
     parser.set_defaults(run=run)

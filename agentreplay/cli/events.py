@@ -65,8 +65,15 @@ def print_events(cassette: Cassette, console: Console, limit: int) -> int:
         for total, (step, event) in enumerate(cassette.events_with_steps(), 1):
             if limit and shown >= limit:
                 continue
-            table.add_row(str(total), str(step or ""), type(event).__name__, event.task,
-                          str(event.seq), f"{event.at / 1e6:.1f}", escape(describe(event)))
+            table.add_row(
+                str(total),
+                str(step or ""),
+                type(event).__name__,
+                event.task,
+                str(event.seq),
+                f"{event.at / 1e6:.1f}",
+                escape(describe(event)),
+            )
             shown += 1
     except CassetteError as exc:
         damaged = exc

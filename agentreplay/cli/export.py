@@ -18,9 +18,11 @@ __all__ = ["add_parser", "run"]
 
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "export", help="export a cassette as JSON lines or OTLP JSON spans",
+        "export",
+        help="export a cassette as JSON lines or OTLP JSON spans",
         description="jsonl: one JSON object per event. otlp: an OTLP/JSON trace "
-                    "(ExportTraceServiceRequest) following OpenTelemetry's GenAI conventions.")
+        "(ExportTraceServiceRequest) following OpenTelemetry's GenAI conventions.",
+    )
     parser.add_argument("file", help="the cassette to export")
     parser.add_argument("--format", choices=["jsonl", "otlp"], default="jsonl")
     parser.add_argument("-o", "--output", help="write here instead of standard output")
@@ -28,8 +30,11 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    target: Any = open(args.output, "w", encoding="utf-8") if args.output else nullcontext(
-        sys.stdout)
+    target: Any = (
+        open(args.output, "w", encoding="utf-8")  # noqa: SIM115 - entered just below
+        if args.output
+        else nullcontext(sys.stdout)
+    )
     with warnings.catch_warnings(record=True) as caught, target as out:
         warnings.simplefilter("always", CassetteWarning)
         with open_cassette(args.file) as cassette:

@@ -26,9 +26,12 @@ def run_json(cassette: Cassette) -> dict[str, Any]:
         "header": cassette.header,
         "steps": steps,
         "summary": vars(summary),
-        "outcome": None if outcome is None else {
-            "error": None if outcome.error is None else {
-                "type": outcome.error.type, "message": outcome.error.message},
+        "outcome": None
+        if outcome is None
+        else {
+            "error": None
+            if outcome.error is None
+            else {"type": outcome.error.type, "message": outcome.error.message},
             "value": outcome.value_repr,
         },
     }

@@ -27,8 +27,9 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--step", type=int, metavar="N", help="show step N in full")
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     parser.add_argument("--events", action="store_true", help="list raw events, not steps")
-    parser.add_argument("--limit", type=int, default=200,
-                        help="rows to print (default 200; 0 for all)")
+    parser.add_argument(
+        "--limit", type=int, default=200, help="rows to print (default 200; 0 for all)"
+    )
     parser.set_defaults(run=run)
 
 
@@ -42,8 +43,11 @@ def _status(step: Step) -> str:
 
 def _header_line(cassette: Cassette) -> str:
     header = cassette.header
-    parts = [f"run {str(header.get('run_id', '?'))[:12]}",
-             f"recorded {header.get('created', '?')}", f"python {header.get('python', '?')}"]
+    parts = [
+        f"run {str(header.get('run_id', '?'))[:12]}",
+        f"recorded {header.get('created', '?')}",
+        f"python {header.get('python', '?')}",
+    ]
     if header.get("entrypoint"):
         parts.append(f"entrypoint {header['entrypoint']}")
     if header.get("parent"):
@@ -53,8 +57,17 @@ def _header_line(cassette: Cassette) -> str:
 
 
 def _table(cassette: Cassette, limit: int) -> tuple[Table, Summary, int, int]:
-    table = Table("n", "kind", "name / model / URL", "task", "duration", "TTFT",
-                  "tokens in/out", "cost", "status")
+    table = Table(
+        "n",
+        "kind",
+        "name / model / URL",
+        "task",
+        "duration",
+        "TTFT",
+        "tokens in/out",
+        "cost",
+        "status",
+    )
     table.columns[2].overflow = "ellipsis"
     table.columns[2].no_wrap = True
     summary = Summary()
@@ -69,9 +82,17 @@ def _table(cassette: Cassette, limit: int) -> tuple[Table, Summary, int, int]:
             continue
         shown += 1
         ttft = fmt.seconds(step.llm.ttft) if step.llm is not None else ""
-        table.add_row(str(step.number), step.kind, "  " * depth + escape(step.label),
-                      step.task, fmt.seconds(step.duration), ttft, fmt.tokens(step),
-                      fmt.cost(step.cost), _status(step))
+        table.add_row(
+            str(step.number),
+            step.kind,
+            "  " * depth + escape(step.label),
+            step.task,
+            fmt.seconds(step.duration),
+            ttft,
+            fmt.tokens(step),
+            fmt.cost(step.cost),
+            _status(step),
+        )
     return table, summary, shown, last
 
 
@@ -120,8 +141,7 @@ def _wall(cassette: Cassette) -> float:
 def load_step(cassette: Cassette, number: int) -> Step:
     infos = cassette.step_infos()
     if not 1 <= number <= len(infos):
-        raise UsageError(f"step {number} is not in {cassette.path} "
-                         f"(it has {len(infos)} steps)")
+        raise UsageError(f"step {number} is not in {cassette.path} (it has {len(infos)} steps)")
     step = step_from_events(number, cassette.step(number), infos[number - 1].parent)
     assert step is not None
     return step
@@ -136,4 +156,3 @@ def _show_step(cassette: Cassette, number: int, console: Console, as_json: bool)
 
     render_step(step, console)
     return 0
-

@@ -45,12 +45,15 @@ def _message_panel(message: dict[str, Any]) -> Panel:
     body = Text(_content_text(message.get("content", "")))
     for call in message.get("tool_calls") or []:
         function = call.get("function", call)
-        body.append(f"\n[tool call {call.get('id', '')}] {function.get('name')}"
-                    f"({function.get('arguments', '')})")
+        body.append(
+            f"\n[tool call {call.get('id', '')}] {function.get('name')}"
+            f"({function.get('arguments', '')})"
+        )
     if message.get("tool_call_id"):
         role += f" (for {message['tool_call_id']})"
-    return Panel(body, title=role, title_align="left",
-                 border_style=_ROLE_STYLE.get(role.split()[0], "white"))
+    return Panel(
+        body, title=role, title_align="left", border_style=_ROLE_STYLE.get(role.split()[0], "white")
+    )
 
 
 def _facts(step: Step) -> Table:
@@ -68,21 +71,29 @@ def _facts(step: Step) -> Table:
 
 
 def render_step(step: Step, console: Console) -> None:
-    console.print(Panel(_facts(step), title=f"step {step.number}: {escape(step.label)}",
-                        title_align="left"))
+    console.print(
+        Panel(_facts(step), title=f"step {step.number}: {escape(step.label)}", title_align="left")
+    )
     llm = step.llm
     if llm is not None:
         timing = Table.grid(padding=(0, 2))
-        timing.add_row("model", f"{llm.model} ({llm.provider}, {llm.api})"
-                       + (f", answered by {llm.response_model}" if llm.response_model
-                          and llm.response_model != llm.model else ""))
+        timing.add_row(
+            "model",
+            f"{llm.model} ({llm.provider}, {llm.api})"
+            + (
+                f", answered by {llm.response_model}"
+                if llm.response_model and llm.response_model != llm.model
+                else ""
+            ),
+        )
         timing.add_row("parameters", json.dumps(llm.params) if llm.params else "-")
         timing.add_row("time to first token", fmt.seconds(llm.ttft))
         if llm.gaps:
-            timing.add_row("chunk gaps", f"{len(llm.gaps)} gaps, max "
-                                         f"{fmt.seconds(max(llm.gaps))}")
-        timing.add_row("tokens", f"{llm.input_tokens} in ({llm.cached_tokens or 0} cached), "
-                                 f"{llm.output_tokens} out")
+            timing.add_row("chunk gaps", f"{len(llm.gaps)} gaps, max {fmt.seconds(max(llm.gaps))}")
+        timing.add_row(
+            "tokens",
+            f"{llm.input_tokens} in ({llm.cached_tokens or 0} cached), {llm.output_tokens} out",
+        )
         timing.add_row("cost", fmt.cost(step.cost) or "unknown model")
         timing.add_row("finish", str(llm.finish_reason))
         console.print(Panel(timing, title="call", title_align="left"))
@@ -98,9 +109,21 @@ def render_step(step: Step, console: Console) -> None:
             answer.append(f"\n[tool call {call.id}] {call.name}({call.arguments})", "yellow")
         console.print(Panel(answer, title="response", title_align="left", border_style="green"))
     elif step.kind == "tool":
-        console.print(Panel(Text(json.dumps({"args": step.args, "kwargs": step.kwargs},
-                                            ensure_ascii=False, default=str)),
-                            title="arguments", title_align="left"))
-        console.print(Panel(Text(step.error or json.dumps(step.value, ensure_ascii=False,
-                                                          default=str)),
-                            title="raised" if step.error else "returned", title_align="left"))
+        console.print(
+            Panel(
+                Text(
+                    json.dumps(
+                        {"args": step.args, "kwargs": step.kwargs}, ensure_ascii=False, default=str
+                    )
+                ),
+                title="arguments",
+                title_align="left",
+            )
+        )
+        console.print(
+            Panel(
+                Text(step.error or json.dumps(step.value, ensure_ascii=False, default=str)),
+                title="raised" if step.error else "returned",
+                title_align="left",
+            )
+        )

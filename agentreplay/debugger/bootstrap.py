@@ -64,16 +64,19 @@ def _session(plan: dict[str, Any]) -> Session:
     if plan["mode"] == "record":
         from agentreplay.session.recording import Recording
 
-        return Recording(plan["cassette"], header=plan.get("header"),
-                         metadata=plan.get("metadata"))
+        return Recording(plan["cassette"], header=plan.get("header"), metadata=plan.get("metadata"))
     from agentreplay.session.replaying import Replay
 
     overrides = {int(k): v for k, v in (options.get("overrides") or {}).items()}
-    return Replay(plan["cassette"], pace=options.get("pace", "instant"),
-                  live_after=options.get("live_after"), overrides=overrides,
-                  break_at=options.get("break_at"),
-                  break_on_divergence=options.get("break_on_divergence", False),
-                  fork_path=options.get("fork_path"))
+    return Replay(
+        plan["cassette"],
+        pace=options.get("pace", "instant"),
+        live_after=options.get("live_after"),
+        overrides=overrides,
+        break_at=options.get("break_at"),
+        break_on_divergence=options.get("break_on_divergence", False),
+        fork_path=options.get("fork_path"),
+    )
 
 
 def _write_result(plan: dict[str, Any], session: Session) -> None:
@@ -86,8 +89,9 @@ def _write_result(plan: dict[str, Any], session: Session) -> None:
         "reproduced": result.reproduced,
         "summary": result.summary,
         "step": result.step,
-        "divergence": None if divergence is None else {
-            "step": divergence.step, "task": divergence.task, "message": str(divergence)},
+        "divergence": None
+        if divergence is None
+        else {"step": divergence.step, "task": divergence.task, "message": str(divergence)},
         "fork": str(getattr(session, "fork_path", None) or "") or None,
     }
     with open(path, "w", encoding="utf-8") as file:
@@ -133,8 +137,11 @@ def run(plan: dict[str, Any]) -> int:
 def main() -> int:
     raw = os.environ.pop(PLAN_ENV, None)
     if raw is None:
-        print("agentreplay bootstrap: no plan; run it through `agentreplay record` or "
-              "`agentreplay replay`", file=sys.stderr)
+        print(
+            "agentreplay bootstrap: no plan; run it through `agentreplay record` or "
+            "`agentreplay replay`",
+            file=sys.stderr,
+        )
         return 2
     plan = json.loads(raw)
     for key, value in (plan.get("env") or {}).items():

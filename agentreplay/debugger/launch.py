@@ -37,19 +37,26 @@ PLACEHOLDER_KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
 def target_of(command: list[str]) -> tuple[str, dict[str, Any]]:
     """Split ``python [-m module | script.py] args...`` into the interpreter and target."""
     if not command:
-        raise UsageError("nothing to record: give the command after --, e.g. "
-                         "agentreplay record -- python agent.py")
+        raise UsageError(
+            "nothing to record: give the command after --, e.g. "
+            "agentreplay record -- python agent.py"
+        )
     interpreter, rest = command[0], command[1:]
     if not Path(interpreter).name.startswith("python"):
-        raise UsageError(f"script mode runs Python programs (python agent.py or python -m "
-                         f"pkg), not {interpreter!r}")
+        raise UsageError(
+            f"script mode runs Python programs (python agent.py or python -m "
+            f"pkg), not {interpreter!r}"
+        )
     while rest and rest[0].startswith("-") and rest[0] != "-m":
         rest = rest[1:]  # interpreter options such as -u or -X dev
     if rest[:1] == ["-m"] and len(rest) >= 2:
         return interpreter, {"kind": "module", "name": rest[1], "argv": [rest[1], *rest[2:]]}
     if rest:
-        return interpreter, {"kind": "path", "path": os.path.abspath(rest[0]),
-                             "argv": [rest[0], *rest[1:]]}
+        return interpreter, {
+            "kind": "path",
+            "path": os.path.abspath(rest[0]),
+            "argv": [rest[0], *rest[1:]],
+        }
     raise UsageError("no script given: agentreplay record -- python agent.py [args]")
 
 
@@ -60,16 +67,27 @@ class RunReport:
     output: str = ""  # stdout and stderr, when captured
 
 
-def _run_child(interpreter: str, plan: dict[str, Any], env: dict[str, str],
-               cwd: str | None, capture: bool = False) -> RunReport:
+def _run_child(
+    interpreter: str,
+    plan: dict[str, Any],
+    env: dict[str, str],
+    cwd: str | None,
+    capture: bool = False,
+) -> RunReport:
     with tempfile.TemporaryDirectory(prefix="agentreplay-") as tmp:
         result_file = os.path.join(tmp, "result.json")
         plan = {**plan, "result_file": result_file}
         child_env = {**env, PLAN_ENV: json.dumps(plan)}
         command = [interpreter, "-m", "agentreplay.debugger.bootstrap"]
-        completed = subprocess.run(command, env=child_env, cwd=cwd, check=False,
-                                   stdout=subprocess.PIPE if capture else None,
-                                   stderr=subprocess.STDOUT if capture else None, text=True)
+        completed = subprocess.run(
+            command,
+            env=child_env,
+            cwd=cwd,
+            check=False,
+            stdout=subprocess.PIPE if capture else None,
+            stderr=subprocess.STDOUT if capture else None,
+            text=True,
+        )
         result = None
         if os.path.exists(result_file):
             with open(result_file, encoding="utf-8") as file:
@@ -77,18 +95,35 @@ def _run_child(interpreter: str, plan: dict[str, Any], env: dict[str, str],
         return RunReport(completed.returncode, result, completed.stdout or "")
 
 
-def record_command(command: list[str], cassette: Path, *, keep_env: list[str],
-                   metadata: dict[str, Any] | None = None, capture: bool = False) -> RunReport:
+def record_command(
+    command: list[str],
+    cassette: Path,
+    *,
+    keep_env: list[str],
+    metadata: dict[str, Any] | None = None,
+    capture: bool = False,
+) -> RunReport:
     """Run ``command`` (a Python program) recording it into ``cassette``."""
     interpreter, target = target_of(command)
     env = dict(os.environ)
     seed = env.get("PYTHONHASHSEED") or str(int.from_bytes(os.urandom(4), "big"))
     env["PYTHONHASHSEED"] = seed
     kept = {name: env[name] for name in (*ENV_ALLOW, *keep_env) if name in env}
-    header = {"script": target, "argv": target["argv"], "cwd": os.getcwd(),
-              "pythonhashseed": seed, "env": kept, "interpreter": interpreter}
-    plan = {"mode": "record", "cassette": str(cassette), "target": target, "header": header,
-            "metadata": metadata}
+    header = {
+        "script": target,
+        "argv": target["argv"],
+        "cwd": os.getcwd(),
+        "pythonhashseed": seed,
+        "env": kept,
+        "interpreter": interpreter,
+    }
+    plan = {
+        "mode": "record",
+        "cassette": str(cassette),
+        "target": target,
+        "header": header,
+        "metadata": metadata,
+    }
     return _run_child(interpreter, plan, env, None, capture)
 
 
@@ -102,25 +137,31 @@ class ReplayOptions:
     break_on_divergence: bool = False
 
 
-def replay_cassette(cassette: Path, options: ReplayOptions, *,
-                    capture: bool = False) -> RunReport:
+def replay_cassette(cassette: Path, options: ReplayOptions, *, capture: bool = False) -> RunReport:
     """Run the program recorded in ``cassette`` again, under replay."""
     with open_cassette(cassette) as opened:
         header = dict(opened.header)
     if header.get("script"):
         target = dict(header["script"])
     elif header.get("entrypoint"):
-        target = {"kind": "entrypoint", "entrypoint": header["entrypoint"],
-                  "file": header.get("entrypoint_file"), "args": header.get("args")}
+        target = {
+            "kind": "entrypoint",
+            "entrypoint": header["entrypoint"],
+            "file": header.get("entrypoint_file"),
+            "args": header.get("args"),
+        }
         if header.get("args") is None:
-            raise UsageError(f"{cassette}: the entrypoint's arguments could not be recorded "
-                             f"(not plain data), so it cannot be called again from here")
+            raise UsageError(
+                f"{cassette}: the entrypoint's arguments could not be recorded "
+                f"(not plain data), so it cannot be called again from here"
+            )
     else:
         raise UsageError(
             f"{cassette} was recorded with agentreplay.record() around code that "
             f"agentreplay cannot start by itself; replay it with agentreplay.replay() "
             f"around the same code, or record with @agentreplay.entrypoint or "
-            f"`agentreplay record -- python ...`")
+            f"`agentreplay record -- python ...`"
+        )
     env = dict(os.environ)
     env.update(header.get("env") or {})
     if header.get("pythonhashseed"):
@@ -131,10 +172,17 @@ def replay_cassette(cassette: Path, options: ReplayOptions, *,
     if not cwd or not os.path.isdir(cwd):
         cwd = None
     interpreter = sys.executable
-    plan = {"mode": "replay", "cassette": str(Path(cassette).resolve()), "target": target,
-            "options": {
-                "pace": options.pace, "live_after": options.live_after,
-                "fork_path": options.fork_path, "break_at": options.break_at,
-                "break_on_divergence": options.break_on_divergence,
-                "overrides": {str(k): v for k, v in (options.overrides or {}).items()}}}
+    plan = {
+        "mode": "replay",
+        "cassette": str(Path(cassette).resolve()),
+        "target": target,
+        "options": {
+            "pace": options.pace,
+            "live_after": options.live_after,
+            "fork_path": options.fork_path,
+            "break_at": options.break_at,
+            "break_on_divergence": options.break_on_divergence,
+            "overrides": {str(k): v for k, v in (options.overrides or {}).items()},
+        },
+    }
     return _run_child(interpreter, plan, env, cwd, capture)

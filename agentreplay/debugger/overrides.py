@@ -80,16 +80,18 @@ def override_exchange(exchange: RecordedExchange, value: Any) -> RecordedExchang
     request = exchange.request
     path = urlsplit(request.url).path
     api = api_of(request.method.upper(), path)
-    kept = [(k, v) for k, v in (exchange.response.headers if exchange.response else ())
-            if k.lower() not in _DROP]
+    kept = [
+        (k, v)
+        for k, v in (exchange.response.headers if exchange.response else ())
+        if k.lower() not in _DROP
+    ]
     if api is not None and not (isinstance(value, dict) and "status" in value):
         try:
             body = json.loads(request.body or b"{}")
         except ValueError:
             body = {}
         stream = bool(body.get("stream"))
-        content_type, chunks = render(ModelRequest(api, path, {}, body, stream),
-                                      reply_from(value))
+        content_type, chunks = render(ModelRequest(api, path, {}, body, stream), reply_from(value))
         status, headers = 200, [*kept, ("content-type", content_type)]
     elif isinstance(value, dict):
         status, extra, data = _http_body(value)
@@ -100,9 +102,19 @@ def override_exchange(exchange: RecordedExchange, value: Any) -> RecordedExchang
         headers.append(("content-length", str(len(chunks[0]))))
     head = exchange.response or exchange.request
     seq = head.seq + 1
-    response = HttpResponse(request.task, seq, head.at, request.seq, status, tuple(headers),
-                            "HTTP/1.1", "OK" if status < 400 else "Error")
-    events = [HttpChunk(request.task, seq + i + 1, head.at, request.seq, chunk)
-              for i, chunk in enumerate(chunks)]
+    response = HttpResponse(
+        request.task,
+        seq,
+        head.at,
+        request.seq,
+        status,
+        tuple(headers),
+        "HTTP/1.1",
+        "OK" if status < 400 else "Error",
+    )
+    events = [
+        HttpChunk(request.task, seq + i + 1, head.at, request.seq, chunk)
+        for i, chunk in enumerate(chunks)
+    ]
     end = HttpEnd(request.task, seq + len(chunks) + 1, head.at, request.seq, True)
     return RecordedExchange(request, exchange.step, response, events, end, None)

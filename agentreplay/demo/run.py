@@ -68,9 +68,11 @@ def support_responder(seed: int | None = None) -> Any:
             found = json.loads(results[-1]["content"]) if results else {}
             status = found.get("status", "on its way")
             where = found.get("position")
-            text = (f"Thanks for waiting! Order {found.get('order', '')} is {status}"
-                    f"{f', last seen at {where}' if where else ''}. "
-                    f"Anything else I can help with?")
+            text = (
+                f"Thanks for waiting! Order {found.get('order', '')} is {status}"
+                f"{f', last seen at {where}' if where else ''}. "
+                f"Anything else I can help with?"
+            )
             return Reply(text=text)
 
     return respond
@@ -82,8 +84,9 @@ def _outcome_line(output: str) -> str:
     return errors[-1] if errors else (lines[-2] if len(lines) > 1 else "")
 
 
-def run_demo(workdir: Path, *, seed: int | None = None, max_runs: int = 20,
-             console: Console | None = None) -> int:
+def run_demo(
+    workdir: Path, *, seed: int | None = None, max_runs: int = 20, console: Console | None = None
+) -> int:
     console = console or Console()
     rng = random.Random(seed)
     if workdir.exists():
@@ -91,27 +94,38 @@ def run_demo(workdir: Path, *, seed: int | None = None, max_runs: int = 20,
     workdir.mkdir(parents=True)
     model = ModelServer(support_responder(seed), chunk_delay=0.02).start()
     tools = ToolServer().start()
-    saved = {k: os.environ.get(k) for k in ("OPENAI_BASE_URL", "SUPPORT_TOOLS_URL",
-                                            "OPENAI_API_KEY")}
-    os.environ.update(OPENAI_BASE_URL=f"{model.url}/v1", SUPPORT_TOOLS_URL=tools.url,
-                      OPENAI_API_KEY="sk-demo-not-a-real-key")
-    console.print("[bold]1. Local servers[/]: a model that answers at random at "
-                  f"{model.url}, and a tool server at {tools.url}. No network, no API key.")
-    console.print(f"[bold]2. Running {agent_path().name}[/] until a run fails, recording "
-                  "every run:")
+    saved = {
+        k: os.environ.get(k) for k in ("OPENAI_BASE_URL", "SUPPORT_TOOLS_URL", "OPENAI_API_KEY")
+    }
+    os.environ.update(
+        OPENAI_BASE_URL=f"{model.url}/v1",
+        SUPPORT_TOOLS_URL=tools.url,
+        OPENAI_API_KEY="sk-demo-not-a-real-key",
+    )
+    console.print(
+        "[bold]1. Local servers[/]: a model that answers at random at "
+        f"{model.url}, and a tool server at {tools.url}. No network, no API key."
+    )
+    console.print(
+        f"[bold]2. Running {agent_path().name}[/] until a run fails, recording every run:"
+    )
     failed: Path | None = None
     try:
         for number in range(1, max_runs + 1):
             cassette = workdir / f"run-{number}.cassette"
             question = rng.choice(QUESTIONS)
             report = record_command(
-                [sys.executable, str(agent_path()), question], cassette,
-                keep_env=["OPENAI_BASE_URL", "SUPPORT_TOOLS_URL"], capture=True)
+                [sys.executable, str(agent_path()), question],
+                cassette,
+                keep_env=["OPENAI_BASE_URL", "SUPPORT_TOOLS_URL"],
+                capture=True,
+            )
             if report.exit_code == 0:
                 console.print(f"   run {number}: answered  ({question!r})")
                 continue
-            console.print(f"   run {number}: [red]failed[/] ({question!r}): "
-                          f"{_outcome_line(report.output)}")
+            console.print(
+                f"   run {number}: [red]failed[/] ({question!r}): {_outcome_line(report.output)}"
+            )
             failed = cassette
             break
     finally:
@@ -142,8 +156,7 @@ def _show(cassette: Path, console: Console) -> None:
     from agentreplay.cli.show import run as show
 
     console.print(f"[bold]3. The failing run was recorded[/] in {_short(cassette)}:")
-    show(argparse.Namespace(file=str(cassette), step=None, json=False, events=False,
-                            limit=50))
+    show(argparse.Namespace(file=str(cassette), step=None, json=False, events=False, limit=50))
 
 
 def _short(path: Path) -> str:
@@ -162,10 +175,14 @@ def _next_steps(cassette: Path, console: Console) -> None:
     console.print("[bold]5. Next, try:[/]")
     for command, what in [
         (f"agentreplay show {name} --step 1", "the first model call in full"),
-        (f"agentreplay replay {name} --break-at {last}",
-         f"stop in pdb at the agent's line that issues step {last}"),
-        (f"agentreplay replay {name} --override 1='\"All good, nothing to look up.\"'",
-         "what if the model had answered differently at step 1?"),
+        (
+            f"agentreplay replay {name} --break-at {last}",
+            f"stop in pdb at the agent's line that issues step {last}",
+        ),
+        (
+            f"agentreplay replay {name} --override 1='\"All good, nothing to look up.\"'",
+            "what if the model had answered differently at step 1?",
+        ),
         (f"agentreplay export {name} --format otlp", "the run as OpenTelemetry spans"),
     ]:
         console.print(f"   {command}\n      [dim]{what}[/]")

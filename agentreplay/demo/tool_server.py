@@ -11,11 +11,19 @@ from urllib.parse import parse_qs, urlsplit
 __all__ = ["ToolServer"]
 
 ORDERS: dict[str, dict[str, Any]] = {
-    "A-1001": {"item": "espresso machine", "status": "shipped", "carrier": "DHL",
-               "position": "Lyon hub"},
+    "A-1001": {
+        "item": "espresso machine",
+        "status": "shipped",
+        "carrier": "DHL",
+        "position": "Lyon hub",
+    },
     "A-1002": {"item": "coffee grinder", "status": "processing"},
-    "A-1003": {"item": "milk frother", "status": "delivered", "carrier": "UPS",
-               "position": "front door"},
+    "A-1003": {
+        "item": "milk frother",
+        "status": "delivered",
+        "carrier": "UPS",
+        "position": "front door",
+    },
 }
 
 
@@ -35,11 +43,19 @@ class _Handler(BaseHTTPRequestHandler):
         elif order is None:
             status, body = 404, {"error": f"no order {order_id}"}
         elif parts.path == "/lookup_order":
-            status, body = 200, {"order": order_id, "item": order["item"],
-                                 "status": order["status"]}
+            status, body = (
+                200,
+                {"order": order_id, "item": order["item"], "status": order["status"]},
+            )
         else:
-            status, body = 200, {"order": order_id, "status": order["status"],
-                                 "position": order.get("position", "not shipped yet")}
+            status, body = (
+                200,
+                {
+                    "order": order_id,
+                    "status": order["status"],
+                    "position": order.get("position", "not shipped yet"),
+                },
+            )
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("content-type", "application/json")

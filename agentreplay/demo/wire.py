@@ -427,14 +427,14 @@ def _sse(name: str | None, data: dict[str, Any] | str) -> bytes:
     return f"{head}data: {payload}\n\n".encode()
 
 
-
 def api_of(method: str, path: str) -> str | None:
     """Which model API a request calls ("chat", "responses", "messages"), or None."""
     return _route(method, path)
 
 
-def render(request: ModelRequest, reply: Reply,
-           new_id: Callable[[str], str] | None = None) -> tuple[str, list[bytes]]:
+def render(
+    request: ModelRequest, reply: Reply, new_id: Callable[[str], str] | None = None
+) -> tuple[str, list[bytes]]:
     """The content type and body chunks a provider would send for ``reply``: one chunk
     for a JSON body, one per event for a stream."""
     if new_id is None:

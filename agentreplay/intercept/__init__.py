@@ -66,24 +66,28 @@ def _always() -> list[tuple[str, Callable[[], Interceptor]]]:
     from agentreplay.intercept.network import NetworkGuard
     from agentreplay.intercept.vtime import VirtualTimeInterceptor
 
-    return [("clock", ClockInterceptor), ("entropy", EntropyInterceptor),
-            ("vtime", VirtualTimeInterceptor), ("network", NetworkGuard),
-            ("imports", ImportTracker)]
+    return [
+        ("clock", ClockInterceptor),
+        ("entropy", EntropyInterceptor),
+        ("vtime", VirtualTimeInterceptor),
+        ("network", NetworkGuard),
+        ("imports", ImportTracker),
+    ]
 
 
 class _ImportWatcher(importlib.abc.MetaPathFinder):
     """Installs an HTTP library's hooks right after the agent imports it."""
 
-    def find_spec(self, fullname: str, path: Sequence[str] | None,
-                  target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
         if fullname not in _HTTP_MODULES:
             return None
         for finder in sys.meta_path:
             if finder is self or not hasattr(finder, "find_spec"):
                 continue
             spec = finder.find_spec(fullname, path, target)
-            if spec is not None and spec.loader is not None and hasattr(spec.loader,
-                                                                        "exec_module"):
+            if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):
                 spec.loader = _PatchingLoader(spec.loader, fullname)
                 return spec
             if spec is not None:

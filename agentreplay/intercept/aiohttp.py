@@ -80,8 +80,9 @@ def _body_bytes(session: Any, kwargs: dict[str, Any]) -> bytes:
     return f"<{type(data).__name__} body>".encode()
 
 
-def _describe(session: Any, method: str, url: Any, kwargs: dict[str, Any],
-              yarl: Any) -> RequestInfo:
+def _describe(
+    session: Any, method: str, url: Any, kwargs: dict[str, Any], yarl: Any
+) -> RequestInfo:
     target = yarl.URL(url)
     if session._base_url is not None and not target.is_absolute():
         target = session._base_url.join(target)
@@ -89,8 +90,13 @@ def _describe(session: Any, method: str, url: Any, kwargs: dict[str, Any],
         target = target.extend_query(kwargs["params"])
     headers = dict(getattr(session, "_default_headers", {}) or {})
     headers.update(dict(kwargs.get("headers") or {}))
-    return RequestInfo(method.upper(), str(target), decode_headers(headers.items()),
-                       _body_bytes(session, kwargs), "aiohttp")
+    return RequestInfo(
+        method.upper(),
+        str(target),
+        decode_headers(headers.items()),
+        _body_bytes(session, kwargs),
+        "aiohttp",
+    )
 
 
 class AiohttpInterceptor:
@@ -124,11 +130,15 @@ class AiohttpInterceptor:
             except BaseException as exc:
                 recorder.error(exc, _error_info(exc))
                 raise
-            recorder.response(response.status, decode_headers(response.raw_headers),
-                              f"HTTP/{response.version.major}.{response.version.minor}",
-                              response.reason or "")
+            recorder.response(
+                response.status,
+                decode_headers(response.raw_headers),
+                f"HTTP/{response.version.major}.{response.version.minor}",
+                response.reason or "",
+            )
             response.content = interceptor.reader_class(
-                _live_pull(response.content, recorder), response._loop)
+                _live_pull(response.content, recorder), response._loop
+            )
             return response
 
         self.aiohttp.ClientSession._request = _request
@@ -152,43 +162,64 @@ class AiohttpInterceptor:
 
         import asyncio
 
-        return rebuild_error(exchange.error.error, [aiohttp, aiohttp.client_exceptions,
-                                                    asyncio], construct)
+        return rebuild_error(
+            exchange.error.error, [aiohttp, aiohttp.client_exceptions, asyncio], construct
+        )
 
-    async def replayed(self, client: Any, session: Session, task: TaskState,
-                       exchange: RecordedExchange, info: RequestInfo,
-                       kwargs: dict[str, Any]) -> Any:
+    async def replayed(
+        self,
+        client: Any,
+        session: Session,
+        task: TaskState,
+        exchange: RecordedExchange,
+        info: RequestInfo,
+        kwargs: dict[str, Any],
+    ) -> Any:
         aiohttp, yarl = self.aiohttp, self.yarl
         recorded = exchange.response
         if recorded is None:
             if exchange.error is not None:
                 raise self._rebuild(exchange, info)
-            raise DivergenceError("the recording ends before this request got a response",
-                                  step=exchange.step, task=task.id,
-                                  call_site=agent_call_site())
+            raise DivergenceError(
+                "the recording ends before this request got a response",
+                step=exchange.step,
+                task=task.id,
+                call_site=agent_call_site(),
+            )
         import asyncio
 
         from multidict import CIMultiDict, CIMultiDictProxy
 
         loop = asyncio.get_running_loop()
         url = yarl.URL(info.url)
-        request_info = aiohttp.RequestInfo(url, info.method, CIMultiDictProxy(
-            CIMultiDict(info.headers)), url)
-        values = {"writer": None, "continue100": None, "timer": None,
-                  "request_info": request_info, "traces": [], "loop": loop,
-                  "session": client, "stream_writer": SimpleNamespace(output_size=0)}
+        request_info = aiohttp.RequestInfo(
+            url, info.method, CIMultiDictProxy(CIMultiDict(info.headers)), url
+        )
+        values = {
+            "writer": None,
+            "continue100": None,
+            "timer": None,
+            "request_info": request_info,
+            "traces": [],
+            "loop": loop,
+            "session": client,
+            "stream_writer": SimpleNamespace(output_size=0),
+        }
         params = inspect.signature(aiohttp.ClientResponse.__init__).parameters
         response = aiohttp.ClientResponse(
-            info.method, url, **{k: v for k, v in values.items() if k in params})
+            info.method, url, **{k: v for k, v in values.items() if k in params}
+        )
         major, _, minor = recorded.http_version.removeprefix("HTTP/").partition(".")
         response.version = aiohttp.HttpVersion(int(major or 1), int(minor or 1))
         response.status = recorded.status
         response.reason = recorded.reason
         response._headers = CIMultiDictProxy(CIMultiDict(recorded.headers))
-        response._raw_headers = tuple((k.encode("latin-1"), v.encode("latin-1"))
-                                      for k, v in recorded.headers)
+        response._raw_headers = tuple(
+            (k.encode("latin-1"), v.encode("latin-1")) for k, v in recorded.headers
+        )
         response.content = self.reader_class(
-            _replay_pull(self, session, task, exchange, info), loop)
+            _replay_pull(self, session, task, exchange, info), loop
+        )
         raise_for_status = kwargs.get("raise_for_status")
         if raise_for_status is None:
             raise_for_status = client._raise_for_status
@@ -206,8 +237,14 @@ def _error_info(exc: BaseException) -> ErrorInfo:
     os_error = getattr(exc, "os_error", None)
     if key is not None and isinstance(os_error, OSError):
         ssl = key.ssl if isinstance(key.ssl, bool) else True
-        args = ["connector", key.host, key.port, ssl, os_error.errno or 0,
-                os_error.strerror or str(os_error)]
+        args = [
+            "connector",
+            key.host,
+            key.port,
+            ssl,
+            os_error.errno or 0,
+            os_error.strerror or str(os_error),
+        ]
         return ErrorInfo(info.type, info.message, info.traceback, args)
     return info
 
@@ -228,8 +265,13 @@ def _live_pull(source: Any, recorder: ExchangeRecorder) -> Pull:
     return pull
 
 
-def _replay_pull(interceptor: AiohttpInterceptor, session: Session, task: TaskState,
-                 exchange: RecordedExchange, info: RequestInfo) -> Pull:
+def _replay_pull(
+    interceptor: AiohttpInterceptor,
+    session: Session,
+    task: TaskState,
+    exchange: RecordedExchange,
+    info: RequestInfo,
+) -> Pull:
     pieces = iter(zip(exchange.gaps(), exchange.chunks, strict=True))
 
     async def pull() -> bytes | None:
@@ -239,9 +281,14 @@ def _replay_pull(interceptor: AiohttpInterceptor, session: Session, task: TaskSt
         if exchange.error is not None:
             raise interceptor._rebuild(exchange, info)
         if exchange.end is None or not exchange.end.complete:
-            raise session.diverge(DivergenceError(
-                "the recording ends inside this response body", step=exchange.step,
-                task=task.id, call_site=agent_call_site()))
+            raise session.diverge(
+                DivergenceError(
+                    "the recording ends inside this response body",
+                    step=exchange.step,
+                    task=task.id,
+                    call_site=agent_call_site(),
+                )
+            )
         return None
 
     return pull

@@ -86,9 +86,12 @@ class ClockInterceptor:
             self._ctm.patch()
             # original_time_ns only works while patched; rebind now that it is.
         stack.append(self._hook)
-        for name, kind in (("monotonic", "monotonic"), ("monotonic_ns", "monotonic_ns"),
-                           ("perf_counter", "perf_counter"),
-                           ("perf_counter_ns", "perf_counter_ns")):
+        for name, kind in (
+            ("monotonic", "monotonic"),
+            ("monotonic_ns", "monotonic_ns"),
+            ("perf_counter", "perf_counter"),
+            ("perf_counter_ns", "perf_counter_ns"),
+        ):
             original = getattr(time, name)
             self._saved[name] = original
             setattr(time, name, _agent_clock(kind, original))

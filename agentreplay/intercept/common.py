@@ -13,7 +13,8 @@ from agentreplay.cassette.events import ErrorInfo, Headers
 __all__ = ["decode_headers", "encode_headers", "in_exchange", "rebuild_error"]
 
 in_exchange: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "agentreplay_in_exchange", default=False)
+    "agentreplay_in_exchange", default=False
+)
 """True while an interceptor is inside the exchange it took; lower hooks stand aside
 (openai's aiohttp transport under httpx, urllib3's own retries)."""
 
@@ -21,8 +22,10 @@ in_exchange: contextvars.ContextVar[bool] = contextvars.ContextVar(
 def decode_headers(pairs: Iterable[tuple[Any, Any]]) -> Headers:
     """Header pairs as str, decoding bytes as latin-1 so that encoding gives them back."""
     return tuple(
-        (k.decode("latin-1") if isinstance(k, bytes) else str(k),
-         v.decode("latin-1") if isinstance(v, bytes) else str(v))
+        (
+            k.decode("latin-1") if isinstance(k, bytes) else str(k),
+            v.decode("latin-1") if isinstance(v, bytes) else str(v),
+        )
         for k, v in pairs
     )
 

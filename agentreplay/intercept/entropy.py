@@ -61,8 +61,12 @@ class EntropyInterceptor:
                 session = active_session()
                 task = session.run_task() if session is not None else None
                 if task is not None and origin_of_caller(1) >= Origin.LIBRARY:
-                    data = session.entropy(task, "seed", SEED_BYTES,  # type: ignore[union-attr]
-                                           original_urandom)
+                    data = session.entropy(
+                        task,
+                        "seed",
+                        SEED_BYTES,  # type: ignore[union-attr]
+                        original_urandom,
+                    )
                     a = int.from_bytes(data, "big")
             original_seed(self, a, version)
 

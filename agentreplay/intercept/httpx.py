@@ -34,16 +34,24 @@ __all__ = ["HttpxInterceptor"]
 
 
 def _describe(request: Any, body: bytes, client: str) -> RequestInfo:
-    return RequestInfo(request.method, str(request.url), decode_headers(request.headers.raw),
-                       body, client)
+    return RequestInfo(
+        request.method, str(request.url), decode_headers(request.headers.raw), body, client
+    )
 
 
-def _ran_past_recording(session: Session, task: TaskState, exchange: RecordedExchange,
-                        why: str) -> DivergenceError:
-    return session.diverge(DivergenceError(
-        why, step=exchange.step, task=task.id,
-        expected=f"{len(exchange.chunks)} body chunks", actual="a read past them",
-        call_site=agent_call_site()))
+def _ran_past_recording(
+    session: Session, task: TaskState, exchange: RecordedExchange, why: str
+) -> DivergenceError:
+    return session.diverge(
+        DivergenceError(
+            why,
+            step=exchange.step,
+            task=task.id,
+            expected=f"{len(exchange.chunks)} body chunks",
+            actual="a read past them",
+            call_site=agent_call_site(),
+        )
+    )
 
 
 class HttpxInterceptor:
@@ -80,15 +88,20 @@ class HttpxInterceptor:
         if response is None:
             if exchange.error is not None:
                 raise self.rebuild(exchange, request)
-            raise DivergenceError("the recording ends before this request got a response",
-                                  step=exchange.step, call_site=agent_call_site())
+            raise DivergenceError(
+                "the recording ends before this request got a response",
+                step=exchange.step,
+                call_site=agent_call_site(),
+            )
         return self.mod.Response(
             status_code=response.status,
             headers=encode_headers(response.headers),
             stream=stream,
             request=request,
-            extensions={"http_version": response.http_version.encode("ascii", "replace"),
-                        "reason_phrase": response.reason.encode("latin-1", "replace")},
+            extensions={
+                "http_version": response.http_version.encode("ascii", "replace"),
+                "reason_phrase": response.reason.encode("latin-1", "replace"),
+            },
         )
 
     def rebuild(self, exchange: RecordedExchange, request: Any) -> BaseException:
@@ -118,8 +131,9 @@ class _SyncTransport:
         info = _describe(request, request.read(), self._interceptor.name)
         exchange = session.http_replay(task, info)
         if exchange is not None:
-            stream = self._interceptor.streams["ReplaySync"](self._interceptor, session, task,
-                                                              exchange, request)
+            stream = self._interceptor.streams["ReplaySync"](
+                self._interceptor, session, task, exchange, request
+            )
             return self._interceptor.replayed_response(exchange, request, stream)
         recorder = session.http_record(task, info)
         if recorder is None:
@@ -132,8 +146,12 @@ class _SyncTransport:
             raise
         finally:
             in_exchange.reset(token)
-        recorder.response(response.status_code, decode_headers(response.headers.raw),
-                          response.http_version, response.reason_phrase)
+        recorder.response(
+            response.status_code,
+            decode_headers(response.headers.raw),
+            response.http_version,
+            response.reason_phrase,
+        )
         response.stream = self._interceptor.streams["RecordingSync"](response.stream, recorder)
         return response
 
@@ -157,8 +175,9 @@ class _AsyncTransport:
         info = _describe(request, await request.aread(), self._interceptor.name)
         exchange = session.http_replay(task, info)
         if exchange is not None:
-            stream = self._interceptor.streams["ReplayAsync"](self._interceptor, session, task,
-                                                               exchange, request)
+            stream = self._interceptor.streams["ReplayAsync"](
+                self._interceptor, session, task, exchange, request
+            )
             return self._interceptor.replayed_response(exchange, request, stream)
         recorder = session.http_record(task, info)
         if recorder is None:
@@ -171,8 +190,12 @@ class _AsyncTransport:
             raise
         finally:
             in_exchange.reset(token)
-        recorder.response(response.status_code, decode_headers(response.headers.raw),
-                          response.http_version, response.reason_phrase)
+        recorder.response(
+            response.status_code,
+            decode_headers(response.headers.raw),
+            response.http_version,
+            response.reason_phrase,
+        )
         response.stream = self._interceptor.streams["RecordingAsync"](response.stream, recorder)
         return response
 
@@ -233,8 +256,14 @@ def _make_streams(mod: ModuleType) -> dict[str, type]:
             await self._inner.aclose()
 
     class _Replay:
-        def __init__(self, interceptor: HttpxInterceptor, session: Session, task: TaskState,
-                     exchange: RecordedExchange, request: Any) -> None:
+        def __init__(
+            self,
+            interceptor: HttpxInterceptor,
+            session: Session,
+            task: TaskState,
+            exchange: RecordedExchange,
+            request: Any,
+        ) -> None:
             self._interceptor = interceptor
             self._session = session
             self._task = task
@@ -246,11 +275,13 @@ def _make_streams(mod: ModuleType) -> dict[str, type]:
             if exchange.error is not None:
                 return self._interceptor.rebuild(exchange, self._request)
             if exchange.end is None:
-                return _ran_past_recording(session, task, exchange,
-                                           "the recording ends inside this response body")
+                return _ran_past_recording(
+                    session, task, exchange, "the recording ends inside this response body"
+                )
             if not exchange.end.complete:
-                return _ran_past_recording(session, task, exchange,
-                                           "the recorded run stopped reading this body here")
+                return _ran_past_recording(
+                    session, task, exchange, "the recorded run stopped reading this body here"
+                )
             return None
 
     class ReplaySync(_Replay, mod.SyncByteStream):  # type: ignore[name-defined,misc]
@@ -275,5 +306,9 @@ def _make_streams(mod: ModuleType) -> dict[str, type]:
             if error is not None:
                 raise error
 
-    return {"RecordingSync": RecordingSync, "RecordingAsync": RecordingAsync,
-            "ReplaySync": ReplaySync, "ReplayAsync": ReplayAsync}
+    return {
+        "RecordingSync": RecordingSync,
+        "RecordingAsync": RecordingAsync,
+        "ReplaySync": ReplaySync,
+        "ReplayAsync": ReplayAsync,
+    }

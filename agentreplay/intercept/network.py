@@ -43,13 +43,15 @@ def _refuse(address: tuple[Any, ...]) -> DivergenceError | None:
     task = current_task()
     host = f"[{address[0]}]" if ":" in str(address[0]) else str(address[0])
     port = address[1] if len(address) > 1 else "?"
-    return session.diverge(DivergenceError(
-        "a live network connection was attempted during replay",
-        task=task.id if task is not None else "-",
-        expected="no network access (replay answers only from the cassette)",
-        actual=f"socket connect to {host}:{port}",
-        call_site=agent_call_site(3),
-    ))
+    return session.diverge(
+        DivergenceError(
+            "a live network connection was attempted during replay",
+            task=task.id if task is not None else "-",
+            expected="no network access (replay answers only from the cassette)",
+            actual=f"socket connect to {host}:{port}",
+            call_site=agent_call_site(3),
+        )
+    )
 
 
 class NetworkGuard:

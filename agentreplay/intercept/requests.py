@@ -28,7 +28,6 @@ from agentreplay.session.tasks import TaskState
 __all__ = ["Urllib3Interceptor"]
 
 
-
 class _ChunkFile:
     """A file over a source of chunks: read(n) blocks for n bytes like a socket file,
     read1 hands out what one chunk holds; closed once the source is exhausted."""
@@ -119,8 +118,9 @@ def _make_response_class(urllib3: Any) -> type:
         def supports_chunked_reads(self) -> bool:
             return bool(self.chunked)
 
-        def read_chunked(self, amt: int | None = None,
-                         decode_content: bool | None = None) -> Iterator[bytes]:
+        def read_chunked(
+            self, amt: int | None = None, decode_content: bool | None = None
+        ) -> Iterator[bytes]:
             self._init_decoder()
             if decode_content is None:
                 decode_content = self.decode_content
@@ -148,8 +148,9 @@ def _error_with_reason(exc: BaseException) -> ErrorInfo:
     reason = getattr(exc, "reason", None)
     if isinstance(reason, BaseException):
         inner = ErrorInfo.from_exception(reason)
-        return ErrorInfo(info.type, info.message, info.traceback,
-                         ["reason", inner.type, inner.message])
+        return ErrorInfo(
+            info.type, info.message, info.traceback, ["reason", inner.type, inner.message]
+        )
     return info
 
 
@@ -208,8 +209,9 @@ class Urllib3Interceptor:
         port = "" if pool.port in (None, default) else f":{pool.port}"
         return f"{pool.scheme}://{pool.host}{port}{url}"
 
-    def handle(self, session: Session, task: TaskState, pool: Any,
-               arguments: dict[str, Any]) -> Any:
+    def handle(
+        self, session: Session, task: TaskState, pool: Any, arguments: dict[str, Any]
+    ) -> Any:
         body = arguments.get("body")
         if body is not None and not isinstance(body, (bytes, str)):
             body = b"".join(body) if not hasattr(body, "read") else body.read()
@@ -241,15 +243,38 @@ class Urllib3Interceptor:
         finally:
             in_exchange.reset(token)
         response_headers = list(live.headers.items())
-        recorder.response(live.status, decode_headers(response_headers),
-                          getattr(live, "version_string", "HTTP/1.1"), live.reason or "")
-        return self._build(_live_source(live, recorder), response_headers, live.status,
-                           live.version, getattr(live, "version_string", "HTTP/1.1"),
-                           live.reason, preload, decode, method, url)
+        recorder.response(
+            live.status,
+            decode_headers(response_headers),
+            getattr(live, "version_string", "HTTP/1.1"),
+            live.reason or "",
+        )
+        return self._build(
+            _live_source(live, recorder),
+            response_headers,
+            live.status,
+            live.version,
+            getattr(live, "version_string", "HTTP/1.1"),
+            live.reason,
+            preload,
+            decode,
+            method,
+            url,
+        )
 
-    def _build(self, source: Iterator[bytes], headers: list[tuple[str, str]], status: int,
-               version: int, version_string: str, reason: str | None, preload: bool,
-               decode: bool, method: str, url: str) -> Any:
+    def _build(
+        self,
+        source: Iterator[bytes],
+        headers: list[tuple[str, str]],
+        status: int,
+        version: int,
+        version_string: str,
+        reason: str | None,
+        preload: bool,
+        decode: bool,
+        method: str,
+        url: str,
+    ) -> Any:
         return self.response_class(
             body=_ChunkFile(source),
             headers=self.urllib3.HTTPHeaderDict(headers),
@@ -265,15 +290,26 @@ class Urllib3Interceptor:
             request_url=url,
         )
 
-    def _replayed(self, session: Session, task: TaskState, exchange: RecordedExchange,
-                  method: str, url: str, preload: bool, decode: bool) -> Any:
+    def _replayed(
+        self,
+        session: Session,
+        task: TaskState,
+        exchange: RecordedExchange,
+        method: str,
+        url: str,
+        preload: bool,
+        decode: bool,
+    ) -> Any:
         response = exchange.response
         if response is None:
             if exchange.error is not None:
                 raise self._rebuild(exchange, url)
-            raise DivergenceError("the recording ends before this request got a response",
-                                  step=exchange.step, task=task.id,
-                                  call_site=agent_call_site())
+            raise DivergenceError(
+                "the recording ends before this request got a response",
+                step=exchange.step,
+                task=task.id,
+                call_site=agent_call_site(),
+            )
 
         def source() -> Iterator[bytes]:
             for gap, chunk in zip(exchange.gaps(), exchange.chunks, strict=True):
@@ -282,24 +318,45 @@ class Urllib3Interceptor:
             if exchange.error is not None:
                 raise self._rebuild(exchange, url)
             if exchange.end is None or not exchange.end.complete:
-                raise session.diverge(DivergenceError(
-                    "the recording ends inside this response body", step=exchange.step,
-                    task=task.id, call_site=agent_call_site()))
+                raise session.diverge(
+                    DivergenceError(
+                        "the recording ends inside this response body",
+                        step=exchange.step,
+                        task=task.id,
+                        call_site=agent_call_site(),
+                    )
+                )
 
         version = 11 if response.http_version.endswith("1.1") else 10
-        return self._build(source(), list(response.headers), response.status, version,
-                           response.http_version, response.reason, preload, decode, method,
-                           url)
+        return self._build(
+            source(),
+            list(response.headers),
+            response.status,
+            version,
+            response.http_version,
+            response.reason,
+            preload,
+            decode,
+            method,
+            url,
+        )
 
     def _rebuild(self, exchange: RecordedExchange, url: str) -> BaseException:
         assert exchange.error is not None
         exceptions = self.urllib3.exceptions
 
-        def construct(cls: type[BaseException], message: str,
-                      cause: BaseException | None) -> BaseException:
+        def construct(
+            cls: type[BaseException], message: str, cause: BaseException | None
+        ) -> BaseException:
             params = inspect.signature(cls.__init__).parameters
-            values = {"pool": None, "conn": None, "url": url, "message": message,
-                      "reason": cause, "error": None}
+            values = {
+                "pool": None,
+                "conn": None,
+                "url": url,
+                "message": message,
+                "reason": cause,
+                "error": None,
+            }
             kwargs = {name: values[name] for name in params if name in values}
             return cls(**kwargs) if kwargs else cls(message)
 
@@ -307,8 +364,12 @@ class Urllib3Interceptor:
         recorded = exchange.error.error
         reason: BaseException | None = None
         if recorded.args and len(recorded.args) == 3 and recorded.args[0] == "reason":
-            reason = rebuild_error(ErrorInfo(recorded.args[1], recorded.args[2]), namespaces,
-                                   lambda cls, message: construct(cls, message, None))
+            reason = rebuild_error(
+                ErrorInfo(recorded.args[1], recorded.args[2]),
+                namespaces,
+                lambda cls, message: construct(cls, message, None),
+            )
 
-        return rebuild_error(recorded, namespaces,
-                             lambda cls, message: construct(cls, message, reason))
+        return rebuild_error(
+            recorded, namespaces, lambda cls, message: construct(cls, message, reason)
+        )

@@ -43,9 +43,12 @@ def _wrap(func: F, name: str) -> F:
             task = session.run_task() if session is not None else None
             if session is None or task is None:
                 return await func(*args, **kwargs)
-            call = session.tool_begin(task, name, plain_args(args),  # type: ignore[attr-defined]
-                                      dict(zip(kwargs, plain_args(kwargs.values()),
-                                               strict=True)))
+            call = session.tool_begin(
+                task,
+                name,
+                plain_args(args),  # type: ignore[attr-defined]
+                dict(zip(kwargs, plain_args(kwargs.values()), strict=True)),
+            )
             if call.replayed:
                 return call.outcome()
             token = _quiet(task)
@@ -69,8 +72,12 @@ def _wrap(func: F, name: str) -> F:
         task = session.run_task() if session is not None else None
         if session is None or task is None:
             return func(*args, **kwargs)
-        call = session.tool_begin(task, name, plain_args(args),  # type: ignore[attr-defined]
-                                  dict(zip(kwargs, plain_args(kwargs.values()), strict=True)))
+        call = session.tool_begin(
+            task,
+            name,
+            plain_args(args),  # type: ignore[attr-defined]
+            dict(zip(kwargs, plain_args(kwargs.values()), strict=True)),
+        )
         if call.replayed:
             return call.outcome()
         token = _quiet(task)
@@ -103,7 +110,7 @@ def tool(func: F | None = None, /, *, name: str | None = None) -> Any:
     return lambda f: _wrap(f, name or f.__qualname__)
 
 
-class step:  # noqa: N801 - used like a function: ``with agentreplay.step("plan"):``
+class step:
     """Group the events inside under a named step (sync or async ``with``)."""
 
     def __init__(self, name: str) -> None:
@@ -120,8 +127,12 @@ class step:  # noqa: N801 - used like a function: ``with agentreplay.step("plan"
             self._open.append((None, None, 0))  # type: ignore[arg-type]
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         recorder, task, start = self._open.pop()
         if recorder is not None:
             error = ErrorInfo.from_exception(exc) if exc is not None else None
@@ -130,6 +141,10 @@ class step:  # noqa: N801 - used like a function: ``with agentreplay.step("plan"
     async def __aenter__(self) -> step:
         return self.__enter__()
 
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.__exit__(exc_type, exc, tb)

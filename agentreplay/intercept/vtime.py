@@ -93,8 +93,11 @@ class VirtualTimeInterceptor:
 
         def sleep(seconds: float, /) -> None:
             session = active_session()
-            if session is not None and getattr(session, "virtual_time", False) and \
-                    session.run_task() is not None:
+            if (
+                session is not None
+                and getattr(session, "virtual_time", False)
+                and session.run_task() is not None
+            ):
                 factor = session.pace  # type: ignore[attr-defined]
                 if seconds > 0 and factor != float("inf"):
                     original_sleep(seconds / factor)
@@ -105,8 +108,12 @@ class VirtualTimeInterceptor:
             clock = _loops.get(id(loop))
             if clock is None or clock.loop is not loop:
                 session = active_session()
-                if session is None or not getattr(session, "virtual_time", False) or \
-                        session.run_task() is None or not hasattr(loop, "_selector"):
+                if (
+                    session is None
+                    or not getattr(session, "virtual_time", False)
+                    or session.run_task() is None
+                    or not hasattr(loop, "_selector")
+                ):
                     return original_loop_time(loop)  # type: ignore[no-any-return]
                 clock = _loops[id(loop)] = _LoopClock(loop)
             return original_loop_time(loop) + clock.offset  # type: ignore[no-any-return]

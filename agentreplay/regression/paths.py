@@ -146,5 +146,3 @@ def _resolve(item: pytest.Item) -> _Resolved:
         directory,
         path,
     )
-
-

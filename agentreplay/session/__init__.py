@@ -7,9 +7,9 @@ from typing import Any
 
 from agentreplay.session.core import Mode, Session, active_session
 from agentreplay.session.matching import DefaultMatcher, Matcher, RequestInfo
+from agentreplay.session.outcome import ReplayResult
 from agentreplay.session.recording import Recording
 from agentreplay.session.redaction import Redaction
-from agentreplay.session.outcome import ReplayResult
 from agentreplay.session.replaying import Replay
 
 __all__ = [
@@ -70,6 +70,15 @@ def replay(
     response, or a tool's return value). ``break_at=N`` stops in pdb at the
     agent's line that issues step N; ``break_on_divergence`` where it diverges.
     """
-    return Replay(path, strict=strict, matcher=matcher, redact=redact, pace=pace,
-                  live_after=live_after, overrides=overrides, break_at=break_at,
-                  break_on_divergence=break_on_divergence, fork_path=fork_path)
+    return Replay(
+        path,
+        strict=strict,
+        matcher=matcher,
+        redact=redact,
+        pace=pace,
+        live_after=live_after,
+        overrides=overrides,
+        break_at=break_at,
+        break_on_divergence=break_on_divergence,
+        fork_path=fork_path,
+    )

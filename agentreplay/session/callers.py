@@ -42,30 +42,93 @@ class Origin(IntEnum):
     AGENT = 3
 
 
-_MACHINERY_MODULES: Final = frozenset({
-    "asyncio", "threading", "concurrent", "selectors", "socket", "ssl", "logging",
-    "multiprocessing", "subprocess", "queue", "sched", "importlib", "zipimport", "tempfile",
-    "socketserver", "http", "urllib", "unittest", "pdb", "bdb", "cProfile", "profile",
-    "trace", "tracemalloc", "warnings", "traceback", "inspect", "signal", "runpy",
-    "_pytest", "pytest", "pluggy", "_hypothesis_pytestplugin", "hypothesis", "xdist",
-    "execnet", "pytest_asyncio",
-    "httpcore", "httpcore2", "h11", "h2", "hpack", "hyperframe", "anyio", "sniffio",
-    "urllib3", "aiohttp", "yarl", "multidict", "aiohappyeyeballs", "aiosignal",
-    "frozenlist", "propcache", "certifi", "idna", "charset_normalizer",
-    "rich", "textual", "pygments", "markdown_it", "time_machine", "freezegun",
-    "coverage", "pexpect", "ptyprocess", "agentreplay", "msgpack", "zstandard",
-    "typing_extensions", "pydantic", "pydantic_core",
-})
+_MACHINERY_MODULES: Final = frozenset(
+    {
+        "asyncio",
+        "threading",
+        "concurrent",
+        "selectors",
+        "socket",
+        "ssl",
+        "logging",
+        "multiprocessing",
+        "subprocess",
+        "queue",
+        "sched",
+        "importlib",
+        "zipimport",
+        "tempfile",
+        "socketserver",
+        "http",
+        "urllib",
+        "unittest",
+        "pdb",
+        "bdb",
+        "cProfile",
+        "profile",
+        "trace",
+        "tracemalloc",
+        "warnings",
+        "traceback",
+        "inspect",
+        "signal",
+        "runpy",
+        "_pytest",
+        "pytest",
+        "pluggy",
+        "_hypothesis_pytestplugin",
+        "hypothesis",
+        "xdist",
+        "execnet",
+        "pytest_asyncio",
+        "httpcore",
+        "httpcore2",
+        "h11",
+        "h2",
+        "hpack",
+        "hyperframe",
+        "anyio",
+        "sniffio",
+        "urllib3",
+        "aiohttp",
+        "yarl",
+        "multidict",
+        "aiohappyeyeballs",
+        "aiosignal",
+        "frozenlist",
+        "propcache",
+        "certifi",
+        "idna",
+        "charset_normalizer",
+        "rich",
+        "textual",
+        "pygments",
+        "markdown_it",
+        "time_machine",
+        "freezegun",
+        "coverage",
+        "pexpect",
+        "ptyprocess",
+        "agentreplay",
+        "msgpack",
+        "zstandard",
+        "typing_extensions",
+        "pydantic",
+        "pydantic_core",
+    }
+)
 """Top-level packages whose clock and entropy reads are never recorded."""
 
-_MACHINERY_SUBMODULES: Final = ("httpx/_transports", "httpx2/_transports",
-                                "openai/_vendor/httpx_aiohttp")
+_MACHINERY_SUBMODULES: Final = (
+    "httpx/_transports",
+    "httpx2/_transports",
+    "openai/_vendor/httpx_aiohttp",
+)
 
 
 def _prefixes(*names: str) -> tuple[str, ...]:
     paths = {sysconfig.get_path(name) for name in names}
-    return tuple(sorted({os.path.realpath(p) + os.sep for p in paths if p}, key=len,
-                        reverse=True))
+    return tuple(sorted({os.path.realpath(p) + os.sep for p in paths if p}, key=len, reverse=True))
 
 
 _STDLIB: Final = _prefixes("stdlib", "platstdlib")
@@ -82,7 +145,7 @@ extra_library_paths: list[str] = []
 
 
 def _top_module(path: str, root: str) -> str:
-    rel = path[len(root):]
+    rel = path[len(root) :]
     head = rel.split(os.sep, 1)[0]
     return head[:-3] if head.endswith(".py") else head
 

@@ -19,7 +19,7 @@ import os
 import random
 import threading
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,7 +33,7 @@ __all__ = ["Mode", "Session", "active_session", "parse_pace"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class Mode(str, Enum):
+class Mode(StrEnum):
     """What a session does with the run's non-deterministic inputs."""
 
     OFF = "off"
@@ -62,7 +62,8 @@ def parse_pace(pace: str | float) -> float:
         factor = float(pace)
     except (TypeError, ValueError):
         raise UsageError(
-            f"pace must be 'instant', 'recorded' or a speed factor, not {pace!r}") from None
+            f"pace must be 'instant', 'recorded' or a speed factor, not {pace!r}"
+        ) from None
     if not factor > 0:
         raise UsageError(f"pace factor must be positive, not {pace!r}")
     return factor
@@ -114,8 +115,9 @@ class Session:
         self._started()
         return self
 
-    def stop(self, exc: BaseException | None = None, value: Any = None,
-             *, returned: bool = False) -> None:
+    def stop(
+        self, exc: BaseException | None = None, value: Any = None, *, returned: bool = False
+    ) -> None:
         if not self.running:
             return
         from agentreplay.intercept import deactivate
@@ -197,8 +199,9 @@ class Session:
             self._random_state = None
 
     # -- for interceptors ------------------------------------------------
-    def entropy(self, task: TaskState, source: str, size: int,
-                live: Callable[[int], bytes]) -> bytes:
+    def entropy(
+        self, task: TaskState, source: str, size: int, live: Callable[[int], bytes]
+    ) -> bytes:
         raise NotImplementedError
 
     def run_task(self) -> TaskState | None:
@@ -215,8 +218,9 @@ class Session:
         return error
 
     @staticmethod
-    def outcome_fields(exc: BaseException | None, value: Any,
-                       returned: bool) -> tuple[Any, str, ErrorInfo | None]:
+    def outcome_fields(
+        exc: BaseException | None, value: Any, returned: bool
+    ) -> tuple[Any, str, ErrorInfo | None]:
         from agentreplay.intercept.values import to_plain_or_none
 
         if exc is not None and not isinstance(exc, DivergenceError):
@@ -225,8 +229,9 @@ class Session:
             return to_plain_or_none(value), repr(value), None
         return None, "", None
 
-    def outcome_event(self, exc: BaseException | None, value: Any, returned: bool,
-                      at: int) -> RunOutcome:
+    def outcome_event(
+        self, exc: BaseException | None, value: Any, returned: bool, at: int
+    ) -> RunOutcome:
         plain, text, error = self.outcome_fields(exc, value, returned)
         assert self.root is not None
         return RunOutcome(self.root.id, self.root.next_seq(), at, plain, text, error)

@@ -40,8 +40,10 @@ def cassette_path(template: str) -> Path:
     try:
         return Path(template.format(timestamp=now, run_id=run_id))
     except (KeyError, IndexError, ValueError) as exc:
-        raise UsageError(f"bad cassette path template {template!r}: only {{timestamp}} and "
-                         f"{{run_id}} can be filled in") from exc
+        raise UsageError(
+            f"bad cassette path template {template!r}: only {{timestamp}} and "
+            f"{{run_id}} can be filled in"
+        ) from exc
 
 
 def _describe(func: Callable[..., Any]) -> dict[str, Any]:
@@ -54,8 +56,13 @@ def _describe(func: Callable[..., Any]) -> dict[str, Any]:
     return header
 
 
-def _session(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
-             cassette: str | None, options: dict[str, Any]) -> Session | None:
+def _session(
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    cassette: str | None,
+    options: dict[str, Any],
+) -> Session | None:
     mode = Mode.parse(os.environ.get("AGENTREPLAY_MODE") or "off")
     if mode is Mode.OFF:
         return None
@@ -69,8 +76,10 @@ def _session(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, 
     from agentreplay.session.replaying import Replay
 
     if "{" in template:
-        raise UsageError("AGENTREPLAY_MODE=replay needs AGENTREPLAY_CASSETTE (or cassette=) "
-                         "to name one cassette, not a template")
+        raise UsageError(
+            "AGENTREPLAY_MODE=replay needs AGENTREPLAY_CASSETTE (or cassette=) "
+            "to name one cassette, not a template"
+        )
     return Replay(template, **options)
 
 
@@ -88,8 +97,7 @@ def entrypoint(func: F, /) -> F: ...
 def entrypoint(*, cassette: str | None = None, **options: Any) -> Callable[[F], F]: ...
 
 
-def entrypoint(func: F | None = None, /, *, cassette: str | None = None,
-               **options: Any) -> Any:
+def entrypoint(func: F | None = None, /, *, cassette: str | None = None, **options: Any) -> Any:
     """Mark the agent's main function (sync or async); the environment picks the mode.
 
     ``cassette`` overrides AGENTREPLAY_CASSETTE; other keyword arguments go to

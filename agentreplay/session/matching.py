@@ -64,11 +64,13 @@ def _short(value: Any, limit: int = 120) -> str:
 def _string_diff(path: str, a: str, b: str) -> str:
     if len(a) <= 100 and len(b) <= 100:
         return f"{path}: {a!r} != {b!r}"
-    at = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y),
-              min(len(a), len(b)))
+    at = next(
+        (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
+    )
     start = max(0, at - 30)
-    return (f"{path}: differs at character {at}: "
-            f"...{a[start:at + 50]!r} != ...{b[start:at + 50]!r}")
+    return (
+        f"{path}: differs at character {at}: ...{a[start : at + 50]!r} != ...{b[start : at + 50]!r}"
+    )
 
 
 def json_diff(a: Any, b: Any, path: str = "$", out: list[str] | None = None) -> list[str]:
@@ -89,11 +91,15 @@ def json_diff(a: Any, b: Any, path: str = "$", out: list[str] | None = None) -> 
         for i, (x, y) in enumerate(zip(a, b, strict=False)):
             json_diff(x, y, f"{path}[{i}]", out)
         if len(a) > len(b):
-            out.append(f"{path}: {len(a) - len(b)} fewer items (was {len(a)}, now {len(b)}); "
-                       f"first missing: {_short(a[len(b)])}")
+            out.append(
+                f"{path}: {len(a) - len(b)} fewer items (was {len(a)}, now {len(b)}); "
+                f"first missing: {_short(a[len(b)])}"
+            )
         elif len(b) > len(a):
-            out.append(f"{path}: {len(b) - len(a)} more items (was {len(a)}, now {len(b)}); "
-                       f"first new: {_short(b[len(a)])}")
+            out.append(
+                f"{path}: {len(b) - len(a)} more items (was {len(a)}, now {len(b)}); "
+                f"first new: {_short(b[len(a)])}"
+            )
     elif isinstance(a, str) and isinstance(b, str):
         if a != b:
             out.append(_string_diff(path, a, b))

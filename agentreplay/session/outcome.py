@@ -33,8 +33,7 @@ def describe_outcome(error: ErrorInfo | None, value_repr: str) -> str:
     return f"returned {value_repr}" if value_repr else "completed"
 
 
-def _same(recorded: RunOutcome, error: ErrorInfo | None, value_repr: str,
-          returned: bool) -> bool:
+def _same(recorded: RunOutcome, error: ErrorInfo | None, value_repr: str, returned: bool) -> bool:
     """Same exception type and message; same return value when there is one to see (a
     ``with`` block has none, so only its ending without an exception counts)."""
     if (recorded.error is None) != (error is None):
@@ -59,20 +58,24 @@ def compare_outcomes(
     replayed = describe_outcome(error, value_repr)
 
     def result(reproduced: bool, summary: str) -> ReplayResult:
-        return ReplayResult(reproduced, summary, recorded, error, value_repr, step,
-                            divergence, unused_calls)
+        return ReplayResult(
+            reproduced, summary, recorded, error, value_repr, step, divergence, unused_calls
+        )
 
     if divergence is not None:
-        where = f"step {divergence.step}" if divergence.step is not None else \
-            "the end of the recording"
+        where = (
+            f"step {divergence.step}" if divergence.step is not None else "the end of the recording"
+        )
         return result(False, f"diverged at {where}: {divergence.reason}")
     if recorded is None:
-        return result(False, f"the recording has no outcome (it was cut short); "
-                             f"the replay {replayed}")
+        return result(
+            False, f"the recording has no outcome (it was cut short); the replay {replayed}"
+        )
     expected = describe_outcome(recorded.error, recorded.value_repr)
     if not _same(recorded, error, value_repr, returned):
         return result(False, f"not reproduced: recorded {expected}, replay {replayed}")
     if unused_calls:
-        return result(False, f"not reproduced: {expected}, but {unused_calls} recorded "
-                             f"calls were never made")
+        return result(
+            False, f"not reproduced: {expected}, but {unused_calls} recorded calls were never made"
+        )
     return result(True, f"reproduced: {expected} at step {recorded_step}")

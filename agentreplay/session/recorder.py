@@ -54,18 +54,26 @@ class Recorder:
     def http(self, task: TaskState, info: RequestInfo) -> ExchangeRecorder:
         redacted = self.redaction.request(info)
         seq = task.next_seq()
-        self.writer.append(HttpRequest(task.id, seq, self.now(), redacted.method, redacted.url,
-                                       redacted.headers, redacted.body, redacted.client))
+        self.writer.append(
+            HttpRequest(
+                task.id,
+                seq,
+                self.now(),
+                redacted.method,
+                redacted.url,
+                redacted.headers,
+                redacted.body,
+                redacted.client,
+            )
+        )
         return ExchangeRecorder(self, task, seq)
 
-    def tool_call(self, task: TaskState, name: str, args: list[Any],
-                  kwargs: dict[str, Any]) -> int:
+    def tool_call(self, task: TaskState, name: str, args: list[Any], kwargs: dict[str, Any]) -> int:
         seq = task.next_seq()
         self.writer.append(ToolCall(task.id, seq, self.now(), name, args, kwargs))
         return seq
 
-    def tool_result(self, task: TaskState, call: int, value: Any,
-                    error: ErrorInfo | None) -> None:
+    def tool_result(self, task: TaskState, call: int, value: Any, error: ErrorInfo | None) -> None:
         self.writer.append(ToolResult(task.id, task.next_seq(), self.now(), call, value, error))
 
     def step_start(self, task: TaskState, name: str) -> int:
@@ -91,14 +99,23 @@ class ExchangeRecorder:
     def response(self, status: int, headers: Headers, http_version: str, reason: str) -> None:
         rec, task = self._recorder, self._task
         headers = rec.redaction.response_headers(headers)
-        rec.emit(HttpResponse(task.id, task.next_seq(), rec.now(), self.request_seq, status,
-                              headers, http_version, reason))
+        rec.emit(
+            HttpResponse(
+                task.id,
+                task.next_seq(),
+                rec.now(),
+                self.request_seq,
+                status,
+                headers,
+                http_version,
+                reason,
+            )
+        )
 
     def chunk(self, data: bytes) -> None:
         if data:
             rec, task = self._recorder, self._task
-            rec.emit(HttpChunk(task.id, task.next_seq(), rec.now(), self.request_seq,
-                               bytes(data)))
+            rec.emit(HttpChunk(task.id, task.next_seq(), rec.now(), self.request_seq, bytes(data)))
 
     def end(self, complete: bool) -> None:
         if not self._done:
@@ -110,5 +127,12 @@ class ExchangeRecorder:
         if not self._done:
             self._done = True
             rec, task = self._recorder, self._task
-            rec.emit(HttpError(task.id, task.next_seq(), rec.now(), self.request_seq,
-                               info or ErrorInfo.from_exception(exc)))
+            rec.emit(
+                HttpError(
+                    task.id,
+                    task.next_seq(),
+                    rec.now(),
+                    self.request_seq,
+                    info or ErrorInfo.from_exception(exc),
+                )
+            )

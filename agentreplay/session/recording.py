@@ -26,8 +26,9 @@ _urandom = os.urandom  # bound before any hook is installed
 _time_ns = time.time_ns
 
 
-def base_header(mode: str, redaction: Redaction, metadata: dict[str, Any] | None,
-                extra: dict[str, Any] | None) -> dict[str, Any]:
+def base_header(
+    mode: str, redaction: Redaction, metadata: dict[str, Any] | None, extra: dict[str, Any] | None
+) -> dict[str, Any]:
     now_ns = _time_ns()
     header: dict[str, Any] = {
         "agentreplay": __version__,
@@ -103,17 +104,18 @@ class Recording(Session):
         self.recorder.clock(task, kind, value)  # type: ignore[union-attr]
         return value
 
-    def entropy(self, task: TaskState, source: str, size: int,
-                live: Callable[[int], bytes]) -> bytes:
+    def entropy(
+        self, task: TaskState, source: str, size: int, live: Callable[[int], bytes]
+    ) -> bytes:
         data = live(size)
         self.recorder.entropy(task, source, data)  # type: ignore[union-attr]
         return data
 
-    def tool_begin(self, task: TaskState, name: str, args: list[Any],
-                   kwargs: dict[str, Any]) -> ToolRecording:
+    def tool_begin(
+        self, task: TaskState, name: str, args: list[Any], kwargs: dict[str, Any]
+    ) -> ToolRecording:
         assert self.recorder is not None
-        return ToolRecording(self.recorder, task, self.recorder.tool_call(task, name, args,
-                                                                           kwargs))
+        return ToolRecording(self.recorder, task, self.recorder.tool_call(task, name, args, kwargs))
 
 
 class ToolRecording:

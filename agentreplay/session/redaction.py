@@ -27,10 +27,16 @@ __all__ = ["REDACTED", "Redaction"]
 
 REDACTED = "[REDACTED]"
 
-DEFAULT_HEADERS = frozenset({
-    "authorization", "proxy-authorization", "x-api-key", "api-key", "cookie",
-    "x-goog-api-key",
-})
+DEFAULT_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "x-api-key",
+        "api-key",
+        "cookie",
+        "x-goog-api-key",
+    }
+)
 DEFAULT_RESPONSE_HEADERS = frozenset({"set-cookie"})
 DEFAULT_QUERY = frozenset({"key", "api_key", "apikey"})
 
@@ -78,10 +84,12 @@ class Redaction:
     def __post_init__(self) -> None:
         extra_h = {h.lower() for h in self.headers}
         extra_q = set(self.query)
-        object.__setattr__(self, "_headers",
-                           frozenset(extra_h | (DEFAULT_HEADERS if self.defaults else set())))
-        object.__setattr__(self, "_query",
-                           frozenset(extra_q | (DEFAULT_QUERY if self.defaults else set())))
+        object.__setattr__(
+            self, "_headers", frozenset(extra_h | (DEFAULT_HEADERS if self.defaults else set()))
+        )
+        object.__setattr__(
+            self, "_query", frozenset(extra_q | (DEFAULT_QUERY if self.defaults else set()))
+        )
         object.__setattr__(self, "_paths", tuple(_path_parts(p) for p in self.json_paths))
         object.__setattr__(self, "hooks", tuple(self.hooks))
 
@@ -101,8 +109,7 @@ class Redaction:
         pairs = parse_qsl(parts.query, keep_blank_values=True)
         if not any(k in self._query for k, _ in pairs):
             return url
-        query = urlencode([(k, REDACTED if k in self._query else v) for k, v in pairs],
-                          safe="[]")
+        query = urlencode([(k, REDACTED if k in self._query else v) for k, v in pairs], safe="[]")
         return urlunsplit(parts._replace(query=query))
 
     def _headers_of(self, headers: Headers, names: frozenset[str]) -> Headers:

@@ -39,8 +39,8 @@ from agentreplay.session.callers import agent_call_site, agent_frame
 from agentreplay.session.core import Mode, Session, parse_pace
 from agentreplay.session.matching import DefaultMatcher, Matcher, RequestInfo, json_diff
 from agentreplay.session.outcome import ReplayResult, compare_outcomes
-from agentreplay.session.recording import ToolRecording, base_header
 from agentreplay.session.recorder import ExchangeRecorder, Recorder
+from agentreplay.session.recording import ToolRecording, base_header
 from agentreplay.session.redaction import Redaction
 from agentreplay.session.replayer import RecordedExchange, RecordedTool, Replayer
 from agentreplay.session.tasks import TaskState
@@ -109,14 +109,24 @@ class Replay(Session):
         self.result = None
         if self.live_after is not None:
             target = self.fork_path or self.path.with_name(
-                f"{self.path.stem}.fork{self.live_after}{self.path.suffix}")
+                f"{self.path.stem}.fork{self.live_after}{self.path.suffix}"
+            )
             self.fork_path = target
-            parent = {"path": str(self.path), "run_id": self.replayer.header.get("run_id"),
-                      "step": self.live_after}
-            extra = {key: self.replayer.header.get(key)
-                     for key in ("entrypoint", "args", "argv", "cwd", "pythonhashseed")}
-            header = base_header("fork", self.redaction, self.replayer.header.get("metadata"),
-                                 {**extra, "parent": parent})
+            parent = {
+                "path": str(self.path),
+                "run_id": self.replayer.header.get("run_id"),
+                "step": self.live_after,
+            }
+            extra = {
+                key: self.replayer.header.get(key)
+                for key in ("entrypoint", "args", "argv", "cwd", "pythonhashseed")
+            }
+            header = base_header(
+                "fork",
+                self.redaction,
+                self.replayer.header.get("metadata"),
+                {**extra, "parent": parent},
+            )
             self.recorder = Recorder(CassetteWriter(target, header), self.redaction)
 
     def _started(self) -> None:
@@ -130,9 +140,15 @@ class Replay(Session):
             self.recorder.emit(self.outcome_event(exc, value, returned, self.recorder.now()))
         _, value_repr, error = self.outcome_fields(exc, value, returned)
         self.result = compare_outcomes(
-            self.replayer.outcome, self.replayer.outcome_step, error, value_repr, returned,
-            step=self.step, divergence=self.divergence,
-            unused_calls=0 if self.live else self.replayer.remaining_calls())
+            self.replayer.outcome,
+            self.replayer.outcome_step,
+            error,
+            value_repr,
+            returned,
+            step=self.step,
+            divergence=self.divergence,
+            unused_calls=0 if self.live else self.replayer.remaining_calls(),
+        )
 
     def _close(self) -> None:
         self._restore_global_random()
@@ -153,8 +169,10 @@ class Replay(Session):
                 from agentreplay.debugger.breaks import break_into
 
                 site = agent_call_site(3)
-                break_into(agent_frame(3), f"agentreplay: stopped before step {step}"
-                                           f"{f' at {site}' if site else ''}")
+                break_into(
+                    agent_frame(3),
+                    f"agentreplay: stopped before step {step}{f' at {site}' if site else ''}",
+                )
         return True
 
     def _go_live_instead(self) -> bool:
@@ -164,12 +182,27 @@ class Replay(Session):
             return True
         return False
 
-    def _divergence(self, reason: str, task: TaskState, *, step: int | None,
-                    expected: str = "", actual: str = "",
-                    diff: list[str] | None = None) -> DivergenceError:
-        error = self.diverge(DivergenceError(
-            reason, step=step, task=task.id, expected=expected, actual=actual, diff=diff,
-            call_site=agent_call_site(3)))
+    def _divergence(
+        self,
+        reason: str,
+        task: TaskState,
+        *,
+        step: int | None,
+        expected: str = "",
+        actual: str = "",
+        diff: list[str] | None = None,
+    ) -> DivergenceError:
+        error = self.diverge(
+            DivergenceError(
+                reason,
+                step=step,
+                task=task.id,
+                expected=expected,
+                actual=actual,
+                diff=diff,
+                call_site=agent_call_site(3),
+            )
+        )
         if self.break_on_divergence:
             from agentreplay.debugger.breaks import break_into
 
@@ -178,8 +211,12 @@ class Replay(Session):
 
     def _past_end(self, task: TaskState, what: str) -> DivergenceError:
         return self._divergence(
-            f"{what}, but the recording has no more of those for this task", task,
-            step=None, expected="(nothing: the recorded run stopped here)", actual=what)
+            f"{what}, but the recording has no more of those for this task",
+            task,
+            step=None,
+            expected="(nothing: the recorded run stopped here)",
+            actual=what,
+        )
 
     def _echo(self, task: TaskState, events: list[Event]) -> None:
         """Write replayed events into the fork, renumbered as the fork's own."""
@@ -233,9 +270,14 @@ class Replay(Session):
                 return self._hand_out(task, found)
             if self._go_live_instead():
                 return None
-            raise self._divergence("the request does not match the recording", task,
-                                   step=exchange.step, expected=expected.short(),
-                                   actual=actual.short(), diff=diff)
+            raise self._divergence(
+                "the request does not match the recording",
+                task,
+                step=exchange.step,
+                expected=expected.short(),
+                actual=actual.short(),
+                diff=diff,
+            )
         if queue:
             queue.popleft()
         return self._hand_out(task, exchange)
@@ -267,8 +309,9 @@ class Replay(Session):
         self._echo(task, [read.event])
         return read.event.value  # type: ignore[union-attr]
 
-    def entropy(self, task: TaskState, source: str, size: int,
-                live: Callable[[int], bytes]) -> bytes:
+    def entropy(
+        self, task: TaskState, source: str, size: int, live: Callable[[int], bytes]
+    ) -> bytes:
         assert self.replayer is not None
         queue = self.replayer.entropy.get(task.id)
         read = queue[0] if queue else None
@@ -283,15 +326,19 @@ class Replay(Session):
         data: bytes = event.data  # type: ignore[union-attr]
         if event.source != source or len(data) != size:  # type: ignore[union-attr]
             raise self._divergence(
-                "random bytes were drawn differently", task, step=read.step,
+                "random bytes were drawn differently",
+                task,
+                step=read.step,
                 expected=f"{len(data)} bytes for {event.source}",  # type: ignore[union-attr]
-                actual=f"{size} bytes for {source}")
+                actual=f"{size} bytes for {source}",
+            )
         self.replayer.next_entropy(task.id)
         self._echo(task, [event])
         return data
 
-    def tool_begin(self, task: TaskState, name: str, args: list[Any],
-                   kwargs: dict[str, Any]) -> ToolReplayed | ToolRecording:
+    def tool_begin(
+        self, task: TaskState, name: str, args: list[Any], kwargs: dict[str, Any]
+    ) -> ToolReplayed | ToolRecording:
         assert self.replayer is not None
         queue = self.replayer.tools.get(task.id)
         recorded = queue[0] if queue else None
@@ -299,28 +346,41 @@ class Replay(Session):
             if recorded is None and not self.live and not self._go_live_instead():
                 raise self._past_end(task, f"tool call {name}()")
             assert self.recorder is not None
-            return ToolRecording(self.recorder, task,
-                                 self.recorder.tool_call(task, name, args, kwargs))
+            return ToolRecording(
+                self.recorder, task, self.recorder.tool_call(task, name, args, kwargs)
+            )
         call = recorded.call
-        diff = json_diff({"args": call.args, "kwargs": call.kwargs},
-                         {"args": args, "kwargs": kwargs})
+        diff = json_diff(
+            {"args": call.args, "kwargs": call.kwargs}, {"args": args, "kwargs": kwargs}
+        )
         if call.name != name or diff:
             if self._go_live_instead():
                 assert self.recorder is not None
-                return ToolRecording(self.recorder, task,
-                                     self.recorder.tool_call(task, name, args, kwargs))
+                return ToolRecording(
+                    self.recorder, task, self.recorder.tool_call(task, name, args, kwargs)
+                )
             if call.name != name:
-                raise self._divergence("a different tool was called", task,
-                                       step=recorded.step, expected=f"{call.name}()",
-                                       actual=f"{name}()")
-            raise self._divergence(f"tool {name}() was called with other arguments", task,
-                                   step=recorded.step, expected=f"{name}(...)",
-                                   actual=f"{name}(...)", diff=diff)
+                raise self._divergence(
+                    "a different tool was called",
+                    task,
+                    step=recorded.step,
+                    expected=f"{call.name}()",
+                    actual=f"{name}()",
+                )
+            raise self._divergence(
+                f"tool {name}() was called with other arguments",
+                task,
+                step=recorded.step,
+                expected=f"{name}(...)",
+                actual=f"{name}(...)",
+                diff=diff,
+            )
         self.replayer.next_tool(task.id)
         if recorded.step in self.overrides and recorded.result is not None:
             value = self.overrides[recorded.step]
-            recorded = RecordedTool(call, recorded.step,
-                                    _replace(recorded.result, {"value": value, "error": None}))
+            recorded = RecordedTool(
+                call, recorded.step, _replace(recorded.result, {"value": value, "error": None})
+            )
         self._echo(task, [e for e in (call, recorded.result) if e is not None])
         return ToolReplayed(recorded, self, task)
 
@@ -335,8 +395,17 @@ class Replay(Session):
             await asyncio.sleep(gap)  # the loop's virtual clock applies the pace
 
 
-_REPLACEABLE = (HttpRequest, HttpResponse, HttpChunk, HttpEnd, HttpError, ClockRead,
-                EntropyDraw, ToolCall, ToolResult)
+_REPLACEABLE = (
+    HttpRequest,
+    HttpResponse,
+    HttpChunk,
+    HttpEnd,
+    HttpError,
+    ClockRead,
+    EntropyDraw,
+    ToolCall,
+    ToolResult,
+)
 
 
 def _replace(event: Any, fields: dict[str, Any]) -> Any:
@@ -360,8 +429,12 @@ class ToolReplayed:
         result = self._recorded.result
         if result is None:
             raise self._session._divergence(
-                "the recording ends inside this tool call", self._task,
-                step=self._recorded.step, expected="a recorded result", actual="none")
+                "the recording ends inside this tool call",
+                self._task,
+                step=self._recorded.step,
+                expected="a recorded result",
+                actual="none",
+            )
         if result.error is not None:
             raise rebuild_tool_error(result.error)
         return result.value

@@ -108,8 +108,9 @@ _originals: dict[str, Any] = {}
 _lock = threading.Lock()
 
 
-def _patched_create_task(self: asyncio.AbstractEventLoop, coro: Any, *args: Any,
-                         **kwargs: Any) -> Any:
+def _patched_create_task(
+    self: asyncio.AbstractEventLoop, coro: Any, *args: Any, **kwargs: Any
+) -> Any:
     parent = _current.get()
     if parent is None:
         return _originals["create_task"](self, coro, *args, **kwargs)
@@ -157,16 +158,18 @@ def _job_done() -> None:
         _jobs -= 1
 
 
-def _run_as(state: TaskState, fn: Callable[..., Any], args: tuple[Any, ...],
-            kwargs: dict[str, Any]) -> Any:
+def _run_as(
+    state: TaskState, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
     try:
         return _run_inside(state, fn, args, kwargs)
     finally:
         _job_done()
 
 
-def _run_inside(state: TaskState, fn: Callable[..., Any], args: tuple[Any, ...],
-                kwargs: dict[str, Any]) -> Any:
+def _run_inside(
+    state: TaskState, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
     # asyncio.to_thread submits functools.partial(context.run, func): the copied
     # context would put the parent's id back, so set the child's id inside it.
     if isinstance(fn, functools.partial) and isinstance(
@@ -187,8 +190,9 @@ def _run_inside(state: TaskState, fn: Callable[..., Any], args: tuple[Any, ...],
         _current.reset(token)
 
 
-def _patched_submit(self: ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any,
-                    **kwargs: Any) -> Any:
+def _patched_submit(
+    self: ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
+) -> Any:
     parent = _current.get()
     if parent is None:
         return _originals["submit"](self, fn, *args, **kwargs)

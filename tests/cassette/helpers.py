@@ -10,11 +10,17 @@ from agentreplay.cassette import Cassette, CassetteWriter, Event
 from agentreplay.errors import CassetteError, CassetteWarning
 
 
-def write(path: Path, events: Iterable[Event], *, flush_events: int = 256,
-          header: dict[str, object] | None = None) -> CassetteWriter:
+def write(
+    path: Path,
+    events: Iterable[Event],
+    *,
+    flush_events: int = 256,
+    header: dict[str, object] | None = None,
+) -> CassetteWriter:
     """Write ``events`` synchronously (no background thread) and close the cassette."""
-    writer = CassetteWriter(path, header or {"test": True}, flush_events=flush_events,
-                            background=False)
+    writer = CassetteWriter(
+        path, header or {"test": True}, flush_events=flush_events, background=False
+    )
     for event in events:
         writer.append(event)
         if len(writer._pending) >= flush_events:

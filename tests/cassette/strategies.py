@@ -29,16 +29,25 @@ headers = st.lists(st.tuples(st.text(max_size=12), st.text(max_size=30)), max_si
 bodies = st.one_of(
     st.binary(max_size=64),
     st.binary(min_size=600, max_size=3000),
-    st.lists(st.sampled_from([b'{"role":"user","content":"hello there"},', b"\n", b"x" * 300]),
-             min_size=3, max_size=30).map(b"".join),
+    st.lists(
+        st.sampled_from([b'{"role":"user","content":"hello there"},', b"\n", b"x" * 300]),
+        min_size=3,
+        max_size=30,
+    ).map(b"".join),
 )
-errors = st.builds(ErrorInfo, texts, texts, texts,
-                   st.none() | st.lists(st.integers(0, 9) | texts, max_size=3))
+errors = st.builds(
+    ErrorInfo, texts, texts, texts, st.none() | st.lists(st.integers(0, 9) | texts, max_size=3)
+)
 plain = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-(2**63), max_value=2**64 - 1)
-    | st.floats(allow_nan=False) | texts | st.binary(max_size=40),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**64 - 1)
+    | st.floats(allow_nan=False)
+    | texts
+    | st.binary(max_size=40),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=12,
 )
 _common = (tasks, seqs, ats)
@@ -49,11 +58,20 @@ events = st.one_of(
     st.builds(HttpChunk, *_common, seqs, bodies),
     st.builds(HttpEnd, *_common, seqs, st.booleans()),
     st.builds(HttpError, *_common, seqs, errors),
-    st.builds(ClockRead, *_common, st.sampled_from(["wall", "monotonic", "perf_counter"]),
-              st.integers(0, 2**63) | st.floats(allow_nan=False)),
+    st.builds(
+        ClockRead,
+        *_common,
+        st.sampled_from(["wall", "monotonic", "perf_counter"]),
+        st.integers(0, 2**63) | st.floats(allow_nan=False),
+    ),
     st.builds(EntropyDraw, *_common, st.sampled_from(["urandom", "seed"]), bodies),
-    st.builds(ToolCall, *_common, texts, st.lists(plain, max_size=3),
-              st.dictionaries(st.text(max_size=8), plain, max_size=3)),
+    st.builds(
+        ToolCall,
+        *_common,
+        texts,
+        st.lists(plain, max_size=3),
+        st.dictionaries(st.text(max_size=8), plain, max_size=3),
+    ),
     st.builds(ToolResult, *_common, seqs, plain, st.none() | errors),
     st.builds(StepStart, *_common, texts),
     st.builds(StepEnd, *_common, seqs, st.none() | errors),

@@ -29,8 +29,7 @@ def test_writer_killed_with_sigkill_leaves_a_readable_cassette(tmp_path: Path) -
     proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path)])
     try:
         deadline = time.monotonic() + 30
-        while (not path.exists() or path.stat().st_size < 200_000) and \
-                time.monotonic() < deadline:
+        while (not path.exists() or path.stat().st_size < 200_000) and time.monotonic() < deadline:
             time.sleep(0.02)
     finally:
         proc.send_signal(signal.SIGKILL)

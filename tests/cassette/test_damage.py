@@ -14,17 +14,22 @@ from agentreplay.errors import CassetteError, CassetteWarning
 
 from .helpers import read_until_damage, write
 
-SETTINGS = settings(max_examples=200, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def _sample_events() -> list:
     events = []
     seq = 0
     for turn in range(6):
-        body = b'{"messages":[' + b",".join(
-            b'{"role":"user","content":"%s"}' % (b"m%d " % i * 60) for i in range(turn + 2)
-        ) + b"]}"
+        body = (
+            b'{"messages":['
+            + b",".join(
+                b'{"role":"user","content":"%s"}' % (b"m%d " % i * 60) for i in range(turn + 2)
+            )
+            + b"]}"
+        )
         events.append(HttpRequest("0", seq, seq, "POST", "http://x/v1", (("a", "b"),), body, "x"))
         events.append(HttpResponse("0", seq + 1, seq + 1, seq, 200, (), "HTTP/1.1", "OK"))
         for c in range(3):
@@ -87,8 +92,9 @@ def test_every_truncation_point_in_the_data(sample, tmp_path: Path) -> None:
 
 @SETTINGS
 @given(position=st.integers(min_value=0, max_value=10**9), bit=st.integers(0, 7))
-def test_bit_flip_gives_cassette_error_or_correct_events(sample, tmp_path: Path, position,
-                                                         bit) -> None:
+def test_bit_flip_gives_cassette_error_or_correct_events(
+    sample, tmp_path: Path, position, bit
+) -> None:
     path, events, _ = sample
     data = bytearray(path.read_bytes())
     position %= len(data)
@@ -107,8 +113,10 @@ def test_truncated_cassette_warns_and_yields_what_it_can(sample, tmp_path: Path)
     cut = bounds[3][0] + 5
     damaged = tmp_path / "cut.cassette"
     damaged.write_bytes(data[:cut])
-    with agentreplay.open(damaged) as cassette, pytest.warns(CassetteWarning,
-                                                             match="damaged or truncated"):
+    with (
+        agentreplay.open(damaged) as cassette,
+        pytest.warns(CassetteWarning, match="damaged or truncated"),
+    ):
         got = list(cassette.events(errors="warn"))
     assert got == events[: bounds[3][1]]
     with agentreplay.open(damaged) as cassette, pytest.raises(CassetteError) as info:

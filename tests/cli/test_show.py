@@ -18,8 +18,9 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_show_prints_a_table_of_steps_and_a_summary(recorded: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_show_prints_a_table_of_steps_and_a_summary(
+    recorded: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["show", str(recorded)]) == 0
     out = capsys.readouterr().out
     for column in ("kind", "task", "duration", "TTFT", "tokens in/out", "cost", "status"):
@@ -30,8 +31,9 @@ def test_show_prints_a_table_of_steps_and_a_summary(recorded: Path,
     assert "returned 'Paris is sunny and Lyon is rainy.' at step 6" in out
 
 
-def test_show_step_prints_the_prompt_actually_sent(recorded: Path,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_show_step_prints_the_prompt_actually_sent(
+    recorded: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["show", str(recorded), "--step", "6"]) == 0
     out = capsys.readouterr().out
     assert "Weather in Paris and Lyon?" in out  # the user message, as sent
@@ -40,8 +42,7 @@ def test_show_step_prints_the_prompt_actually_sent(recorded: Path,
     assert "time to first token" in out and "tokens" in out
 
 
-def test_show_json_is_machine_readable(recorded: Path,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_show_json_is_machine_readable(recorded: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["show", str(recorded), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert [s["kind"] for s in data["steps"]] == ["llm", "http", "http", "tool", "span", "llm"]
@@ -53,8 +54,9 @@ def test_show_json_is_machine_readable(recorded: Path,
     assert one["number"] == 1 and one["llm"]["input_tokens"] == 120
 
 
-def test_show_of_a_missing_step_or_a_broken_file(recorded: Path, tmp_path: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_show_of_a_missing_step_or_a_broken_file(
+    recorded: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["show", str(recorded), "--step", "99"]) == 2
     assert "has 6 steps" in capsys.readouterr().err
     cut = tmp_path / "cut.cassette"

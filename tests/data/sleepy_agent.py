@@ -29,8 +29,11 @@ async def sleepy_run() -> dict[str, object]:
         timed_out = False
     except TimeoutError:
         timed_out = True
-    return {"elapsed": round(time.monotonic() - start), "timed_out": timed_out,
-            "id": str(uuid.uuid4())}
+    return {
+        "elapsed": round(time.monotonic() - start),
+        "timed_out": timed_out,
+        "id": str(uuid.uuid4()),
+    }
 
 
 def run() -> dict[str, object]:

@@ -54,8 +54,12 @@ def servers() -> Iterator[Servers]:
     script = Scripted()
     model = ModelServer(script, chunk_delay=0.01).start()
     tools = ToolServer().start()
-    env = {**os.environ, "OPENAI_BASE_URL": f"{model.url}/v1", "SUPPORT_TOOLS_URL": tools.url,
-           "OPENAI_API_KEY": "sk-test-key"}
+    env = {
+        **os.environ,
+        "OPENAI_BASE_URL": f"{model.url}/v1",
+        "SUPPORT_TOOLS_URL": tools.url,
+        "OPENAI_API_KEY": "sk-test-key",
+    }
     env.pop("AGENTREPLAY_MODE", None)
     found = Servers(model, tools, script, env)
     try:
@@ -64,17 +68,37 @@ def servers() -> Iterator[Servers]:
         found.stop()
 
 
-def agentreplay_cli(*args: str, env: dict[str, str] | None = None,
-                    cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "agentreplay", *args], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout, check=False)
+def agentreplay_cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "agentreplay", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
-def record_example(servers: Servers, cassette: Path, question: str = "Where is my order?",
-                   script: Path = EXAMPLE) -> subprocess.CompletedProcess[str]:
-    return agentreplay_cli("record", "-o", str(cassette), "--env", "OPENAI_BASE_URL",
-                           "--env", "SUPPORT_TOOLS_URL", "--", sys.executable, str(script),
-                           question, env=servers.env)
+def record_example(
+    servers: Servers, cassette: Path, question: str = "Where is my order?", script: Path = EXAMPLE
+) -> subprocess.CompletedProcess[str]:
+    return agentreplay_cli(
+        "record",
+        "-o",
+        str(cassette),
+        "--env",
+        "OPENAI_BASE_URL",
+        "--env",
+        "SUPPORT_TOOLS_URL",
+        "--",
+        sys.executable,
+        str(script),
+        question,
+        env=servers.env,
+    )
 
 
 def header(cassette: Path) -> dict[str, Any]:

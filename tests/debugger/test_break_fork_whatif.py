@@ -18,9 +18,13 @@ def test_break_at_stops_in_pdb_at_the_agents_line(servers: Servers, tmp_path: Pa
     cassette = tmp_path / "run.cassette"
     record_example(servers, cassette)
     servers.stop()
-    child = pexpect.spawn(sys.executable, ["-m", "agentreplay", "replay", str(cassette),
-                                           "--break-at", "2"],
-                          env=servers.env, encoding="utf-8", timeout=60)
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "agentreplay", "replay", str(cassette), "--break-at", "2"],
+        env=servers.env,
+        encoding="utf-8",
+        timeout=60,
+    )
     try:
         child.expect("stopped before step 2")
         child.expect(r"\(Pdb\) ")
@@ -57,38 +61,47 @@ def _chunks(path: Path, step: int) -> list[bytes]:
         return [e.data for e in opened.step(step) if isinstance(e, HttpChunk)]
 
 
-def test_live_after_forks_a_new_cassette_that_keeps_steps_up_to_n(servers: Servers,
-                                                                 tmp_path: Path) -> None:
+def test_live_after_forks_a_new_cassette_that_keeps_steps_up_to_n(
+    servers: Servers, tmp_path: Path
+) -> None:
     cassette = tmp_path / "run.cassette"
     record_example(servers, cassette)
     assert len(_requests(cassette)) == 3  # model, tool, model
     served = len(servers.model.requests)
     fork = tmp_path / "fork.cassette"
-    done = agentreplay_cli("replay", str(cassette), "--live-after", "2", "-o", str(fork),
-                           env=servers.env)
+    done = agentreplay_cli(
+        "replay", str(cassette), "--live-after", "2", "-o", str(fork), env=servers.env
+    )
     assert done.returncode == 0, done.stderr
     assert f"recorded into {fork}" in done.stdout
     assert len(servers.model.requests) == served + 1  # only step 3 went to the model
     parent, child = _requests(cassette), _requests(fork)
-    assert [(r.method, r.url, r.body) for r in child[:2]] == \
-        [(r.method, r.url, r.body) for r in parent[:2]]
+    assert [(r.method, r.url, r.body) for r in child[:2]] == [
+        (r.method, r.url, r.body) for r in parent[:2]
+    ]
     assert _chunks(fork, 1) == _chunks(cassette, 1)
-    assert header(fork)["parent"] == {"path": str(cassette),
-                                      "run_id": header(cassette)["run_id"], "step": 2}
+    assert header(fork)["parent"] == {
+        "path": str(cassette),
+        "run_id": header(cassette)["run_id"],
+        "step": 2,
+    }
     with agentreplay.open(fork) as opened:
         assert [info.kind for info in opened.step_infos()] == ["http", "http", "http"]
 
 
 def test_overriding_a_tool_call_decision_changes_what_the_agent_does(
-        servers: Servers, tmp_path: Path) -> None:
+    servers: Servers, tmp_path: Path
+) -> None:
     cassette = tmp_path / "run.cassette"
     record_example(servers, cassette)  # step 1: lookup_order(A-1001)
     servers.stop()
     decision = tmp_path / "decision.json"
-    decision.write_text(json.dumps({"tool_calls": [
-        {"name": "shipping_status", "arguments": {"order_id": "A-1003"}}]}))
-    done = agentreplay_cli("replay", str(cassette), "--override", f"1={decision}",
-                           env=servers.env)
+    decision.write_text(
+        json.dumps(
+            {"tool_calls": [{"name": "shipping_status", "arguments": {"order_id": "A-1003"}}]}
+        )
+    )
+    done = agentreplay_cli("replay", str(cassette), "--override", f"1={decision}", env=servers.env)
     assert done.returncode == 1
     assert "diverged at step 2" in done.stdout
     assert "shipping_status?order_id=A-1003" in done.stderr  # what the agent did instead
@@ -104,8 +117,7 @@ def test_override_in_library_form_with_a_text_answer(servers: Servers, tmp_path:
     cassette = tmp_path / "run.cassette"
     import os
 
-    old = {k: os.environ.get(k) for k in ("OPENAI_BASE_URL", "SUPPORT_TOOLS_URL",
-                                          "OPENAI_API_KEY")}
+    old = {k: os.environ.get(k) for k in ("OPENAI_BASE_URL", "SUPPORT_TOOLS_URL", "OPENAI_API_KEY")}
     os.environ.update({k: servers.env[k] for k in old})
     try:
         agentreplay.record(cassette)(support_agent.main)("Where is my order?")
@@ -120,12 +132,12 @@ def test_override_in_library_form_with_a_text_answer(servers: Servers, tmp_path:
                 os.environ[key] = value
     assert answer == "Nothing to look up today."
     assert session.result is not None and not session.result.reproduced
-    assert "2 recorded calls were never made" in str(session.result) or \
-        "recorded returned" in str(session.result)
+    assert "2 recorded calls were never made" in str(session.result) or "recorded returned" in str(
+        session.result
+    )
 
 
-def test_break_on_divergence_stops_where_the_run_diverges(servers: Servers,
-                                                          tmp_path: Path) -> None:
+def test_break_on_divergence_stops_where_the_run_diverges(servers: Servers, tmp_path: Path) -> None:
     import shutil
 
     script = tmp_path / "agent.py"
@@ -134,9 +146,13 @@ def test_break_on_divergence_stops_where_the_run_diverges(servers: Servers,
     record_example(servers, cassette, script=script)
     servers.stop()
     script.write_text(script.read_text().replace("temperature=0.7", "temperature=0.2"))
-    child = pexpect.spawn(sys.executable, ["-m", "agentreplay", "replay", str(cassette),
-                                           "--break-on-divergence"],
-                          env=servers.env, encoding="utf-8", timeout=60)
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "agentreplay", "replay", str(cassette), "--break-on-divergence"],
+        env=servers.env,
+        encoding="utf-8",
+        timeout=60,
+    )
     try:
         child.expect(r"\$\.temperature: 0\.7 != 0\.2")
         child.expect(r"\(Pdb\) ")

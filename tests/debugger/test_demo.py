@@ -12,9 +12,22 @@ from agentreplay.demo.run import agent_path
 
 def test_demo_records_a_failure_and_reproduces_it_twice(tmp_path: Path) -> None:
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "agentreplay", "demo", "--seed", "7",
-                           "--dir", str(tmp_path / "runs")], capture_output=True, text=True,
-                          timeout=120, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "agentreplay",
+            "demo",
+            "--seed",
+            "7",
+            "--dir",
+            str(tmp_path / "runs"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     elapsed = time.monotonic() - started
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout

@@ -18,7 +18,8 @@ from tests.debugger.conftest import (
 
 
 def test_a_failing_script_replays_offline_with_the_same_exception(
-        servers: Servers, tmp_path: Path) -> None:
+    servers: Servers, tmp_path: Path
+) -> None:
     servers.script.order = "B-2001"  # an order the tool server does not know: the bug fires
     cassette = tmp_path / "failing.cassette"
     recorded = record_example(servers, cassette)
@@ -37,8 +38,9 @@ def test_a_changed_script_reports_where_it_diverged(servers: Servers, tmp_path: 
     cassette = tmp_path / "run.cassette"
     assert record_example(servers, cassette, script=script).returncode == 0
     servers.stop()
-    script.write_text(script.read_text().replace("You are a support agent.",
-                                                 "You are a terse support agent."))
+    script.write_text(
+        script.read_text().replace("You are a support agent.", "You are a terse support agent.")
+    )
     replayed = agentreplay_cli("replay", str(cassette), env=servers.env)
     assert replayed.returncode == 1
     assert "diverged at step 1" in replayed.stdout
@@ -47,8 +49,7 @@ def test_a_changed_script_reports_where_it_diverged(servers: Servers, tmp_path: 
     assert f"{script}:" in replayed.stderr  # the call site in the agent's code
 
 
-def test_header_keeps_argv_cwd_hash_seed_and_allowed_env(servers: Servers,
-                                                         tmp_path: Path) -> None:
+def test_header_keeps_argv_cwd_hash_seed_and_allowed_env(servers: Servers, tmp_path: Path) -> None:
     cassette = tmp_path / "run.cassette"
     servers.env["SOME_SECRET"] = "hunter2"
     assert record_example(servers, cassette, question="Is it shipped?").returncode == 0
@@ -67,7 +68,8 @@ def test_hash_seed_is_pinned_so_set_order_replays(servers: Servers, tmp_path: Pa
         "import os, httpx\n"
         "order = ','.join({'alpha', 'beta', 'gamma', 'delta', 'epsilon'})\n"
         "httpx.get(os.environ['SUPPORT_TOOLS_URL'] + '/lookup_order',\n"
-        "          params={'order_id': 'A-1001', 'note': order})\n")
+        "          params={'order_id': 'A-1001', 'note': order})\n"
+    )
     cassette = tmp_path / "run.cassette"
     assert record_example(servers, cassette, script=script).returncode == 0
     servers.stop()
@@ -84,11 +86,23 @@ def test_module_mode(servers: Servers, tmp_path: Path) -> None:
         "import os, sys, httpx\n"
         "r = httpx.get(os.environ['SUPPORT_TOOLS_URL'] + '/lookup_order',\n"
         "              params={'order_id': sys.argv[1]})\n"
-        "raise SystemExit(0 if r.status_code == 200 else 3)\n")
+        "raise SystemExit(0 if r.status_code == 200 else 3)\n"
+    )
     cassette = tmp_path / "module.cassette"
-    recorded = agentreplay_cli("record", "-o", str(cassette), "--env", "SUPPORT_TOOLS_URL",
-                               "--", sys.executable, "-m", "pkg", "B-2001",
-                               env=servers.env, cwd=tmp_path)
+    recorded = agentreplay_cli(
+        "record",
+        "-o",
+        str(cassette),
+        "--env",
+        "SUPPORT_TOOLS_URL",
+        "--",
+        sys.executable,
+        "-m",
+        "pkg",
+        "B-2001",
+        env=servers.env,
+        cwd=tmp_path,
+    )
     assert recorded.returncode == 3
     servers.stop()
     replayed = agentreplay_cli("replay", str(cassette), env=servers.env, cwd=tmp_path)
@@ -96,12 +110,20 @@ def test_module_mode(servers: Servers, tmp_path: Path) -> None:
 
 
 def test_entrypoint_mode_from_the_environment(servers: Servers, tmp_path: Path) -> None:
-    env = {**servers.env, "AGENTREPLAY_MODE": "record",
-           "AGENTREPLAY_CASSETTE": str(tmp_path / "runs" / "{timestamp}-{run_id}.cassette")}
+    env = {
+        **servers.env,
+        "AGENTREPLAY_MODE": "record",
+        "AGENTREPLAY_CASSETTE": str(tmp_path / "runs" / "{timestamp}-{run_id}.cassette"),
+    }
     import subprocess
 
-    done = subprocess.run([sys.executable, str(EXAMPLE), "Where is my order?"], env=env,
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLE), "Where is my order?"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     [cassette] = (tmp_path / "runs").glob("*.cassette")
     found = header(cassette)
@@ -118,8 +140,14 @@ def test_entrypoint_mode_from_the_environment(servers: Servers, tmp_path: Path) 
 def test_entrypoint_is_off_by_default(servers: Servers, tmp_path: Path) -> None:
     import subprocess
 
-    done = subprocess.run([sys.executable, str(EXAMPLE), "Hi"], env=servers.env, cwd=tmp_path,
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLE), "Hi"],
+        env=servers.env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0
     assert not list(tmp_path.rglob("*.cassette"))
     assert "agentreplay" not in done.stderr

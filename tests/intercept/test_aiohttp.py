@@ -18,8 +18,11 @@ from tests.servers import ToolServer
 async def _run(url: str) -> dict[str, Any]:
     async with aiohttp.ClientSession() as session:
         async with session.post(f"{url}/echo", json={"q": "hello"}) as response:
-            echo = (response.status, (await response.json())["body"],
-                    response.headers["content-type"])
+            echo = (
+                response.status,
+                (await response.json())["body"],
+                response.headers["content-type"],
+            )
         async with session.get(f"{url}/sse?n=4&delay=0.02") as response:
             pieces = [piece async for piece in response.content.iter_any()]
         async with session.get(f"{url}/sse?n=3") as response:
@@ -46,8 +49,10 @@ def test_recording_passes_the_first_piece_through(server: ToolServer, cassette: 
     server.gate = threading.Event()
 
     async def run() -> None:
-        async with aiohttp.ClientSession() as session, session.get(
-                f"{server.url}/sse?n=3") as response:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"{server.url}/sse?n=3") as response,
+        ):
             async for _ in response.content.iter_any():
                 server.gate.set()
 

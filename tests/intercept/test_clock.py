@@ -81,8 +81,9 @@ def test_clock_reads_in_tasks_and_threads_replay_to_each_their_own(cassette: Pat
     assert replayed == recorded
 
 
-def test_only_agent_code_reads_of_monotonic_are_recorded(server: ToolServer,
-                                                         cassette: Path) -> None:
+def test_only_agent_code_reads_of_monotonic_are_recorded(
+    server: ToolServer, cassette: Path
+) -> None:
     async def main() -> float:
         start = time.monotonic()
         async with httpx.AsyncClient() as client:

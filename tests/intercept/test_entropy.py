@@ -59,9 +59,10 @@ def test_in_tasks_and_threads_each_gets_its_own_draws(cassette: Path) -> None:
             await asyncio.gather(*(task(i) for i in range(5)))
 
         asyncio.run(gather())
-        threads = [threading.Thread(target=lambda i=i: out.__setitem__(f"thread{i}",
-                                                                       str(uuid.uuid4())))
-                   for i in range(4)]
+        threads = [
+            threading.Thread(target=lambda i=i: out.__setitem__(f"thread{i}", str(uuid.uuid4())))
+            for i in range(4)
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -110,18 +111,20 @@ def test_a_different_number_of_draws_is_a_divergence(cassette: Path) -> None:
 
 
 def test_reads_made_while_a_module_is_first_imported_are_not_recorded(
-        cassette: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    cassette: Path, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "noisy_module.py").write_text(
-        "import os, time\nTOKEN = os.urandom(32)\nLOADED_AT = time.time()\n")
+        "import os, time\nTOKEN = os.urandom(32)\nLOADED_AT = time.time()\n"
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     with agentreplay.record(cassette):
-        import noisy_module  # noqa: F401  (its import-time reads happen once per process)
+        import noisy_module
 
         uuid.uuid4()
     assert [d.source for d in _entropy(cassette)] == ["seed", "urandom"]
     assert [len(d.data) for d in _entropy(cassette)] == [32, 16]
     with agentreplay.replay(cassette) as run:  # noisy_module is already imported now
-        import noisy_module  # noqa: F401, F811
+        import noisy_module  # noqa: F401
 
         uuid.uuid4()
     assert run.result is not None and run.result.reproduced

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import importlib
 import threading
 import time
@@ -63,8 +64,9 @@ async def _async_run(http: Any, url: str) -> dict[str, Any]:
     }
 
 
-def test_sync_round_trip_is_identical_offline(http: Any, server: ToolServer,
-                                              cassette: Path) -> None:
+def test_sync_round_trip_is_identical_offline(
+    http: Any, server: ToolServer, cassette: Path
+) -> None:
     with agentreplay.record(cassette):
         recorded = _sync_run(http, server.url)
     served = server.count()
@@ -77,8 +79,9 @@ def test_sync_round_trip_is_identical_offline(http: Any, server: ToolServer,
     assert run.result is not None and run.result.reproduced
 
 
-def test_async_round_trip_is_identical_offline(http: Any, server: ToolServer,
-                                               cassette: Path) -> None:
+def test_async_round_trip_is_identical_offline(
+    http: Any, server: ToolServer, cassette: Path
+) -> None:
     with agentreplay.record(cassette):
         recorded = asyncio.run(_async_run(http, server.url))
     server.stop()
@@ -90,7 +93,8 @@ def test_async_round_trip_is_identical_offline(http: Any, server: ToolServer,
 
 
 def test_recording_passes_the_first_chunk_through_before_the_second_is_sent(
-        http: Any, server: ToolServer, cassette: Path) -> None:
+    http: Any, server: ToolServer, cassette: Path
+) -> None:
     server.gate = threading.Event()
     with agentreplay.record(cassette), http.Client() as client:
         with client.stream("GET", f"{server.url}/sse?n=3") as response:
@@ -100,13 +104,16 @@ def test_recording_passes_the_first_chunk_through_before_the_second_is_sent(
     assert server.gate_opened_in_time is True
 
 
-def test_async_recording_passes_the_first_chunk_through(http: Any, server: ToolServer,
-                                                        cassette: Path) -> None:
+def test_async_recording_passes_the_first_chunk_through(
+    http: Any, server: ToolServer, cassette: Path
+) -> None:
     server.gate = threading.Event()
 
     async def run() -> None:
-        async with http.AsyncClient() as client, client.stream(
-                "GET", f"{server.url}/sse?n=3") as response:
+        async with (
+            http.AsyncClient() as client,
+            client.stream("GET", f"{server.url}/sse?n=3") as response,
+        ):
             async for _ in response.aiter_raw():
                 server.gate.set()
 
@@ -134,8 +141,9 @@ def _error_of(call: Any) -> BaseException:
 
 
 @pytest.mark.parametrize("case", ["connect", "timeout", "broken-body"])
-def test_errors_replay_as_the_same_exception(http: Any, server: ToolServer, cassette: Path,
-                                             case: str) -> None:
+def test_errors_replay_as_the_same_exception(
+    http: Any, server: ToolServer, cassette: Path, case: str
+) -> None:
     nowhere = _closed_port()
 
     def run() -> None:
@@ -157,14 +165,18 @@ def test_errors_replay_as_the_same_exception(http: Any, server: ToolServer, cass
     assert isinstance(recorded, http.TransportError)
 
 
-def test_changed_request_is_a_divergence_with_a_json_diff(http: Any, server: ToolServer,
-                                                          cassette: Path) -> None:
+def test_changed_request_is_a_divergence_with_a_json_diff(
+    http: Any, server: ToolServer, cassette: Path
+) -> None:
     body = {"messages": [{"role": "user", "content": "Paris"}], "model": "m"}
     with agentreplay.record(cassette), http.Client() as client:
         client.post(f"{server.url}/echo", json=body)
     body["messages"][0]["content"] = "Lyon"
-    with pytest.raises(DivergenceError) as info, agentreplay.replay(cassette), \
-            http.Client() as client:
+    with (
+        pytest.raises(DivergenceError) as info,
+        agentreplay.replay(cassette),
+        http.Client() as client,
+    ):
         client.post(f"{server.url}/echo", json=body)  # the call site
     error = info.value
     assert error.step == 1
@@ -174,27 +186,34 @@ def test_changed_request_is_a_divergence_with_a_json_diff(http: Any, server: Too
     assert "client.post" in error.call_site.line
 
 
-def test_call_past_the_end_of_the_recording_is_a_divergence(http: Any, server: ToolServer,
-                                                            cassette: Path) -> None:
+def test_call_past_the_end_of_the_recording_is_a_divergence(
+    http: Any, server: ToolServer, cassette: Path
+) -> None:
     with agentreplay.record(cassette), http.Client() as client:
         client.get(f"{server.url}/tool/1")
     server.stop()
-    with pytest.raises(DivergenceError, match="no more") as info, \
-            agentreplay.replay(cassette), http.Client() as client:
+    with (
+        pytest.raises(DivergenceError, match="no more") as info,
+        agentreplay.replay(cassette),
+        http.Client() as client,
+    ):
         client.get(f"{server.url}/tool/1")
         client.get(f"{server.url}/tool/2")
     assert info.value.step is None
 
 
-def test_replay_paces_chunks_at_the_recorded_offsets_when_asked(http: Any, server: ToolServer,
-                                                                cassette: Path) -> None:
+def test_replay_paces_chunks_at_the_recorded_offsets_when_asked(
+    http: Any, server: ToolServer, cassette: Path
+) -> None:
     def gaps() -> list[float]:
         stamps = []
-        with http.Client() as client, client.stream(
-                "GET", f"{server.url}/sse?n=3&delay=0.2") as response:
+        with (
+            http.Client() as client,
+            client.stream("GET", f"{server.url}/sse?n=3&delay=0.2") as response,
+        ):
             for _ in response.iter_raw():
                 stamps.append(_real_clock())
-        return [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
+        return [b - a for a, b in itertools.pairwise(stamps)]
 
     with agentreplay.record(cassette):
         recorded = gaps()

@@ -56,8 +56,7 @@ def test_recording_passes_the_first_chunk_through(server: ToolServer, cassette: 
 
 
 @pytest.mark.parametrize("path", ["connect", "/slow?delay=2", "/drop"])
-def test_errors_replay_as_the_same_exception(server: ToolServer, cassette: Path,
-                                             path: str) -> None:
+def test_errors_replay_as_the_same_exception(server: ToolServer, cassette: Path, path: str) -> None:
     import socket
 
     sock = socket.socket()
@@ -84,6 +83,8 @@ def test_errors_replay_as_the_same_exception(server: ToolServer, cassette: Path,
 def test_changed_body_is_a_divergence(server: ToolServer, cassette: Path) -> None:
     with agentreplay.record(cassette):
         requests.post(f"{server.url}/echo", json={"city": "Paris"})
-    with pytest.raises(DivergenceError, match=r"\$\.city: 'Paris' != 'Lyon'"), \
-            agentreplay.replay(cassette):
+    with (
+        pytest.raises(DivergenceError, match=r"\$\.city: 'Paris' != 'Lyon'"),
+        agentreplay.replay(cassette),
+    ):
         requests.post(f"{server.url}/echo", json={"city": "Lyon"})

@@ -74,13 +74,14 @@ def test_a_changed_argument_is_a_divergence(cassette: Path) -> None:
 
 
 def test_a_result_msgpack_cannot_hold_is_a_clear_error(cassette: Path) -> None:
-    with pytest.raises(RecordingError, match=r"returns_a_set\(\).*builtins\.set"), \
-            agentreplay.record(cassette):
+    with (
+        pytest.raises(RecordingError, match=r"returns_a_set\(\).*builtins\.set"),
+        agentreplay.record(cassette),
+    ):
         returns_a_set()
 
 
-def test_http_inside_a_tool_is_not_recorded_separately(server: ToolServer,
-                                                       cassette: Path) -> None:
+def test_http_inside_a_tool_is_not_recorded_separately(server: ToolServer, cassette: Path) -> None:
     @agentreplay.tool
     def weather(city: str) -> str:
         return str(httpx.get(f"{server.url}/tool/{city}").json()["answer"])

@@ -18,13 +18,21 @@ from tests.servers import ToolServer
 
 
 def _patched_things() -> tuple[object, ...]:
-    return (httpx.Client._transport_for_url, httpx.AsyncClient._transport_for_url,
-            os.urandom, time.monotonic, time.sleep, random.Random.seed,
-            asyncio.BaseEventLoop.create_task, threading.Thread.start)
+    return (
+        httpx.Client._transport_for_url,
+        httpx.AsyncClient._transport_for_url,
+        os.urandom,
+        time.monotonic,
+        time.sleep,
+        random.Random.seed,
+        asyncio.BaseEventLoop.create_task,
+        threading.Thread.start,
+    )
 
 
-def test_import_patches_nothing_and_exit_restores_everything(server: ToolServer,
-                                                             cassette: Path) -> None:
+def test_import_patches_nothing_and_exit_restores_everything(
+    server: ToolServer, cassette: Path
+) -> None:
     before = _patched_things()
     with agentreplay.record(cassette):
         assert _patched_things() != before
@@ -45,8 +53,7 @@ def test_nested_session_takes_the_events(server: ToolServer, tmp_path: Path) -> 
         assert [s.name.split("/")[-1] for s in b.step_infos()] == ["2"]
 
 
-def test_decorators_record_and_replay_sync_functions(server: ToolServer,
-                                                     cassette: Path) -> None:
+def test_decorators_record_and_replay_sync_functions(server: ToolServer, cassette: Path) -> None:
     @agentreplay.record(cassette)
     def agent(n: int) -> str:
         return str(httpx.get(f"{server.url}/tool/{n}").json()["answer"])
@@ -60,8 +67,9 @@ def test_decorators_record_and_replay_sync_functions(server: ToolServer,
         assert opened.outcome.value == "result-7"
 
 
-def test_decorators_and_async_context_managers_for_coroutines(server: ToolServer,
-                                                              cassette: Path) -> None:
+def test_decorators_and_async_context_managers_for_coroutines(
+    server: ToolServer, cassette: Path
+) -> None:
     async def agent(n: int) -> str:
         async with httpx.AsyncClient() as client:
             return str((await client.get(f"{server.url}/tool/{n}")).json()["answer"])

@@ -23,6 +23,7 @@ _real_sleep = time.sleep
 def test_gather_of_20_gets_each_task_its_own_answer(server: ToolServer, cassette: Path) -> None:
     async def main(jitter: bool) -> list[str]:
         async with httpx.AsyncClient() as client:
+
             async def call(i: int) -> str:
                 if jitter:
                     await asyncio.sleep(_shuffle.random() / 100)
@@ -42,11 +43,13 @@ def test_gather_of_20_gets_each_task_its_own_answer(server: ToolServer, cassette
     assert run.result is not None and run.result.reproduced
 
 
-def test_identical_concurrent_requests_keep_their_own_answers(server: ToolServer,
-                                                              cassette: Path) -> None:
+def test_identical_concurrent_requests_keep_their_own_answers(
+    server: ToolServer, cassette: Path
+) -> None:
     # Same URL, same body; the server numbers its answers, so they differ.
     async def main(jitter: bool) -> list[int]:
         async with httpx.AsyncClient() as client:
+
             async def call() -> int:
                 if jitter:
                     await asyncio.sleep(_shuffle.random() / 100)
@@ -70,8 +73,9 @@ def test_8_threads_of_25_requests(server: ToolServer, cassette: Path) -> None:
 
         def worker(n: int) -> None:
             with httpx.Client() as client:
-                results[n] = [client.get(f"{server.url}/tool/{n}-{i}").json()["answer"]
-                              for i in range(25)]
+                results[n] = [
+                    client.get(f"{server.url}/tool/{n}-{i}").json()["answer"] for i in range(25)
+                ]
 
         threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
         for thread in threads:
@@ -90,8 +94,7 @@ def test_8_threads_of_25_requests(server: ToolServer, cassette: Path) -> None:
     assert run.result is not None and run.result.reproduced
 
 
-def test_to_thread_and_executors_get_their_own_tasks(server: ToolServer,
-                                                     cassette: Path) -> None:
+def test_to_thread_and_executors_get_their_own_tasks(server: ToolServer, cassette: Path) -> None:
     def fetch(i: int) -> str:
         _real_sleep(_shuffle.random() / 50)
         return str(httpx.get(f"{server.url}/tool/{i}").json()["answer"])
