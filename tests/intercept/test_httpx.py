@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import importlib
+import itertools
 import threading
 import time
 from pathlib import Path
