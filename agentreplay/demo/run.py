@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import random
@@ -88,6 +89,12 @@ def run_demo(
     workdir: Path, *, seed: int | None = None, max_runs: int = 20, console: Console | None = None
 ) -> int:
     console = console or Console()
+    if importlib.util.find_spec("openai") is None:
+        console.print(
+            "The demo's agent uses the openai SDK: install it with "
+            "[bold]python -m pip install 'agentreplay[demo]'[/] (or pip install openai)."
+        )
+        return 2
     rng = random.Random(seed)
     if workdir.exists():
         shutil.rmtree(workdir)

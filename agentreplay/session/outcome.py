@@ -78,4 +78,5 @@ def compare_outcomes(
         return result(
             False, f"not reproduced: {expected}, but {unused_calls} recorded calls were never made"
         )
-    return result(True, f"reproduced: {expected} at step {recorded_step}")
+    where = f"at step {recorded_step}" if recorded_step else "before the first step"
+    return result(True, f"reproduced: {expected} {where}")
