@@ -37,12 +37,24 @@ QUESTIONS = [
 ]
 
 
+_REPO_EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "support_agent.py"
+_PACKAGED = Path(__file__).with_name("support_agent.py")
+
+
 def agent_path() -> Path:
     """The example agent: the repository's examples/, or the copy shipped in the package."""
-    in_repo = Path(__file__).resolve().parents[2] / "examples" / "support_agent.py"
-    if in_repo.is_file():
-        return in_repo
-    return Path(__file__).with_name("support_agent.py")
+    return _REPO_EXAMPLE if _REPO_EXAMPLE.is_file() else _PACKAGED
+
+
+def _agent_to_run(workdir: Path) -> Path:
+    """The agent's file as the demo runs it. The packaged copy sits inside agentreplay,
+    whose own code is never recorded, so it is copied out first, next to the cassettes."""
+    source = agent_path()
+    if source == _REPO_EXAMPLE:
+        return source
+    target = workdir / source.name
+    shutil.copyfile(source, target)
+    return target
 
 
 def _enum(tool: dict[str, Any], name: str) -> list[Any]:
@@ -96,9 +108,9 @@ def run_demo(
         )
         return 2
     rng = random.Random(seed)
-    if workdir.exists():
-        shutil.rmtree(workdir)
-    workdir.mkdir(parents=True)
+    workdir.mkdir(parents=True, exist_ok=True)
+    for old in workdir.glob("run-*.cassette"):
+        old.unlink()  # only the demo's own cassettes: --dir may be anybody's folder
     model = ModelServer(support_responder(seed), chunk_delay=0.02).start()
     tools = ToolServer().start()
     saved = {
@@ -113,16 +125,15 @@ def run_demo(
         "[bold]1. Local servers[/]: a model that answers at random at "
         f"{model.url}, and a tool server at {tools.url}. No network, no API key."
     )
-    console.print(
-        f"[bold]2. Running {agent_path().name}[/] until a run fails, recording every run:"
-    )
+    agent = _agent_to_run(workdir)
+    console.print(f"[bold]2. Running {_short(agent)}[/] until a run fails, recording every run:")
     failed: Path | None = None
     try:
         for number in range(1, max_runs + 1):
             cassette = workdir / f"run-{number}.cassette"
             question = rng.choice(QUESTIONS)
             report = record_command(
-                [sys.executable, str(agent_path()), question],
+                [sys.executable, str(agent), question],
                 cassette,
                 keep_env=["OPENAI_BASE_URL", "SUPPORT_TOOLS_URL"],
                 capture=True,

@@ -41,3 +41,23 @@ def test_demo_records_a_failure_and_reproduces_it_twice(tmp_path: Path) -> None:
 def test_the_packaged_agent_is_the_example() -> None:
     packaged = Path(__file__).resolve().parents[2] / "agentreplay" / "demo" / "support_agent.py"
     assert packaged.read_text() == agent_path().read_text()
+
+
+def test_demo_from_an_installed_package_runs_a_copy_of_the_agent(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    # Installed from a wheel, there is no examples/ folder: the packaged copy lives inside
+    # agentreplay, whose own code is never recorded, so the demo must run a copy of it.
+    import io
+
+    from rich.console import Console
+
+    from agentreplay.demo import run
+
+    monkeypatch.setattr(run, "_REPO_EXAMPLE", tmp_path / "missing" / "support_agent.py")
+    monkeypatch.chdir(tmp_path)
+    out = io.StringIO()
+    code = run.run_demo(tmp_path / "runs", seed=7, console=Console(file=out, width=200))
+    assert code == 0, out.getvalue()
+    assert (tmp_path / "runs" / "support_agent.py").is_file()
+    assert out.getvalue().count("reproduced: KeyError('order')") == 2
