@@ -196,15 +196,15 @@ class _Builder:
     def feed(self, number: int, event: Event) -> None:
         self.last_at = max(self.last_at, event.at)
         if isinstance(event, HttpRequest):
-            step = self._start(number, event, "http", f"{event.method} {event.url}")
-            step.method, step.url = event.method, event.url
-            step._request = event
+            started = self._start(number, event, "http", f"{event.method} {event.url}")
+            started.method, started.url = event.method, event.url
+            started._request = event
             if detect_api(event.method, event.url) is not None:
-                step._chunks = []
+                started._chunks = []
             return
         if isinstance(event, ToolCall):
-            step = self._start(number, event, "tool", event.name)
-            step.args, step.kwargs = event.args, event.kwargs
+            started = self._start(number, event, "tool", event.name)
+            started.args, started.kwargs = event.args, event.kwargs
             return
         if isinstance(event, StepStart):
             self._start(number, event, "span", event.name)

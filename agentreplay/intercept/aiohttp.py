@@ -47,7 +47,7 @@ class _NoProtocol:
 
 
 def _make_reader_class(aiohttp: Any) -> type:
-    class PullReader(aiohttp.StreamReader):  # type: ignore[misc,name-defined]
+    class PullReader(aiohttp.StreamReader):  # type: ignore[misc]
         __slots__ = ("_pull",)
 
         def __init__(self, pull: Pull, loop: Any) -> None:
@@ -119,10 +119,10 @@ class AiohttpInterceptor:
             if session is None or task is None or in_exchange.get():
                 return await original(client, method, str_or_url, **kwargs)
             info = _describe(client, method, str_or_url, kwargs, interceptor.yarl)
-            exchange = session.http_replay(task, info)  # type: ignore[attr-defined]
+            exchange = session.http_replay(task, info)
             if exchange is not None:
                 return await interceptor.replayed(client, session, task, exchange, info, kwargs)
-            recorder = session.http_record(task, info)  # type: ignore[attr-defined]
+            recorder = session.http_record(task, info)
             if recorder is None:
                 return await original(client, method, str_or_url, **kwargs)
             try:
@@ -130,10 +130,11 @@ class AiohttpInterceptor:
             except BaseException as exc:
                 recorder.error(exc, _error_info(exc))
                 raise
+            version = response.version  # None until the response has started
             recorder.response(
                 response.status,
                 decode_headers(response.raw_headers),
-                f"HTTP/{response.version.major}.{response.version.minor}",
+                f"HTTP/{version.major}.{version.minor}" if version is not None else "HTTP/1.1",
                 response.reason or "",
             )
             response.content = interceptor.reader_class(
@@ -141,10 +142,10 @@ class AiohttpInterceptor:
             )
             return response
 
-        self.aiohttp.ClientSession._request = _request
+        self.aiohttp.ClientSession._request = _request  # type: ignore[method-assign,assignment]
 
     def uninstall(self) -> None:
-        self.aiohttp.ClientSession._request = self._original
+        self.aiohttp.ClientSession._request = self._original  # type: ignore[method-assign]
 
     def _rebuild(self, exchange: RecordedExchange, info: RequestInfo) -> BaseException:
         assert exchange.error is not None
@@ -276,8 +277,8 @@ def _replay_pull(
 
     async def pull() -> bytes | None:
         for gap, chunk in pieces:
-            await session.pace_async(gap)  # type: ignore[attr-defined]
-            return chunk.data  # type: ignore[no-any-return]
+            await session.pace_async(gap)
+            return chunk.data
         if exchange.error is not None:
             raise interceptor._rebuild(exchange, info)
         if exchange.end is None or not exchange.end.complete:

@@ -17,10 +17,13 @@ recorded; those hooks replace the ``time`` module's attributes.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from agentreplay.session.callers import Origin, origin_of_caller
 from agentreplay.session.core import active_session
+
+if TYPE_CHECKING:
+    from time_machine import Traveller
 
 __all__ = ["ClockInterceptor"]
 
@@ -80,8 +83,12 @@ class ClockInterceptor:
         self._hook = _WallClock(time_machine.traveller_stack, _time_machine.original_time_ns)
         self._saved: dict[str, Any] = {}
 
+    def _stack(self) -> list[Traveller | _WallClock]:
+        """time-machine's traveller stack, which our hook shares with its travellers."""
+        return cast("list[Traveller | _WallClock]", self._tm.traveller_stack)
+
     def install(self) -> None:
-        stack = self._tm.traveller_stack
+        stack = self._stack()
         if not stack:
             self._ctm.patch()
             # original_time_ns only works while patched; rebind now that it is.
@@ -100,7 +107,7 @@ class ClockInterceptor:
         for name, original in self._saved.items():
             setattr(time, name, original)
         self._saved.clear()
-        stack = self._tm.traveller_stack
+        stack = self._stack()
         if self._hook in stack:
             stack.remove(self._hook)
         if not stack:

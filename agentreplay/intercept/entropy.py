@@ -34,7 +34,7 @@ def _urandom_hook(original: Any) -> Any:
         task = session.run_task()
         if task is None or origin_of_caller(1) < Origin.LIBRARY:
             return original(size)  # type: ignore[no-any-return]
-        return session.entropy(task, "urandom", size, original)  # type: ignore[no-any-return]
+        return session.entropy(task, "urandom", size, original)
 
     urandom.__doc__ = original.__doc__
     return urandom
@@ -60,18 +60,17 @@ class EntropyInterceptor:
             if a is None:
                 session = active_session()
                 task = session.run_task() if session is not None else None
-                if task is not None and origin_of_caller(1) >= Origin.LIBRARY:
-                    data = session.entropy(
-                        task,
-                        "seed",
-                        SEED_BYTES,  # type: ignore[union-attr]
-                        original_urandom,
-                    )
+                if (
+                    session is not None
+                    and task is not None
+                    and origin_of_caller(1) >= Origin.LIBRARY
+                ):
+                    data = session.entropy(task, "seed", SEED_BYTES, original_urandom)
                     a = int.from_bytes(data, "big")
             original_seed(self, a, version)
 
         random.Random.seed = seed  # type: ignore[method-assign]
-        random.seed = random._inst.seed  # type: ignore[attr-defined]
+        random.seed = random._inst.seed
 
     def uninstall(self) -> None:
         os.urandom = self._saved["os.urandom"]

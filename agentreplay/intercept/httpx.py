@@ -12,7 +12,7 @@ aiohttp-based client.
 from __future__ import annotations
 
 import importlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from types import ModuleType
 from typing import Any
 
@@ -109,7 +109,8 @@ class HttpxInterceptor:
 
         def construct(cls: type[BaseException], message: str) -> BaseException:
             if issubclass(cls, self.mod.RequestError):
-                return cls(message, request=request)
+                request_error: Callable[..., BaseException] = cls  # takes request= too
+                return request_error(message, request=request)
             return cls(message)
 
         return rebuild_error(exchange.error.error, self._exceptions, construct)

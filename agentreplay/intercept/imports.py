@@ -10,7 +10,7 @@ yet, through an attribute lookup, so wrapping that function marks the span.
 
 from __future__ import annotations
 
-import importlib._bootstrap as bootstrap  # type: ignore[import-not-found]
+import importlib._bootstrap as bootstrap
 from typing import Any
 
 from agentreplay.session.callers import importing
@@ -23,7 +23,7 @@ class ImportTracker:
         self._original: Any = None
 
     def install(self) -> None:
-        original = self._original = bootstrap._find_and_load
+        original = self._original = bootstrap._find_and_load  # type: ignore[attr-defined]
 
         def find_and_load(name: str, import_: Any) -> Any:
             importing.depth = getattr(importing, "depth", 0) + 1
@@ -32,7 +32,7 @@ class ImportTracker:
             finally:
                 importing.depth -= 1
 
-        bootstrap._find_and_load = find_and_load
+        bootstrap._find_and_load = find_and_load  # type: ignore[attr-defined]
 
     def uninstall(self) -> None:
-        bootstrap._find_and_load = self._original
+        bootstrap._find_and_load = self._original  # type: ignore[attr-defined]

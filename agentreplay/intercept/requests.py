@@ -112,7 +112,7 @@ def _original_response(headers: list[tuple[str, str]]) -> Any:
 
 
 def _make_response_class(urllib3: Any) -> type:
-    class ChunkedResponse(urllib3.HTTPResponse):  # type: ignore[misc,name-defined]
+    class ChunkedResponse(urllib3.HTTPResponse):  # type: ignore[misc]
         """A urllib3 response reading from a `_ChunkFile`."""
 
         def supports_chunked_reads(self) -> bool:
@@ -197,10 +197,11 @@ class Urllib3Interceptor:
             bound = signature.bind(pool, method, url, *args, **kwargs)
             return interceptor.handle(session, task, pool, bound.arguments)
 
-        pool_class.urlopen = urlopen
+        pool_class.urlopen = urlopen  # type: ignore[method-assign,assignment]
 
     def uninstall(self) -> None:
-        self.urllib3.connectionpool.HTTPConnectionPool.urlopen = self._original
+        pool_class = self.urllib3.connectionpool.HTTPConnectionPool
+        pool_class.urlopen = self._original  # type: ignore[method-assign]
 
     def _full_url(self, pool: Any, url: str) -> str:
         if not url.startswith("/"):
@@ -222,10 +223,10 @@ class Urllib3Interceptor:
         info = RequestInfo(method, url, headers, raw_body, "urllib3")
         preload = arguments.get("preload_content", True)
         decode = arguments.get("decode_content", True)
-        exchange = session.http_replay(task, info)  # type: ignore[attr-defined]
+        exchange = session.http_replay(task, info)
         if exchange is not None:
             return self._replayed(session, task, exchange, method, url, preload, decode)
-        recorder = session.http_record(task, info)  # type: ignore[attr-defined]
+        recorder = session.http_record(task, info)
         arguments = dict(arguments)
         call_args = {k: v for k, v in arguments.items() if k not in ("self", "response_kw")}
         call_args.update(arguments.get("response_kw", {}))
@@ -313,7 +314,7 @@ class Urllib3Interceptor:
 
         def source() -> Iterator[bytes]:
             for gap, chunk in zip(exchange.gaps(), exchange.chunks, strict=True):
-                session.pace_sync(gap)  # type: ignore[attr-defined]
+                session.pace_sync(gap)
                 yield chunk.data
             if exchange.error is not None:
                 raise self._rebuild(exchange, url)

@@ -46,7 +46,7 @@ def _wrap(func: F, name: str) -> F:
             call = session.tool_begin(
                 task,
                 name,
-                plain_args(args),  # type: ignore[attr-defined]
+                plain_args(args),
                 dict(zip(kwargs, plain_args(kwargs.values()), strict=True)),
             )
             if call.replayed:
@@ -75,7 +75,7 @@ def _wrap(func: F, name: str) -> F:
         call = session.tool_begin(
             task,
             name,
-            plain_args(args),  # type: ignore[attr-defined]
+            plain_args(args),
             dict(zip(kwargs, plain_args(kwargs.values()), strict=True)),
         )
         if call.replayed:

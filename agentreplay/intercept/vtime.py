@@ -18,8 +18,9 @@ working, so a timeout cannot fire ahead of work that is really happening.
 from __future__ import annotations
 
 import asyncio
+import operator
 import time
-from typing import Any
+from typing import Any, SupportsIndex
 
 from agentreplay.session.core import active_session
 from agentreplay.session.tasks import jobs_in_flight
@@ -91,7 +92,7 @@ class VirtualTimeInterceptor:
         original_loop_time = asyncio.BaseEventLoop.time
         self._saved = {"sleep": original_sleep, "loop_time": original_loop_time}
 
-        def sleep(seconds: float, /) -> None:
+        def sleep(seconds: float | SupportsIndex, /) -> None:
             session = active_session()
             if (
                 session is not None
@@ -99,8 +100,10 @@ class VirtualTimeInterceptor:
                 and session.run_task() is not None
             ):
                 factor = session.pace  # type: ignore[attr-defined]
-                if seconds > 0 and factor != float("inf"):
-                    original_sleep(seconds / factor)
+                # Like time.sleep: a float, or anything with __index__.
+                delay = seconds if isinstance(seconds, float) else operator.index(seconds)
+                if delay > 0 and factor != float("inf"):
+                    original_sleep(delay / factor)
                 return
             original_sleep(seconds)
 
@@ -114,12 +117,12 @@ class VirtualTimeInterceptor:
                     or session.run_task() is None
                     or not hasattr(loop, "_selector")
                 ):
-                    return original_loop_time(loop)  # type: ignore[no-any-return]
+                    return original_loop_time(loop)
                 clock = _loops[id(loop)] = _LoopClock(loop)
-            return original_loop_time(loop) + clock.offset  # type: ignore[no-any-return]
+            return original_loop_time(loop) + clock.offset
 
         time.sleep = sleep
-        asyncio.BaseEventLoop.time = loop_time  # type: ignore[method-assign]
+        asyncio.BaseEventLoop.time = loop_time  # type: ignore[method-assign,assignment]
 
     def uninstall(self) -> None:
         time.sleep = self._saved["sleep"]

@@ -21,12 +21,19 @@ import threading
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from agentreplay.cassette.events import ErrorInfo, RunOutcome
 from agentreplay.errors import DivergenceError, UsageError
 from agentreplay.session import tasks
 from agentreplay.session.tasks import TaskState
+
+if TYPE_CHECKING:
+    from agentreplay.session.matching import RequestInfo
+    from agentreplay.session.recorder import ExchangeRecorder
+    from agentreplay.session.recording import ToolRecording
+    from agentreplay.session.replayer import RecordedExchange
+    from agentreplay.session.replaying import ToolReplayed
 
 __all__ = ["Mode", "Session", "active_session", "parse_pace"]
 
@@ -190,7 +197,7 @@ class Session:
         assert self.root is not None
         self._random_state: Any = random.getstate()
         data = self.entropy(self.root, "seed", 32, _urandom)
-        random._inst.seed(int.from_bytes(data, "big"))  # type: ignore[attr-defined]
+        random._inst.seed(int.from_bytes(data, "big"))
 
     def _restore_global_random(self) -> None:
         state = getattr(self, "_random_state", None)
@@ -199,9 +206,32 @@ class Session:
             self._random_state = None
 
     # -- for interceptors ------------------------------------------------
+    def http_replay(self, task: TaskState, info: RequestInfo) -> RecordedExchange | None:
+        """The recorded exchange to hand back for this request, or None to go to the network."""
+        raise NotImplementedError
+
+    def http_record(self, task: TaskState, info: RequestInfo) -> ExchangeRecorder | None:
+        """Where to note the live exchange for this request, or None to leave it unrecorded."""
+        raise NotImplementedError
+
+    def clock(self, task: TaskState, kind: str, live: Callable[[], Any]) -> Any:
+        raise NotImplementedError
+
     def entropy(
         self, task: TaskState, source: str, size: int, live: Callable[[int], bytes]
     ) -> bytes:
+        raise NotImplementedError
+
+    def tool_begin(
+        self, task: TaskState, name: str, args: list[Any], kwargs: dict[str, Any]
+    ) -> ToolRecording | ToolReplayed:
+        raise NotImplementedError
+
+    def pace_sync(self, gap: float) -> None:
+        """Wait before handing out a replayed chunk recorded ``gap`` seconds after the last."""
+        raise NotImplementedError
+
+    async def pace_async(self, gap: float) -> None:
         raise NotImplementedError
 
     def run_task(self) -> TaskState | None:

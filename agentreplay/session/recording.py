@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 from agentreplay._version import __version__
 from agentreplay.cassette.events import ErrorInfo
@@ -121,7 +121,7 @@ class Recording(Session):
 class ToolRecording:
     """A tool call whose body runs; its result is written when it returns."""
 
-    replayed = False
+    replayed: ClassVar[Literal[False]] = False
 
     def __init__(self, recorder: Recorder, task: TaskState, seq: int) -> None:
         self._recorder = recorder

@@ -99,7 +99,7 @@ class Redaction:
             "headers": sorted(self._headers),
             "query": sorted(self._query),
             "json_paths": [".".join(p) for p in self._paths],
-            "hooks": [getattr(h, "__qualname__", repr(h)) for h in self.hooks],  # type: ignore[attr-defined]
+            "hooks": [getattr(h, "__qualname__", repr(h)) for h in self.hooks],
         }
 
     def _url(self, url: str) -> str:
@@ -135,7 +135,7 @@ class Redaction:
             body=self._body(info.body),
         )
         for hook in self.hooks:
-            redacted = hook(redacted)  # type: ignore[operator]
+            redacted = hook(redacted)
         return redacted
 
     def response_headers(self, headers: Headers) -> Headers:

@@ -12,7 +12,7 @@ import warnings
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from agentreplay.cassette.events import (
     ClockRead,
@@ -64,9 +64,12 @@ class RecordedTool:
     result: ToolResult | None = None
 
 
+_E = TypeVar("_E", ClockRead, EntropyDraw)
+
+
 @dataclass(slots=True)
-class _Read:
-    event: ClockRead | EntropyDraw
+class _Read(Generic[_E]):
+    event: _E
     step: int
 
 
@@ -78,8 +81,8 @@ class Replayer:
         self.path = cassette.path
         self.http: dict[str, deque[RecordedExchange]] = {}
         self.tools: dict[str, deque[RecordedTool]] = {}
-        self.clocks: dict[tuple[str, str], deque[_Read]] = {}
-        self.entropy: dict[str, deque[_Read]] = {}
+        self.clocks: dict[tuple[str, str], deque[_Read[ClockRead]]] = {}
+        self.entropy: dict[str, deque[_Read[EntropyDraw]]] = {}
         self.outcome: RunOutcome | None = None
         self.outcome_step = 0
         self.steps = 0
@@ -145,10 +148,10 @@ class Replayer:
     def next_tool(self, task: str) -> RecordedTool | None:
         return self._pop(self.tools.get(task))  # type: ignore[no-any-return]
 
-    def next_clock(self, task: str, kind: str) -> _Read | None:
+    def next_clock(self, task: str, kind: str) -> _Read[ClockRead] | None:
         return self._pop(self.clocks.get((task, kind)))  # type: ignore[no-any-return]
 
-    def next_entropy(self, task: str) -> _Read | None:
+    def next_entropy(self, task: str) -> _Read[EntropyDraw] | None:
         return self._pop(self.entropy.get(task))  # type: ignore[no-any-return]
 
     def peek_http_step(self, task: str) -> int | None:

@@ -17,7 +17,7 @@ import asyncio
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 from agentreplay.cassette.events import (
     ClockRead,
@@ -307,7 +307,7 @@ class Replay(Session):
             return value
         self.replayer.next_clock(task.id, kind)
         self._echo(task, [read.event])
-        return read.event.value  # type: ignore[union-attr]
+        return read.event.value
 
     def entropy(
         self, task: TaskState, source: str, size: int, live: Callable[[int], bytes]
@@ -323,13 +323,13 @@ class Replay(Session):
                 self.recorder.entropy(task, source, data)
             return data
         event = read.event
-        data: bytes = event.data  # type: ignore[union-attr]
-        if event.source != source or len(data) != size:  # type: ignore[union-attr]
+        data = event.data
+        if event.source != source or len(data) != size:
             raise self._divergence(
                 "random bytes were drawn differently",
                 task,
                 step=read.step,
-                expected=f"{len(data)} bytes for {event.source}",  # type: ignore[union-attr]
+                expected=f"{len(data)} bytes for {event.source}",
                 actual=f"{size} bytes for {source}",
             )
         self.replayer.next_entropy(task.id)
@@ -418,7 +418,7 @@ def _replace(event: Any, fields: dict[str, Any]) -> Any:
 class ToolReplayed:
     """A tool call answered from the recording: its body does not run."""
 
-    replayed = True
+    replayed: ClassVar[Literal[True]] = True
 
     def __init__(self, recorded: RecordedTool, session: Replay, task: TaskState) -> None:
         self._recorded = recorded

@@ -230,7 +230,7 @@ def install_task_hooks() -> None:
         asyncio.BaseEventLoop.create_task = _patched_create_task  # type: ignore[method-assign]
         threading.Thread.start = _patched_thread_start  # type: ignore[method-assign]
         threading.Thread._bootstrap_inner = _patched_bootstrap_inner  # type: ignore[attr-defined]
-        ThreadPoolExecutor.submit = _patched_submit  # type: ignore[method-assign]
+        ThreadPoolExecutor.submit = _patched_submit  # type: ignore[method-assign,assignment]
 
 
 def uninstall_task_hooks() -> None:
