@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+import agentreplay.cli.format as fmt
 from agentreplay.cassette import Cassette, open_cassette
-from agentreplay.cli import format as fmt
 from agentreplay.cli.events import print_events
 from agentreplay.errors import CassetteWarning, UsageError
 from agentreplay.steps import Step, Summary, iter_steps, step_from_events

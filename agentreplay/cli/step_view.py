@@ -11,7 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from agentreplay.cli import format as fmt
+import agentreplay.cli.format as fmt
 from agentreplay.steps import Step
 
 __all__ = ["render_step"]

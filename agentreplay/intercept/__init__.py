@@ -15,10 +15,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from types import ModuleType
-from typing import TYPE_CHECKING, Protocol
-
-if TYPE_CHECKING:
-    from agentreplay.session.core import Session
+from typing import Protocol
 
 __all__ = ["Interceptor", "activate", "deactivate"]
 
@@ -116,7 +113,7 @@ class _PatchingLoader(importlib.abc.Loader):
 _watcher = _ImportWatcher()
 
 
-def activate(session: Session) -> None:
+def activate() -> None:
     """Called by each session as it starts."""
     global _active
     with _lock:
@@ -131,7 +128,7 @@ def activate(session: Session) -> None:
         sys.meta_path.insert(0, _watcher)
 
 
-def deactivate(session: Session) -> None:
+def deactivate() -> None:
     """Called by each session as it stops; the last one removes every hook."""
     global _active
     with _lock:

@@ -12,8 +12,10 @@ from itertools import pairwise
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
+import agentreplay.llm.chat as chat
+import agentreplay.llm.messages as messages
+import agentreplay.llm.responses as responses
 from agentreplay.cassette.events import Headers, HttpChunk, HttpRequest, HttpResponse
-from agentreplay.llm import chat, messages, responses
 from agentreplay.llm.model import LLMCall, Output, Request
 from agentreplay.llm.wire import (
     SseEvent,

@@ -21,23 +21,32 @@ import threading
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
+import agentreplay.session.tasks as tasks
 from agentreplay.cassette.events import ErrorInfo, RunOutcome
 from agentreplay.errors import DivergenceError, UsageError
-from agentreplay.session import tasks
 from agentreplay.session.tasks import TaskState
 
 if TYPE_CHECKING:
     from agentreplay.session.matching import RequestInfo
-    from agentreplay.session.recorder import ExchangeRecorder
-    from agentreplay.session.recording import ToolRecording
+    from agentreplay.session.recorder import ExchangeRecorder, ToolRecording
     from agentreplay.session.replayer import RecordedExchange
-    from agentreplay.session.replaying import ToolReplayed
 
 __all__ = ["Mode", "Session", "active_session", "parse_pace"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class ReplayedTool(Protocol):
+    """A tool call answered from the recording: its body does not run."""
+
+    @property
+    def replayed(self) -> Literal[True]: ...
+
+    def outcome(self) -> Any:
+        """The recorded return value; raises the recorded exception."""
+        ...
 
 
 class Mode(StrEnum):
@@ -118,7 +127,7 @@ class Session:
         with _stack_lock:
             _stack.append(self)
         self.running = True
-        activate(self)
+        activate()
         self._started()
         return self
 
@@ -133,7 +142,7 @@ class Session:
             self._finish(exc, value, returned)
         finally:
             self.running = False
-            deactivate(self)
+            deactivate()
             with _stack_lock:
                 if self in _stack:
                     _stack.remove(self)
@@ -224,7 +233,7 @@ class Session:
 
     def tool_begin(
         self, task: TaskState, name: str, args: list[Any], kwargs: dict[str, Any]
-    ) -> ToolRecording | ToolReplayed:
+    ) -> ToolRecording | ReplayedTool:
         raise NotImplementedError
 
     def pace_sync(self, gap: float) -> None:

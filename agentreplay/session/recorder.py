@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 from agentreplay.cassette.events import (
     ClockRead,
@@ -26,7 +26,7 @@ from agentreplay.session.matching import RequestInfo
 from agentreplay.session.redaction import Redaction
 from agentreplay.session.tasks import TaskState
 
-__all__ = ["ExchangeRecorder", "Recorder"]
+__all__ = ["ExchangeRecorder", "Recorder", "ToolRecording"]
 
 _perf_counter_ns = time.perf_counter_ns  # bound before any hook is installed
 
@@ -136,3 +136,20 @@ class ExchangeRecorder:
                     info or ErrorInfo.from_exception(exc),
                 )
             )
+
+
+class ToolRecording:
+    """A tool call whose body runs; its result is written when it returns."""
+
+    replayed: ClassVar[Literal[False]] = False
+
+    def __init__(self, recorder: Recorder, task: TaskState, seq: int) -> None:
+        self._recorder = recorder
+        self._task = task
+        self._seq = seq
+
+    def returned(self, value: Any) -> None:
+        self._recorder.tool_result(self._task, self._seq, value, None)
+
+    def raised(self, exc: BaseException) -> None:
+        self._recorder.tool_result(self._task, self._seq, None, ErrorInfo.from_exception(exc))

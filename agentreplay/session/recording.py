@@ -9,14 +9,13 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Literal
+from typing import Any
 
 from agentreplay._version import __version__
-from agentreplay.cassette.events import ErrorInfo
 from agentreplay.cassette.writer import CassetteWriter
 from agentreplay.session.core import Mode, Session
 from agentreplay.session.matching import RequestInfo
-from agentreplay.session.recorder import ExchangeRecorder, Recorder
+from agentreplay.session.recorder import ExchangeRecorder, Recorder, ToolRecording
 from agentreplay.session.redaction import Redaction
 from agentreplay.session.tasks import TaskState
 
@@ -116,20 +115,3 @@ class Recording(Session):
     ) -> ToolRecording:
         assert self.recorder is not None
         return ToolRecording(self.recorder, task, self.recorder.tool_call(task, name, args, kwargs))
-
-
-class ToolRecording:
-    """A tool call whose body runs; its result is written when it returns."""
-
-    replayed: ClassVar[Literal[False]] = False
-
-    def __init__(self, recorder: Recorder, task: TaskState, seq: int) -> None:
-        self._recorder = recorder
-        self._task = task
-        self._seq = seq
-
-    def returned(self, value: Any) -> None:
-        self._recorder.tool_result(self._task, self._seq, value, None)
-
-    def raised(self, exc: BaseException) -> None:
-        self._recorder.tool_result(self._task, self._seq, None, ErrorInfo.from_exception(exc))

@@ -39,8 +39,8 @@ from agentreplay.session.callers import agent_call_site, agent_frame
 from agentreplay.session.core import Mode, Session, parse_pace
 from agentreplay.session.matching import DefaultMatcher, Matcher, RequestInfo, json_diff
 from agentreplay.session.outcome import ReplayResult, compare_outcomes
-from agentreplay.session.recorder import ExchangeRecorder, Recorder
-from agentreplay.session.recording import ToolRecording, base_header
+from agentreplay.session.recorder import ExchangeRecorder, Recorder, ToolRecording
+from agentreplay.session.recording import base_header
 from agentreplay.session.redaction import Redaction
 from agentreplay.session.replayer import RecordedExchange, RecordedTool, Replayer
 from agentreplay.session.tasks import TaskState
