@@ -82,6 +82,17 @@ class HttpxInterceptor:
         self.mod.Client._transport_for_url = self._originals["sync"]
         self.mod.AsyncClient._transport_for_url = self._originals["async"]
 
+    def recorded(self, response: Any, recorder: ExchangeRecorder, stream: str) -> Any:
+        """Note the response head; its body is noted chunk by chunk as the caller reads."""
+        recorder.response(
+            response.status_code,
+            decode_headers(response.headers.raw),
+            response.http_version,
+            response.reason_phrase,
+        )
+        response.stream = self.streams[stream](response.stream, recorder)
+        return response
+
     # -- replay ------------------------------------------------------------
     def replayed_response(self, exchange: RecordedExchange, request: Any, stream: Any) -> Any:
         response = exchange.response
@@ -147,14 +158,7 @@ class _SyncTransport:
             raise
         finally:
             in_exchange.reset(token)
-        recorder.response(
-            response.status_code,
-            decode_headers(response.headers.raw),
-            response.http_version,
-            response.reason_phrase,
-        )
-        response.stream = self._interceptor.streams["RecordingSync"](response.stream, recorder)
-        return response
+        return self._interceptor.recorded(response, recorder, "RecordingSync")
 
     def close(self) -> None:
         self._inner.close()
@@ -191,14 +195,7 @@ class _AsyncTransport:
             raise
         finally:
             in_exchange.reset(token)
-        recorder.response(
-            response.status_code,
-            decode_headers(response.headers.raw),
-            response.http_version,
-            response.reason_phrase,
-        )
-        response.stream = self._interceptor.streams["RecordingAsync"](response.stream, recorder)
-        return response
+        return self._interceptor.recorded(response, recorder, "RecordingAsync")
 
     async def aclose(self) -> None:
         await self._inner.aclose()
