@@ -23,7 +23,12 @@ from urllib.parse import urlencode
 
 from agentreplay.cassette.events import ErrorInfo
 from agentreplay.errors import DivergenceError
-from agentreplay.intercept.common import decode_headers, in_exchange, rebuild_error
+from agentreplay.intercept.common import (
+    after_last_chunk,
+    decode_headers,
+    in_exchange,
+    rebuild_error,
+)
 from agentreplay.session.callers import agent_call_site
 from agentreplay.session.core import Session, active_session
 from agentreplay.session.matching import RequestInfo
@@ -279,17 +284,11 @@ def _replay_pull(
         for gap, chunk in pieces:
             await session.pace_async(gap)
             return chunk.data
-        if exchange.error is not None:
-            raise interceptor._rebuild(exchange, info)
-        if exchange.end is None or not exchange.end.complete:
-            raise session.diverge(
-                DivergenceError(
-                    "the recording ends inside this response body",
-                    step=exchange.step,
-                    task=task.id,
-                    call_site=agent_call_site(),
-                )
-            )
+        error = after_last_chunk(
+            session, task, exchange, lambda: interceptor._rebuild(exchange, info)
+        )
+        if error is not None:
+            raise error
         return None
 
     return pull

@@ -6,11 +6,24 @@ import builtins
 import contextvars
 from collections.abc import Callable, Iterable
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentreplay.cassette.events import ErrorInfo, Headers
+from agentreplay.errors import DivergenceError
+from agentreplay.session.callers import agent_call_site
 
-__all__ = ["decode_headers", "encode_headers", "in_exchange", "rebuild_error"]
+if TYPE_CHECKING:
+    from agentreplay.session.core import Session
+    from agentreplay.session.replayer import RecordedExchange
+    from agentreplay.session.tasks import TaskState
+
+__all__ = [
+    "after_last_chunk",
+    "decode_headers",
+    "encode_headers",
+    "in_exchange",
+    "rebuild_error",
+]
 
 in_exchange: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "agentreplay_in_exchange", default=False
@@ -70,3 +83,33 @@ def rebuild_error(
                 exc.args = (error.message,)  # same text as recorded, whatever __init__ made
             return exc
     return RecordedError(error)
+
+
+def after_last_chunk(
+    session: Session,
+    task: TaskState,
+    exchange: RecordedExchange,
+    rebuild: Callable[[], BaseException],
+) -> BaseException | None:
+    """What a replayed body raises once its recorded chunks are handed out: the recorded
+    error, a divergence if the recording (or the recorded reader) stopped there, or None
+    when the body was complete."""
+    if exchange.error is not None:
+        return rebuild()
+    if exchange.end is not None and exchange.end.complete:
+        return None
+    why = (
+        "the recording ends inside this response body"
+        if exchange.end is None
+        else "the recorded run stopped reading this body here"
+    )
+    return session.diverge(
+        DivergenceError(
+            why,
+            step=exchange.step,
+            task=task.id,
+            expected=f"{len(exchange.chunks)} body chunks",
+            actual="a read past them",
+            call_site=agent_call_site(),
+        )
+    )

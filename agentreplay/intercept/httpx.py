@@ -18,6 +18,7 @@ from typing import Any
 
 from agentreplay.errors import DivergenceError
 from agentreplay.intercept.common import (
+    after_last_chunk,
     decode_headers,
     encode_headers,
     in_exchange,
@@ -36,21 +37,6 @@ __all__ = ["HttpxInterceptor"]
 def _describe(request: Any, body: bytes, client: str) -> RequestInfo:
     return RequestInfo(
         request.method, str(request.url), decode_headers(request.headers.raw), body, client
-    )
-
-
-def _ran_past_recording(
-    session: Session, task: TaskState, exchange: RecordedExchange, why: str
-) -> DivergenceError:
-    return session.diverge(
-        DivergenceError(
-            why,
-            step=exchange.step,
-            task=task.id,
-            expected=f"{len(exchange.chunks)} body chunks",
-            actual="a read past them",
-            call_site=agent_call_site(),
-        )
     )
 
 
@@ -269,18 +255,12 @@ def _make_streams(mod: ModuleType) -> dict[str, type]:
             self._request = request
 
         def _after_last_chunk(self) -> BaseException | None:
-            exchange, session, task = self._exchange, self._session, self._task
-            if exchange.error is not None:
-                return self._interceptor.rebuild(exchange, self._request)
-            if exchange.end is None:
-                return _ran_past_recording(
-                    session, task, exchange, "the recording ends inside this response body"
-                )
-            if not exchange.end.complete:
-                return _ran_past_recording(
-                    session, task, exchange, "the recorded run stopped reading this body here"
-                )
-            return None
+            return after_last_chunk(
+                self._session,
+                self._task,
+                self._exchange,
+                lambda: self._interceptor.rebuild(self._exchange, self._request),
+            )
 
     class ReplaySync(_Replay, mod.SyncByteStream):  # type: ignore[name-defined,misc]
         """Hands back the recorded chunks with their boundaries, instantly or paced."""

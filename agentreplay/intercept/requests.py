@@ -17,7 +17,12 @@ from typing import Any
 
 from agentreplay.cassette.events import ErrorInfo
 from agentreplay.errors import DivergenceError
-from agentreplay.intercept.common import decode_headers, in_exchange, rebuild_error
+from agentreplay.intercept.common import (
+    after_last_chunk,
+    decode_headers,
+    in_exchange,
+    rebuild_error,
+)
 from agentreplay.session.callers import agent_call_site
 from agentreplay.session.core import Session, active_session
 from agentreplay.session.matching import RequestInfo
@@ -316,17 +321,9 @@ class Urllib3Interceptor:
             for gap, chunk in zip(exchange.gaps(), exchange.chunks, strict=True):
                 session.pace_sync(gap)
                 yield chunk.data
-            if exchange.error is not None:
-                raise self._rebuild(exchange, url)
-            if exchange.end is None or not exchange.end.complete:
-                raise session.diverge(
-                    DivergenceError(
-                        "the recording ends inside this response body",
-                        step=exchange.step,
-                        task=task.id,
-                        call_site=agent_call_site(),
-                    )
-                )
+            error = after_last_chunk(session, task, exchange, lambda: self._rebuild(exchange, url))
+            if error is not None:
+                raise error
 
         version = 11 if response.http_version.endswith("1.1") else 10
         return self._build(
