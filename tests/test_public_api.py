@@ -42,3 +42,25 @@ def test_public_names_stay_callable_after_every_submodule_is_imported() -> None:
         importlib.import_module(info.name)
     for name in ("record", "replay", "entrypoint", "tool", "step", "open"):
         assert callable(getattr(agentreplay, name)), name
+
+
+def test_every_module_imports_first_in_a_fresh_interpreter() -> None:
+    """No import cycle depends on which module a program happens to import first."""
+    import pkgutil
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = [
+        info.name
+        for info in pkgutil.walk_packages(agentreplay.__path__, "agentreplay.")
+        if not info.name.endswith(("__main__", "bootstrap"))
+    ]
+
+    def import_alone(name: str) -> tuple[str, str]:
+        done = subprocess.run(
+            [sys.executable, "-c", f"import {name}"], capture_output=True, text=True, check=False
+        )
+        return name, done.stderr.strip().splitlines()[-1] if done.returncode else ""
+
+    with ThreadPoolExecutor(4) as pool:
+        failures = [f"{name}: {error}" for name, error in pool.map(import_alone, names) if error]
+    assert failures == []

@@ -16,10 +16,12 @@ recorded; those hooks replace the ``time`` module's attributes.
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import TYPE_CHECKING, Any, cast
 
 from agentreplay.session.callers import Origin, origin_of_caller
+from agentreplay.session.callers import _cache as _origins
 from agentreplay.session.core import active_session
 
 if TYPE_CHECKING:
@@ -31,6 +33,13 @@ _orig_monotonic = time.monotonic
 _orig_monotonic_ns = time.monotonic_ns
 _orig_perf_counter = time.perf_counter
 _orig_perf_counter_ns = time.perf_counter_ns
+
+
+def _by_machinery() -> bool:
+    """Fast answer for the most common caller, asyncio or an HTTP pool, before any
+    lookup of the session or the task (frame 2: the caller of the hook)."""
+    origin = _origins.get(sys._getframe(2).f_code.co_filename)
+    return origin is Origin.MACHINERY
 
 
 class _WallClock:
@@ -50,7 +59,7 @@ class _WallClock:
 
     def time_ns(self) -> int:
         session = active_session()
-        if session is None:
+        if session is None or _by_machinery():
             return self._live()
         task = session.run_task()
         if task is None or origin_of_caller(1) < Origin.LIBRARY:
@@ -61,7 +70,7 @@ class _WallClock:
 def _agent_clock(kind: str, original: Any) -> Any:
     def read() -> Any:
         session = active_session()
-        if session is None:
+        if session is None or _by_machinery():
             return original()
         task = session.run_task()
         if task is None or origin_of_caller(1) is not Origin.AGENT:

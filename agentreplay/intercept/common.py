@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from agentreplay.cassette.events import ErrorInfo, Headers
 from agentreplay.errors import DivergenceError
-from agentreplay.session.callers import agent_call_site
 
 if TYPE_CHECKING:
     from agentreplay.session.core import Session
@@ -34,6 +33,8 @@ in_exchange: contextvars.ContextVar[bool] = contextvars.ContextVar(
 
 def decode_headers(pairs: Iterable[tuple[Any, Any]]) -> Headers:
     """Header pairs as str, decoding bytes as latin-1 so that encoding gives them back."""
+    if isinstance(pairs, list) and all(type(k) is bytes and type(v) is bytes for k, v in pairs):
+        return tuple([(k.decode("latin-1"), v.decode("latin-1")) for k, v in pairs])
     return tuple(
         (
             k.decode("latin-1") if isinstance(k, bytes) else str(k),
@@ -98,6 +99,8 @@ def after_last_chunk(
         return rebuild()
     if exchange.end is not None and exchange.end.complete:
         return None
+    from agentreplay.session.callers import agent_call_site  # session imports this module
+
     why = (
         "the recording ends inside this response body"
         if exchange.end is None

@@ -80,6 +80,7 @@ class Redaction:
     _headers: frozenset[str] = field(init=False, repr=False)
     _query: frozenset[str] = field(init=False, repr=False)
     _paths: tuple[list[str], ...] = field(init=False, repr=False)
+    _response_headers: frozenset[str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         extra_h = {h.lower() for h in self.headers}
@@ -91,6 +92,8 @@ class Redaction:
             self, "_query", frozenset(extra_q | (DEFAULT_QUERY if self.defaults else set()))
         )
         object.__setattr__(self, "_paths", tuple(_path_parts(p) for p in self.json_paths))
+        response = DEFAULT_RESPONSE_HEADERS if self.defaults else frozenset()
+        object.__setattr__(self, "_response_headers", response | self._headers)
         object.__setattr__(self, "hooks", tuple(self.hooks))
 
     def describe(self) -> dict[str, Any]:
@@ -112,7 +115,10 @@ class Redaction:
         query = urlencode([(k, REDACTED if k in self._query else v) for k, v in pairs], safe="[]")
         return urlunsplit(parts._replace(query=query))
 
-    def _headers_of(self, headers: Headers, names: frozenset[str]) -> Headers:
+    @staticmethod
+    def _headers_of(headers: Headers, names: frozenset[str]) -> Headers:
+        if not any(k.lower() in names for k, _ in headers):
+            return headers  # the common case: nothing to hide, nothing to copy
         return tuple((k, REDACTED if k.lower() in names else v) for k, v in headers)
 
     def _body(self, body: bytes) -> bytes:
@@ -128,16 +134,15 @@ class Redaction:
 
     def request(self, info: RequestInfo) -> RequestInfo:
         """The request as it may be written to a cassette."""
-        redacted = replace(
-            info,
-            url=self._url(info.url),
-            headers=self._headers_of(info.headers, self._headers),
-            body=self._body(info.body),
-        )
+        url = self._url(info.url)
+        headers = self._headers_of(info.headers, self._headers)
+        body = self._body(info.body)
+        redacted = info
+        if url is not info.url or headers is not info.headers or body is not info.body:
+            redacted = replace(info, url=url, headers=headers, body=body)
         for hook in self.hooks:
             redacted = hook(redacted)
         return redacted
 
     def response_headers(self, headers: Headers) -> Headers:
-        names = DEFAULT_RESPONSE_HEADERS if self.defaults else frozenset()
-        return self._headers_of(headers, names | self._headers)
+        return self._headers_of(headers, self._response_headers)
