@@ -20,9 +20,10 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any, cast
 
-from agentreplay.session.callers import Origin, origin_of_caller
+from agentreplay.session.callers import Origin, importing, origin_of_caller
 from agentreplay.session.callers import _cache as _origins
 from agentreplay.session.core import active_session
+from agentreplay.session.tasks import current_task
 
 if TYPE_CHECKING:
     from time_machine import Traveller
@@ -35,11 +36,21 @@ _orig_perf_counter = time.perf_counter
 _orig_perf_counter_ns = time.perf_counter_ns
 
 
-def _by_machinery() -> bool:
-    """Fast answer for the most common caller, asyncio or an HTTP pool, before any
-    lookup of the session or the task (frame 2: the caller of the hook)."""
+def _caller(session: Any) -> tuple[Any, Origin]:
+    """The run's task (or None) and the origin of whoever called the clock (frame 2).
+
+    Written for speed: the common callers (asyncio, an HTTP pool) are told apart by
+    one dictionary lookup before the session or task is looked at.
+    """
     origin = _origins.get(sys._getframe(2).f_code.co_filename)
-    return origin is Origin.MACHINERY
+    if origin is Origin.MACHINERY:
+        return None, origin
+    state = current_task()
+    if state is None or state.owner is not session or state.quiet:
+        return None, Origin.MACHINERY
+    if origin is not Origin.AGENT or getattr(importing, "depth", 0) > 0:
+        origin = origin_of_caller(2)  # library code, or a first import: look closer
+    return state, origin
 
 
 class _WallClock:
@@ -51,18 +62,20 @@ class _WallClock:
 
     def _live(self) -> int:
         stack = self._stack
+        if stack and stack[0] is self:
+            return self._original()  # type: ignore[no-any-return]
         try:
-            below = stack[stack.index(self) - 1] if stack[0] is not self else None
+            below = stack[stack.index(self) - 1]
         except ValueError:
-            below = None
-        return below.time_ns() if below is not None else self._original()  # type: ignore[no-any-return]
+            return self._original()  # type: ignore[no-any-return]
+        return below.time_ns()  # type: ignore[no-any-return]
 
     def time_ns(self) -> int:
         session = active_session()
-        if session is None or _by_machinery():
+        if session is None:
             return self._live()
-        task = session.run_task()
-        if task is None or origin_of_caller(1) < Origin.LIBRARY:
+        task, origin = _caller(session)
+        if task is None or origin < Origin.LIBRARY:
             return self._live()
         return session.clock(task, "wall", self._live)  # type: ignore[no-any-return]
 
@@ -70,10 +83,10 @@ class _WallClock:
 def _agent_clock(kind: str, original: Any) -> Any:
     def read() -> Any:
         session = active_session()
-        if session is None or _by_machinery():
+        if session is None:
             return original()
-        task = session.run_task()
-        if task is None or origin_of_caller(1) is not Origin.AGENT:
+        task, origin = _caller(session)
+        if task is None or origin is not Origin.AGENT:
             return original()
         return session.clock(task, kind, original)
 

@@ -9,18 +9,17 @@ differ (``$.messages[2].content``) rather than printing two blobs.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
-from agentreplay.cassette.events import Headers
+from agentreplay.cassette.events import Headers, _event
 
 __all__ = ["DefaultMatcher", "Matcher", "RequestInfo", "json_diff"]
 
 MAX_DIFF_LINES = 12
 
 
-@dataclass(frozen=True, slots=True)
+@_event
 class RequestInfo:
     """An HTTP request as every client interceptor describes it."""
 
