@@ -76,6 +76,13 @@ class HttpxInterceptor:
             response.http_version,
             response.reason_phrase,
         )
+        content = getattr(response, "_content", None)
+        if content is not None:
+            # Already read by the transport (httpx.MockTransport, respx): nothing will
+            # iterate the stream again, so the body is noted now, whole.
+            recorder.chunk(content)
+            recorder.end(True)
+            return response
         response.stream = self.streams[stream](response.stream, recorder)
         return response
 

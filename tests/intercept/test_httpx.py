@@ -225,3 +225,19 @@ def test_replay_paces_chunks_at_the_recorded_offsets_when_asked(
     assert all(gap > 0.15 for gap in recorded)
     assert all(gap > 0.12 for gap in paced)  # follows the recorded 0.2 s gaps
     assert sum(instant) < sum(recorded) / 4
+
+
+def test_a_body_the_transport_already_read_is_recorded(http: Any, cassette: Path) -> None:
+    # MockTransport (and respx) hand back responses whose content is read in advance.
+    def handler(request: Any) -> Any:
+        return http.Response(200, json={"mocked": True, "path": request.url.path})
+
+    def run() -> Any:
+        with http.Client(transport=http.MockTransport(handler)) as client:
+            return client.get("http://example.test/answer").json()
+
+    with agentreplay.record(cassette):
+        recorded = run()
+    with agentreplay.replay(cassette) as session:
+        assert run() == recorded == {"mocked": True, "path": "/answer"}
+    assert session.result is not None and session.result.reproduced
