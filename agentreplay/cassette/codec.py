@@ -14,7 +14,6 @@ caller.
 from __future__ import annotations
 
 from collections.abc import Callable
-from itertools import product
 from operator import attrgetter
 from typing import Any, Final
 
@@ -221,14 +220,45 @@ def _make_builder(cls: type[Event]) -> Callable[[list[Any]], Event]:
 
 
 _BUILDERS: Final = {cls: _make_builder(cls) for cls in _SCHEMA}
-# (kind, type of each item) -> builder, for the kinds whose fields need no conversion.
-_FAST: Final[dict[tuple[Any, ...], Callable[[list[Any]], Event]]] = {
-    (code, *signature): _BUILDERS[cls]
+
+_CHECKS: Final = {
+    "s": "type({v}) is not str",
+    "i": "type({v}) is not int",
+    "n": "type({v}) not in _NUMBERS",
+    "o": "type({v}) is not bool",
+    "b": "type({v}) is not bytes",
+}
+
+
+def _make_fast(cls: type[Event]) -> Callable[[list[Any]], Event | None]:
+    """Check and build in one call an item whose fields need no conversion (short byte
+    strings inline, no error records): ``None`` sends it down the careful path."""
+    fields = _SCHEMA[cls][1]
+    names = ("task", "seq", "at", *(name for name, _ in fields))
+    tags = ("s", "i", "i", *(tag for _, tag in fields))
+    env: dict[str, Any] = {"new": object.__new__, "cls": cls, "_NUMBERS": (int, float)}
+    checks = [f"len(item) != {len(names) + 1}"]
+    checks += [_CHECKS[tag].format(v=f"item[{i}]") for i, tag in enumerate(tags, 1)]
+    lines = [
+        "def fast(item):",
+        f"    if {' or '.join(checks)}:",
+        "        return None",
+        "    event = new(cls)",
+    ]
+    for position, name in enumerate(names, 1):
+        owner = next(klass for klass in cls.__mro__ if name in vars(klass))
+        env[f"set_{name}"] = vars(owner)[name].__set__
+        lines.append(f"    set_{name}(event, item[{position}])")
+    lines.append("    return event")
+    exec("\n".join(lines), env)  # code built from the schema above, never from data
+    return env["fast"]  # type: ignore[no-any-return]
+
+
+# kind code -> fast path, for the kinds whose every field can skip conversion.
+_FAST: Final[dict[int, Callable[[list[Any]], Event | None]]] = {
+    code: _make_fast(cls)
     for cls, (code, fields) in _SCHEMA.items()
-    if all(tag in _FAST_TYPES for _, tag in fields)
-    for signature in product(
-        (int,), (str,), (int,), (int,), *(_FAST_TYPES[tag] for _, tag in fields)
-    )
+    if all(tag in _CHECKS for _, tag in fields)
 }
 
 
@@ -259,6 +289,12 @@ def decode_events(items: list[Any], resolve: Resolve) -> list[Event]:
     out: list[Event] = []
     append = out.append
     for item in items:
-        build = fast((item[0], *map(type, item))) if type(item) is list and item else None
-        append(build(item) if build is not None else decode_event(item, resolve))
+        if type(item) is list and item and type(item[0]) is int:
+            build = fast(item[0])
+            if build is not None:
+                event = build(item)
+                if event is not None:
+                    append(event)
+                    continue
+        append(decode_event(item, resolve))
     return out
