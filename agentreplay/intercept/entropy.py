@@ -5,7 +5,12 @@
   through ``secrets.randbits`` numpy's ``SeedSequence``, use);
 - the seed of every ``random.Random()`` created without one, and a fresh
   recorded seed for the global ``random`` at the start of each session
-  (its state before the session is restored when the session ends).
+  (its state before the session is restored when the session ends);
+- the module-level functions of ``random`` (``random.random()``,
+  ``randint``, ``choice``...) called from a task or thread the run started:
+  threads take turns on the one global generator in an order no replay can
+  repeat, so each such task gets a generator of its own, seeded from a draw
+  recorded in that task. The run's root task keeps the global one.
 
 Draws made by machinery are left alone, in particular the authentication
 keys of ``multiprocessing`` and the names of ``tempfile``: they protect the
@@ -40,17 +45,62 @@ def _urandom_hook(original: Any) -> Any:
     return urandom
 
 
+_GLOBAL_FUNCTIONS = tuple(
+    name
+    for name in dir(random)
+    if not name.startswith("_")
+    and getattr(getattr(random, name), "__self__", None) is random._inst
+)
+"""The module-level functions of `random`: bound methods of its one hidden instance."""
+
+
+def _task_random(original_urandom: Any) -> random.Random:
+    """The generator the current task uses for ``random.*``: its own, in a child task."""
+    session = active_session()
+    task = session.run_task() if session is not None else None
+    if session is None or task is None or "." not in task.id:
+        return random._inst
+    if task.random is None:
+        data = session.entropy(task, "seed", SEED_BYTES, original_urandom)
+        task.random = random.Random(int.from_bytes(data, "big"))
+    return task.random  # type: ignore[no-any-return]
+
+
+def _global_function(name: str, original_urandom: Any) -> Any:
+    original = getattr(random, name)
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(_task_random(original_urandom), name)(*args, **kwargs)
+
+    def seed(a: Any = None, version: int = 2) -> None:
+        # Reseeding from the OS: a recorded seed, drawn here where the run's task is known
+        # (the Random.seed hook would only see this wrapper as its caller).
+        session = active_session()
+        task = session.run_task() if session is not None else None
+        if a is None and session is not None and task is not None:
+            a = int.from_bytes(session.entropy(task, "seed", SEED_BYTES, original_urandom), "big")
+        _task_random(original_urandom).seed(a, version)
+
+    if name == "seed":
+        call = seed
+
+    call.__name__ = name
+    call.__doc__ = original.__doc__
+    return call
+
+
 class EntropyInterceptor:
     def __init__(self) -> None:
         self._saved: dict[str, Any] = {}
+        self._functions: dict[str, Any] = {}
 
     def install(self) -> None:
         self._saved = {
             "os.urandom": os.urandom,
             "random._urandom": random._urandom,  # type: ignore[attr-defined]
             "Random.seed": random.Random.seed,
-            "random.seed": random.seed,
         }
+        self._functions = {name: getattr(random, name) for name in _GLOBAL_FUNCTIONS}
         original_urandom = os.urandom
         os.urandom = _urandom_hook(original_urandom)
         random._urandom = _urandom_hook(self._saved["random._urandom"])  # type: ignore[attr-defined]
@@ -70,10 +120,12 @@ class EntropyInterceptor:
             original_seed(self, a, version)
 
         random.Random.seed = seed  # type: ignore[method-assign]
-        random.seed = random._inst.seed
+        for name in _GLOBAL_FUNCTIONS:
+            setattr(random, name, _global_function(name, original_urandom))
 
     def uninstall(self) -> None:
         os.urandom = self._saved["os.urandom"]
         random._urandom = self._saved["random._urandom"]  # type: ignore[attr-defined]
         random.Random.seed = self._saved["Random.seed"]  # type: ignore[method-assign]
-        random.seed = self._saved["random.seed"]
+        for name, function in self._functions.items():
+            setattr(random, name, function)

@@ -38,12 +38,13 @@ __all__ = [
 class TaskState:
     """One logical task: its id and its counters for events and children."""
 
-    __slots__ = ("_children", "_seq", "id", "owner", "quiet")
+    __slots__ = ("_children", "_seq", "id", "owner", "quiet", "random")
 
     def __init__(self, task_id: str, owner: object, *, quiet: bool = False) -> None:
         self.id = task_id
         self.owner = owner  # the session this id belongs to
         self.quiet = quiet  # inside a recorded tool body: nothing is recorded or replayed
+        self.random: Any = None  # this task's stand-in for the global random, once used
         self._seq = itertools.count()
         self._children = itertools.count(1)
 

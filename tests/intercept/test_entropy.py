@@ -128,3 +128,46 @@ def test_reads_made_while_a_module_is_first_imported_are_not_recorded(
 
         uuid.uuid4()
     assert run.result is not None and run.result.reproduced
+
+
+def test_global_random_in_threads_replays_per_task(cassette: Path) -> None:
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    jitter = random.Random(99)  # made before the session: changes the order on replay
+    real_sleep = time.sleep
+
+    def work(i: int) -> tuple[int, int, float]:
+        real_sleep(jitter.random() / 200)  # finish in a different order each time
+        return i, random.randint(0, 10**6), random.random()
+
+    def main() -> list[tuple[int, int, float]]:
+        with ThreadPoolExecutor(4) as pool:
+            return list(pool.map(work, range(8)))
+
+    with agentreplay.record(cassette):
+        recorded = main()
+        root = random.random()
+    for _ in range(2):
+        with agentreplay.replay(cassette) as run:
+            assert main() == recorded
+            assert random.random() == root  # the root task keeps the global generator
+        assert run.result is not None and run.result.reproduced
+
+
+def test_random_seed_from_the_os_is_recorded_in_any_task(cassette: Path) -> None:
+    import asyncio
+
+    async def child() -> float:
+        random.seed()
+        return random.random()
+
+    async def main() -> list[float]:
+        random.seed()
+        first = random.random()
+        return [first, *await asyncio.gather(child(), child())]
+
+    with agentreplay.record(cassette):
+        recorded = asyncio.run(main())
+    with agentreplay.replay(cassette):
+        assert asyncio.run(main()) == recorded
