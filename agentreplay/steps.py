@@ -8,11 +8,13 @@ entropy reads that happened inside it.
 
 `iter_steps` reads a cassette once, front to back, holding only the steps
 still open (and, for an LLM call, its response body until it is decoded), so
-it works on cassettes of any size.
+it works on cassettes of any size. `step_from_events` builds one step and
+also keeps its HTTP exchange: request and response headers and bodies.
 """
 
 from __future__ import annotations
 
+import base64
 import heapq
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -22,6 +24,7 @@ from agentreplay.cassette.events import (
     ClockRead,
     EntropyDraw,
     Event,
+    Headers,
     HttpChunk,
     HttpEnd,
     HttpError,
@@ -35,8 +38,20 @@ from agentreplay.cassette.events import (
 )
 from agentreplay.cassette.reader import Cassette
 from agentreplay.llm import LLMCall, decode_exchange, detect_api
+from agentreplay.llm.wire import body_pieces
 
-__all__ = ["Step", "Summary", "iter_steps", "step_from_events", "summarize"]
+__all__ = [
+    "BODY_LIMIT",
+    "Step",
+    "Summary",
+    "body_plain",
+    "iter_steps",
+    "step_from_events",
+    "summarize",
+]
+
+BODY_LIMIT = 64 * 1024
+"""Bytes of each HTTP body that `Step.to_plain` includes at most."""
 
 
 @dataclass
@@ -62,6 +77,12 @@ class Step:
     value: Any = None
     reads: int = 0  # clock and entropy reads inside the step
     cost: float | None = None
+    # The HTTP exchange, kept by `step_from_events` only (None from `iter_steps`). The
+    # response body is the one the agent read: its content encoding undone if possible.
+    request_headers: Headers | None = None
+    request_body: bytes | None = None
+    response_headers: Headers | None = None
+    response_body: bytes | None = None
     # What an open HTTP step keeps until it is decoded.
     _request: HttpRequest | None = field(default=None, repr=False)
     _response: HttpResponse | None = field(default=None, repr=False)
@@ -118,9 +139,46 @@ class Step:
                 "gaps": llm.gaps,
                 "cost": self.cost,
             }
+        if self.kind == "http" and self.request_headers is not None:
+            data["request"] = _exchange_plain(self.request_headers, self.request_body)
+            data["response"] = (
+                None
+                if self.response_headers is None
+                else _exchange_plain(self.response_headers, self.response_body)
+            )
         if self.kind == "tool":
             data.update(args=self.args, kwargs=self.kwargs, value=_plain(self.value))
         return data
+
+
+def _exchange_plain(headers: Headers, body: bytes | None) -> dict[str, Any]:
+    return {"headers": [list(pair) for pair in headers], "body": body_plain(body or b"")}
+
+
+def body_plain(data: bytes, limit: int = BODY_LIMIT) -> dict[str, Any]:
+    """An HTTP body as JSON can hold it: its first ``limit`` bytes as text if they are
+    UTF-8, else in base64, with its full size and a note when it was cut."""
+    shown = data[:limit]
+    cut = len(data) > len(shown)
+    plain: dict[str, Any] = {"size": len(data)}
+    text = _utf8(shown, cut)
+    if text is None:
+        plain.update(encoding="base64", data=base64.b64encode(shown).decode("ascii"))
+    else:
+        plain.update(encoding="utf-8", data=text)
+    if cut:
+        plain["note"] = f"cut to the first {limit:,} of {len(data):,} bytes"
+    return plain
+
+
+def _utf8(data: bytes, cut: bool) -> str | None:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # Cutting the body may have split its last character in two: drop that half.
+        if cut and exc.reason == "unexpected end of data":
+            return data[: exc.start].decode("utf-8")
+        return None
 
 
 def _plain(value: Any) -> Any:
@@ -155,7 +213,8 @@ def price(call: LLMCall) -> float | None:
 class _Builder:
     """Consumes (step, event) pairs in cassette order and emits finished steps."""
 
-    def __init__(self, infos: dict[int, Any] | None = None) -> None:
+    def __init__(self, infos: dict[int, Any] | None = None, *, keep_exchange: bool = False) -> None:
+        self.keep_exchange = keep_exchange
         self.open: dict[int, Step] = {}
         self.done: list[tuple[int, Step]] = []
         self.next_number = 1
@@ -182,6 +241,8 @@ class _Builder:
     def _decode(self, step: Step) -> None:
         request = step._request
         assert request is not None
+        if self.keep_exchange:
+            self._keep_exchange(step, request)
         if step._chunks is not None:
             call = decode_exchange(request, step._response, step._chunks, step.end_at)
             if call is not None:
@@ -193,13 +254,23 @@ class _Builder:
         step._request = step._response = None
         step._chunks = None
 
+    @staticmethod
+    def _keep_exchange(step: Step, request: HttpRequest) -> None:
+        step.request_headers, step.request_body = request.headers, request.body
+        response, chunks = step._response, step._chunks or []
+        if response is None:
+            return
+        pieces = body_pieces(response.headers, chunks)
+        raw = (data for _, data in pieces) if pieces is not None else (c.data for c in chunks)
+        step.response_headers, step.response_body = response.headers, b"".join(raw)
+
     def feed(self, number: int, event: Event) -> None:
         self.last_at = max(self.last_at, event.at)
         if isinstance(event, HttpRequest):
             started = self._start(number, event, "http", f"{event.method} {event.url}")
             started.method, started.url = event.method, event.url
             started._request = event
-            if detect_api(event.method, event.url) is not None:
+            if self.keep_exchange or detect_api(event.method, event.url) is not None:
                 started._chunks = []
             return
         if isinstance(event, ToolCall):
@@ -258,8 +329,9 @@ def iter_steps(cassette: Cassette, *, errors: str = "warn") -> Iterator[Step]:
 
 
 def step_from_events(number: int, events: Iterable[Event], parent: int = 0) -> Step | None:
-    """One step from its own events (as `Cassette.step(n)` returns them)."""
-    builder = _Builder({number: _Parent(parent)})
+    """One step from its own events (as `Cassette.step(n)` returns them), with its HTTP
+    exchange: request and response headers and bodies."""
+    builder = _Builder({number: _Parent(parent)}, keep_exchange=True)
     for event in events:
         builder.feed(number, event)
     steps = list(builder.flush())
@@ -277,6 +349,7 @@ class Summary:
 
     steps: int = 0
     llm_calls: int = 0
+    counted_calls: int = 0  # LLM calls that reported token counts (a stream may not)
     tool_calls: int = 0
     http_calls: int = 0
     input_tokens: int = 0
@@ -292,6 +365,8 @@ class Summary:
             self.errors += 1
         if step.kind == "llm" and step.llm is not None:
             self.llm_calls += 1
+            if step.llm.input_tokens is not None or step.llm.output_tokens is not None:
+                self.counted_calls += 1
             self.input_tokens += step.llm.input_tokens or 0
             self.output_tokens += step.llm.output_tokens or 0
             self.cached_tokens += step.llm.cached_tokens or 0

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 from pathlib import Path
 
 import pytest
 
 import agentreplay
-from agentreplay.steps import iter_steps, summarize
+from agentreplay.cassette.events import (
+    ErrorInfo,
+    Event,
+    HttpChunk,
+    HttpEnd,
+    HttpError,
+    HttpRequest,
+    HttpResponse,
+)
+from agentreplay.steps import body_plain, iter_steps, step_from_events, summarize
 from tests.agents import record_agent
 
 
@@ -105,3 +116,75 @@ def test_clock_and_entropy_reads_belong_to_their_step(tmp_path: Path) -> None:
         steps = {s.name: s for s in iter_steps(cassette)}
     assert steps["outer"].reads == 1 and steps["inner"].reads == 2
     assert steps["inner"].parent == steps["outer"].number
+
+
+def test_a_step_built_from_its_own_events_keeps_its_http_exchange(recorded: Path) -> None:
+    with agentreplay.open(recorded) as cassette:
+        infos = cassette.step_infos()
+        step = step_from_events(2, cassette.step(2), infos[1].parent)
+    assert step is not None and step.kind == "http"
+    assert step.request_headers is not None and ("Accept", "*/*") in step.request_headers
+    assert step.request_body == b""
+    assert step.response_headers is not None
+    assert ("content-type", "application/json") in step.response_headers
+    assert step.response_body is not None and b'"answer": "result-' in step.response_body
+    assert step.to_plain()["response"]["body"]["data"] == step.response_body.decode()
+
+
+def test_the_streaming_pass_holds_no_http_bodies(recorded: Path) -> None:
+    with agentreplay.open(recorded) as cassette:
+        steps = list(iter_steps(cassette))
+    assert all(s.request_body is None and s.response_body is None for s in steps)
+    assert all(s._chunks is None and s._request is None for s in steps)
+    assert all("request" not in s.to_plain() for s in steps)
+
+
+def _exchange(headers: tuple[tuple[str, str], ...], *chunks: bytes) -> list[Event]:
+    events: list[Event] = [
+        HttpRequest("0", 0, 1, "POST", "http://tools.test/x", (("a", "b"),), b"{}", "httpx"),
+        HttpResponse("0", 1, 2, 0, 200, headers, "HTTP/1.1", "OK"),
+    ]
+    events += [HttpChunk("0", 2 + i, 3 + i, 0, data) for i, data in enumerate(chunks)]
+    events.append(HttpEnd("0", 9, 20, 0, True))
+    return events
+
+
+def test_a_kept_response_body_is_joined_and_its_content_encoding_undone() -> None:
+    packed = gzip.compress(b'{"ok": true}')
+    events = _exchange((("content-encoding", "gzip"),), packed[:5], packed[5:])
+    step = step_from_events(1, events)
+    assert step is not None and step.response_body == b'{"ok": true}'
+    assert step.request_headers == (("a", "b"),) and step.request_body == b"{}"
+
+
+def test_a_failed_exchange_keeps_its_request_and_has_no_response() -> None:
+    request = _exchange(())[0]
+    error = HttpError("0", 1, 5, 0, ErrorInfo("httpx.ConnectError", "refused"))
+    step = step_from_events(1, [request, error])
+    assert step is not None and step.status == "error" and step.response_body is None
+    plain = step.to_plain()
+    assert plain["request"]["body"]["data"] == "{}" and plain["response"] is None
+
+
+def test_a_body_is_text_when_utf8_else_base64() -> None:
+    assert body_plain("héllo".encode()) == {"size": 6, "encoding": "utf-8", "data": "héllo"}
+    binary = body_plain(b"\xff\x00\x01")
+    assert binary == {
+        "size": 3,
+        "encoding": "base64",
+        "data": base64.b64encode(b"\xff\x00\x01").decode(),
+    }
+
+
+def test_a_long_body_is_cut_with_a_note_and_never_mid_character() -> None:
+    data = "é".encode() * 10  # 20 bytes; a cut at 5 falls inside the third "é"
+    plain = body_plain(data, limit=5)
+    assert plain["encoding"] == "utf-8" and plain["data"] == "éé"
+    assert plain["size"] == 20 and plain["note"] == "cut to the first 5 of 20 bytes"
+    assert "note" not in body_plain(data, limit=20)
+
+
+def test_the_summary_counts_the_calls_that_reported_tokens(recorded: Path) -> None:
+    with agentreplay.open(recorded) as cassette:
+        summary = summarize(iter_steps(cassette))
+    assert summary.llm_calls == summary.counted_calls == 2

@@ -7,6 +7,7 @@ that registers it and a ``run(args) -> int`` that does the work.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -22,6 +23,9 @@ EXIT_USAGE = 2
 EXIT_UNRUNNABLE = 3
 
 _COMMANDS = (demo, record, replay, show, export)
+# Commands whose output is meant to be piped into ``head`` and the like. For the
+# others a broken pipe may come from their own child process: it stays an error.
+_PIPEABLE = ("show", "export")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,6 +48,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         code: int = args.run(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        if args.command not in _PIPEABLE:
+            raise
+        _silence_stdout()
+        return EXIT_OK
     except UsageError as exc:
         print(f"agentreplay: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -56,3 +66,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return code
+
+
+def _silence_stdout() -> None:
+    """The reader went away (``agentreplay show ... | head``): that is not an error.
+
+    Python's documented recipe (``signal`` module, "Note on SIGPIPE"): point
+    stdout at devnull, so the interpreter's final flush does not raise again.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (captured, closed)
+        pass

@@ -24,7 +24,12 @@ def add_parser(subparsers: Any) -> None:
         "(ExportTraceServiceRequest) following OpenTelemetry's GenAI conventions.",
     )
     parser.add_argument("file", help="the cassette to export")
-    parser.add_argument("--format", choices=["jsonl", "otlp"], default="jsonl")
+    parser.add_argument(
+        "--format",
+        choices=["jsonl", "otlp"],
+        default="jsonl",
+        help="jsonl (the default) or otlp",
+    )
     parser.add_argument("-o", "--output", help="write here instead of standard output")
     parser.set_defaults(run=run)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from agentreplay.cassette.events import RunOutcome
 from agentreplay.steps import Step, Summary
 
@@ -27,7 +29,17 @@ def tokens(step: Step) -> str:
 def cost(value: float | None) -> str:
     if value is None:
         return ""
-    return f"${value:.4f}" if value < 1 else f"${value:.2f}"
+    if value >= 1:
+        return f"${value:.2f}"
+    if value >= 0.01 or value <= 0:
+        return f"${value:.4f}"
+    # Two significant digits however small: $0.000042, not $0.0000.
+    decimals = min(12, 1 - math.floor(math.log10(value)))
+    return f"${value:.{decimals}f}"
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
 
 
 def outcome(event: RunOutcome | None, step: int | None = None) -> str:
@@ -42,12 +54,22 @@ def outcome(event: RunOutcome | None, step: int | None = None) -> str:
 
 def summary_line(summary: Summary, end: RunOutcome | None, last_step: int | None) -> str:
     parts = [
-        f"{summary.steps} steps",
-        f"{summary.llm_calls} LLM calls",
-        f"{summary.input_tokens:,} in / {summary.output_tokens:,} out tokens",
+        plural(summary.steps, "step"),
+        plural(summary.llm_calls, "LLM call"),
+        _token_totals(summary),
     ]
     if summary.cost is not None:
         parts.append(cost(summary.cost))
     parts.append(f"{seconds(summary.wall)} wall")
     parts.append(outcome(end, last_step))
     return " · ".join(parts)
+
+
+def _token_totals(summary: Summary) -> str:
+    if summary.llm_calls and not summary.counted_calls:
+        return "tokens unknown"
+    text = f"{summary.input_tokens:,} in / {summary.output_tokens:,} out tokens"
+    uncounted = summary.llm_calls - summary.counted_calls
+    if uncounted:
+        text += f" (+ {plural(uncounted, 'call')} that reported none)"
+    return text

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from agentreplay.cassette import Cassette, open_cassette
 from agentreplay.debugger.launch import ReplayOptions, replay_cassette
 from agentreplay.errors import UsageError
 
@@ -27,11 +29,19 @@ def _override(text: str) -> tuple[int, Any]:
     if not sep or not step.isdigit():
         raise argparse.ArgumentTypeError(f"expected N=FILE.json or N=JSON, not {text!r}")
     source = Path(value)
+    is_file = source.is_file()
     try:
-        raw = source.read_text(encoding="utf-8") if source.is_file() else value
+        raw = source.read_text(encoding="utf-8") if is_file else value
         return int(step), json.loads(raw)
     except (OSError, ValueError) as exc:
+        if not is_file and _looks_like_a_path(value):
+            raise argparse.ArgumentTypeError(f"no such file: {value}") from exc
         raise argparse.ArgumentTypeError(f"override {text!r}: {exc}") from exc
+
+
+def _looks_like_a_path(value: str) -> bool:
+    separators = {os.sep, "/"} | ({os.altsep} if os.altsep else set())
+    return value.endswith(".json") or any(sep in value for sep in separators)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -41,7 +51,7 @@ def add_parser(subparsers: Any) -> None:
         description="Re-runs the recorded script or entrypoint with every input taken from "
         "the cassette, and reports 'reproduced' or where it diverged. "
         "Exit codes: 0 reproduced, 1 not reproduced, 2 usage error, "
-        "3 cassette unreadable or program cannot be started.",
+        "3 cassette missing or unreadable, or program cannot be started.",
     )
     parser.add_argument("file", help="the cassette")
     parser.add_argument(
@@ -71,8 +81,10 @@ def add_parser(subparsers: Any) -> None:
         type=_override,
         default=[],
         metavar="N=FILE.json",
-        help="replace step N's response (an assistant message or tool calls "
-        "for an LLM step, a return value for a tool)",
+        help="replace step N's response with the JSON in FILE.json, or with N=JSON "
+        "given inline (an assistant message or tool calls for an LLM step, "
+        "{status, headers, body} for another HTTP step, a return value for a tool); "
+        "repeatable",
     )
     parser.add_argument(
         "--pace",
@@ -87,8 +99,9 @@ def run(args: argparse.Namespace) -> int:
 
     parse_pace(args.pace)
     cassette = Path(args.file)
-    if not cassette.exists():
-        raise UsageError(f"no such cassette: {cassette}")
+    # Opening it here makes a missing or unreadable file exit 3, as with show and export.
+    with open_cassette(cassette) as opened:
+        _check_step_numbers(opened, args)
     options = ReplayOptions(
         pace=args.pace,
         live_after=args.live_after,
@@ -105,9 +118,35 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_UNRUNNABLE
+    for warning in result.get("warnings") or ():
+        print(f"agentreplay: warning: {warning}", file=sys.stderr)
     if result.get("divergence"):
         print(result["divergence"]["message"], file=sys.stderr)
     print(f"agentreplay: {result['summary']}")
     if result.get("fork"):
         print(f"agentreplay: the live part was recorded into {result['fork']}")
-    return EXIT_REPRODUCED if result["reproduced"] else EXIT_NOT_REPRODUCED
+    if result["reproduced"]:
+        return EXIT_REPRODUCED
+    # A what-if run changes the run on purpose: finishing without diverging is success.
+    finished = result.get("what_if") and not result.get("divergence")
+    return EXIT_REPRODUCED if finished else EXIT_NOT_REPRODUCED
+
+
+def _check_step_numbers(cassette: Cassette, args: argparse.Namespace) -> None:
+    """Refuse a step number the cassette does not have, rather than never acting on it."""
+    wanted = [("--break-at", args.break_at, 1)] if args.break_at is not None else []
+    wanted += [("--override", step, 1) for step, _ in args.override]
+    if args.live_after is not None:
+        wanted.append(("--live-after", args.live_after, 0))
+    if not wanted:
+        return
+    steps = len(cassette.step_infos())
+    for option, number, lowest in wanted:
+        if lowest <= number <= steps:
+            continue
+        has = f"{cassette.path} has {steps} step{'' if steps == 1 else 's'}"
+        if steps < lowest:
+            raise UsageError(f"{option} {number}: {has}, so there is no step to name")
+        raise UsageError(
+            f"{option} {number} is out of range: {has}, so N must be in {lowest}..{steps}"
+        )

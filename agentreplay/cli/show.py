@@ -28,9 +28,31 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     parser.add_argument("--events", action="store_true", help="list raw events, not steps")
     parser.add_argument(
-        "--limit", type=int, default=200, help="rows to print (default 200; 0 for all)"
+        "--limit",
+        type=_count,
+        default=200,
+        metavar="N",
+        help="rows to print (default 200; 0 for all)",
     )
     parser.set_defaults(run=run)
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more (0 shows all), not {value}")
+    return value
+
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        # Rich would exit 1 here; `main` treats a reader that went away the same for
+        # every command (exit 0), so hand it the error.
+        self.quiet = True
+        raise BrokenPipeError
 
 
 def _status(step: Step) -> str:
@@ -97,7 +119,7 @@ def _table(cassette: Cassette, limit: int) -> tuple[Table, Summary, int, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 150)
+    console = _Console(soft_wrap=False, width=None if sys.stdout.isatty() else 150)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CassetteWarning)
         with open_cassette(args.file) as cassette:

@@ -12,9 +12,13 @@ from rich.table import Table
 from rich.text import Text
 
 import agentreplay.cli.format as fmt
-from agentreplay.steps import Step
+from agentreplay.cassette.events import Headers
+from agentreplay.steps import BODY_LIMIT, Step, body_plain
 
 __all__ = ["render_step"]
+
+PREVIEW = 4096
+"""Bytes of an HTTP body shown in the terminal; ``--json`` includes more."""
 
 _ROLE_STYLE = {"system": "magenta", "user": "cyan", "assistant": "green", "tool": "yellow"}
 
@@ -90,10 +94,7 @@ def render_step(step: Step, console: Console) -> None:
         timing.add_row("time to first token", fmt.seconds(llm.ttft))
         if llm.gaps:
             timing.add_row("chunk gaps", f"{len(llm.gaps)} gaps, max {fmt.seconds(max(llm.gaps))}")
-        timing.add_row(
-            "tokens",
-            f"{llm.input_tokens} in ({llm.cached_tokens or 0} cached), {llm.output_tokens} out",
-        )
+        timing.add_row("tokens", _tokens(llm.input_tokens, llm.cached_tokens, llm.output_tokens))
         timing.add_row("cost", fmt.cost(step.cost) or "unknown model")
         timing.add_row("finish", str(llm.finish_reason))
         console.print(Panel(timing, title="call", title_align="left"))
@@ -108,6 +109,8 @@ def render_step(step: Step, console: Console) -> None:
         for call in llm.tool_calls:
             answer.append(f"\n[tool call {call.id}] {call.name}({call.arguments})", "yellow")
         console.print(Panel(answer, title="response", title_align="left", border_style="green"))
+    elif step.kind == "http" and step.request_headers is not None:
+        _render_exchange(step, console)
     elif step.kind == "tool":
         console.print(
             Panel(
@@ -127,3 +130,55 @@ def render_step(step: Step, console: Console) -> None:
                 title_align="left",
             )
         )
+
+
+def _tokens(ins: int | None, cached: int | None, outs: int | None) -> str:
+    if ins is None and outs is None:
+        return "unknown (the response reported no usage)"
+    return f"{_count(ins)} in ({cached or 0} cached), {_count(outs)} out"
+
+
+def _count(value: int | None) -> str:
+    return "?" if value is None else f"{value:,}"
+
+
+def _render_exchange(step: Step, console: Console) -> None:
+    assert step.request_headers is not None
+    console.print(_headers_panel("request headers", step.request_headers))
+    console.print(_body_panel("request body", step.request_body or b""))
+    if step.response_headers is None:
+        console.print("[bold]no response[/] (the exchange failed before one came)")
+        return
+    console.print(_headers_panel("response headers", step.response_headers))
+    console.print(_body_panel("response body", step.response_body or b""))
+
+
+def _headers_panel(title: str, headers: Headers) -> Panel:
+    grid = Table.grid(padding=(0, 1))
+    for name, value in headers:
+        grid.add_row(Text(f"{name}:", style="bold"), Text(value))
+    return Panel(grid if headers else Text("(none)"), title=title, title_align="left")
+
+
+def _body_panel(title: str, data: bytes) -> Panel:
+    plain = body_plain(data, PREVIEW)
+    if not data:
+        text = Text("(empty)", style="dim")
+    elif plain["encoding"] != "utf-8":
+        text = Text(f"{len(data):,} B of binary data (--json has it in base64)", style="dim")
+    else:
+        text = Text(_pretty(plain["data"]) if "note" not in plain else plain["data"])
+        if "note" in plain:
+            text.append(
+                f"\n… the first {PREVIEW:,} of {len(data):,} B; --json has up to {BODY_LIMIT:,}",
+                style="dim",
+            )
+    return Panel(text, title=title, title_align="left")
+
+
+def _pretty(text: str) -> str:
+    """JSON indented for reading; anything else as it is."""
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except (ValueError, RecursionError):
+        return text

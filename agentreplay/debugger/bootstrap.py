@@ -3,9 +3,14 @@
 The parent (`launch.py`) starts a fresh interpreter with ``PYTHONHASHSEED``
 pinned and a JSON plan in ``AGENTREPLAY_PLAN``. This module starts the
 session before any of the program's own code runs, then runs the target: a
-script path or a module as ``__main__`` (with its argv), or an entrypoint
-function with its recorded arguments. When replaying, it writes the verdict
-to the plan's result file for the parent to report.
+script path, a module or ``-c`` code as ``__main__`` (with its argv), or an
+entrypoint function with its recorded arguments. When replaying, it writes
+the verdict to the plan's result file for the parent to report.
+
+An entrypoint that lives in a script (``__main__``) is replayed by running
+that script as ``__main__`` with ``AGENTREPLAY_MODE=replay``: its own
+``@agentreplay.entrypoint`` then replays exactly the call it recorded, and
+the script's top-level code runs as it did when recording.
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ import runpy
 import sys
 from typing import Any
 
-from agentreplay.errors import UsageError
+from agentreplay.errors import DivergenceError, UsageError
 from agentreplay.session.core import Session
+from agentreplay.session.entrypoint import OPTIONS_ENV
+from agentreplay.session.outcome import RESULT_ENV, write_result
 
 PLAN_ENV = "AGENTREPLAY_PLAN"
 
@@ -36,6 +43,11 @@ def _run_script(target: dict[str, Any]) -> Any:
     sys.argv = list(target["argv"])
     if target["kind"] == "module":
         return runpy.run_module(target["name"], run_name="__main__", alter_sys=True)
+    if target["kind"] == "code":
+        sys.path.insert(0, "")
+        namespace = {"__name__": "__main__", "__builtins__": __builtins__}
+        exec(compile(target["code"], "<string>", "exec"), namespace)  # the recorded -c code
+        return namespace
     path = target["path"]
     sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
     return runpy.run_path(path, run_name="__main__")
@@ -43,94 +55,88 @@ def _run_script(target: dict[str, Any]) -> Any:
 
 def _entrypoint(target: dict[str, Any]) -> Any:
     module_name, _, qualname = str(target["entrypoint"]).partition(":")
-    if module_name == "__main__":
-        path = target.get("file")
-        if not path:
-            raise UsageError("the entrypoint was in __main__ and its file is unknown")
-        sys.path.insert(0, os.path.dirname(path))
-        namespace = runpy.run_path(path, run_name="__agentreplay_main__")
-        func: Any = namespace[qualname.split(".")[0]]
-        for part in qualname.split(".")[1:]:
-            func = getattr(func, part)
-    else:
-        func = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            func = getattr(func, part)
+    func: Any = importlib.import_module(module_name)
+    for part in qualname.split("."):
+        func = getattr(func, part)
     return getattr(func, "__wrapped__", func)
 
 
+def _options(plan: dict[str, Any]) -> dict[str, Any]:
+    options = dict(plan.get("options") or {})
+    options["overrides"] = {int(k): v for k, v in (options.get("overrides") or {}).items()}
+    return options
+
+
 def _session(plan: dict[str, Any]) -> Session:
-    options = plan.get("options", {})
     if plan["mode"] == "record":
         from agentreplay.session.recording import Recording
 
         return Recording(plan["cassette"], header=plan.get("header"), metadata=plan.get("metadata"))
     from agentreplay.session.replaying import Replay
 
-    overrides = {int(k): v for k, v in (options.get("overrides") or {}).items()}
-    return Replay(
-        plan["cassette"],
-        pace=options.get("pace", "instant"),
-        live_after=options.get("live_after"),
-        overrides=overrides,
-        break_at=options.get("break_at"),
-        break_on_divergence=options.get("break_on_divergence", False),
-        fork_path=options.get("fork_path"),
-    )
+    return Replay(plan["cassette"], **_options(plan))
 
 
-def _write_result(plan: dict[str, Any], session: Session) -> None:
-    path = plan.get("result_file")
-    result = getattr(session, "result", None)
-    if not path or result is None:
-        return
-    divergence = result.divergence
-    data = {
-        "reproduced": result.reproduced,
-        "summary": result.summary,
-        "step": result.step,
-        "divergence": None
-        if divergence is None
-        else {"step": divergence.step, "task": divergence.task, "message": str(divergence)},
-        "fork": str(getattr(session, "fork_path", None) or "") or None,
-    }
-    with open(path, "w", encoding="utf-8") as file:
-        json.dump(data, file)
+def _run_entrypoint(plan: dict[str, Any], session: Session) -> int:
+    target = plan["target"]
+    func = _entrypoint(target)
+    args, kwargs = target.get("args") or [[], {}]
+    call = session(func)
+    if inspect.iscoroutinefunction(func):
+        asyncio.run(call(*args, **kwargs))
+    else:
+        call(*args, **kwargs)
+    return 0
+
+
+def _run_main_entrypoint(plan: dict[str, Any]) -> int:
+    """Run the script that holds the entrypoint; its decorator replays the call."""
+    target = plan["target"]
+    path = target.get("file")
+    if not path or not os.path.exists(path):
+        raise UsageError(f"the entrypoint's script {path or '(unknown)'} no longer exists")
+    os.environ["AGENTREPLAY_MODE"] = "replay"
+    os.environ["AGENTREPLAY_CASSETTE"] = plan["cassette"]
+    os.environ[OPTIONS_ENV] = json.dumps(plan.get("options") or {})
+    if plan.get("result_file"):
+        os.environ[RESULT_ENV] = plan["result_file"]
+    _run_script({"kind": "path", "path": path, "argv": target.get("argv") or [path]})
+    return 0
 
 
 def run(plan: dict[str, Any]) -> int:
-    session = _session(plan)
     target = plan["target"]
-    code = 0
-    if target["kind"] == "entrypoint":
-        func = _entrypoint(target)
-        args, kwargs = target.get("args") or [[], {}]
-        call = session(func)
+    if target["kind"] == "entrypoint" and str(target["entrypoint"]).startswith("__main__:"):
         try:
-            if inspect.iscoroutinefunction(func):
-                asyncio.run(call(*args, **kwargs))
-            else:
-                call(*args, **kwargs)
+            return _run_main_entrypoint(plan)
         except SystemExit as exc:
-            code = _exit_code(exc)
-        except BaseException:
-            _write_result(plan, session)
-            raise
-        _write_result(plan, session)
-        return code
-    session.start()
+            return _exit_code(exc)
+        except DivergenceError:
+            return 1  # the entrypoint reported it and wrote the result
+    session = _session(plan)
+    code = 0
     try:
-        _run_script(target)
+        if target["kind"] == "entrypoint":
+            code = _run_entrypoint(plan, session)
+        else:
+            session.start()
+            try:
+                _run_script(target)
+            except SystemExit as exc:
+                code = _exit_code(exc)
+                session.stop(exc if code else None, code, returned=not code)
+            except BaseException as exc:
+                session.stop(exc)
+                raise
+            else:
+                session.stop(None, 0, returned=True)
     except SystemExit as exc:
         code = _exit_code(exc)
-        session.stop(exc if code else None, code, returned=not code)
-    except BaseException as exc:
-        session.stop(exc)
-        _write_result(plan, session)
-        raise
-    else:
-        session.stop(None, 0, returned=True)
-    _write_result(plan, session)
+    except DivergenceError:
+        code = 1  # reported once, by the parent, from the result file
+    finally:
+        if plan.get("result_file"):
+            write_result(plan["result_file"], session)
     return code
 
 

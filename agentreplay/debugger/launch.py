@@ -24,18 +24,17 @@ from typing import Any
 from agentreplay.cassette.reader import open_cassette
 from agentreplay.debugger.bootstrap import PLAN_ENV
 from agentreplay.errors import UsageError
+from agentreplay.session.entrypoint import PLACEHOLDER_KEYS
 
 __all__ = ["ReplayOptions", "RunReport", "record_command", "replay_cassette", "target_of"]
 
 ENV_ALLOW = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONHASHSEED", "PYTHONUTF8")
 """Environment variables every script-mode cassette keeps (secrets never are)."""
 
-PLACEHOLDER_KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
-"""SDKs refuse to start without a key; replay sends nothing, so a placeholder does."""
-
 
 def target_of(command: list[str]) -> tuple[str, dict[str, Any]]:
-    """Split ``python [-m module | script.py] args...`` into the interpreter and target."""
+    """Split ``python [-m module | -c code | script.py] args...`` into the interpreter and
+    the target it runs."""
     if not command:
         raise UsageError(
             "nothing to record: give the command after --, e.g. "
@@ -47,11 +46,17 @@ def target_of(command: list[str]) -> tuple[str, dict[str, Any]]:
             f"script mode runs Python programs (python agent.py or python -m "
             f"pkg), not {interpreter!r}"
         )
-    while rest and rest[0].startswith("-") and rest[0] != "-m":
+    while rest and rest[0].startswith("-") and rest[0] not in ("-m", "-c"):
         rest = rest[1:]  # interpreter options such as -u or -X dev
     if rest[:1] == ["-m"] and len(rest) >= 2:
         return interpreter, {"kind": "module", "name": rest[1], "argv": [rest[1], *rest[2:]]}
+    if rest[:1] == ["-c"] and len(rest) >= 2:
+        return interpreter, {"kind": "code", "code": rest[1], "argv": ["-c", *rest[2:]]}
+    if rest and rest[0].startswith("-"):
+        raise UsageError(f"{rest[0]} needs an argument: python -m module or python -c code")
     if rest:
+        if not os.path.isfile(rest[0]):
+            raise UsageError(f"no such script: {rest[0]}")
         return interpreter, {
             "kind": "path",
             "path": os.path.abspath(rest[0]),
@@ -143,14 +148,20 @@ def replay_cassette(cassette: Path, options: ReplayOptions, *, capture: bool = F
         header = dict(opened.header)
     if header.get("script"):
         target = dict(header["script"])
+        if target.get("kind") == "path" and not os.path.isfile(target.get("path", "")):
+            raise UsageError(f"the recorded script {target.get('path')} no longer exists")
     elif header.get("entrypoint"):
         target = {
             "kind": "entrypoint",
             "entrypoint": header["entrypoint"],
             "file": header.get("entrypoint_file"),
             "args": header.get("args"),
+            "argv": header.get("argv"),
         }
-        if header.get("args") is None:
+        in_script = str(header["entrypoint"]).startswith("__main__:")
+        if in_script and not os.path.isfile(str(target["file"] or "")):
+            raise UsageError(f"the entrypoint's script {target['file']} no longer exists")
+        if header.get("args") is None and not in_script:
             raise UsageError(
                 f"{cassette}: the entrypoint's arguments could not be recorded "
                 f"(not plain data), so it cannot be called again from here"

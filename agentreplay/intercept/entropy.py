@@ -48,8 +48,7 @@ def _urandom_hook(original: Any) -> Any:
 _GLOBAL_FUNCTIONS = tuple(
     name
     for name in dir(random)
-    if not name.startswith("_")
-    and getattr(getattr(random, name), "__self__", None) is random._inst
+    if not name.startswith("_") and getattr(getattr(random, name), "__self__", None) is random._inst
 )
 """The module-level functions of `random`: bound methods of its one hidden instance."""
 

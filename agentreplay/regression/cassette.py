@@ -248,7 +248,11 @@ class AgentCassette:
                 self.tmp_path.unlink(missing_ok=True)
                 raise
             os.replace(self.tmp_path, self.path)
-            failed = "; the test failed, so mode auto records it again" if _failing(error) else ""
+            failed = (
+                "; the test failed: modes auto and record will record it again"
+                if _failing(error)
+                else ""
+            )
             verb = "re-recorded" if self.replaces else "recorded"
             self.summary = f"{verb} {self.display_path} ({self.reason}{failed})"
         self.item.user_properties.append(("agentreplay", self.summary))
@@ -262,7 +266,7 @@ class AgentCassette:
         run = "replayed" if self.mode is Mode.REPLAY else "recorded"
         run += f" (mode {self.requested.value}, from {self.source})"
         if self.mode is Mode.RECORD and _failing(self._error):
-            run += "; the test failed, so mode auto records it again next time"
+            run += "; the test failed: modes auto and record will record it again next time"
         lines = [f"cassette: {self.display_path}", f"run:      {run}"]
         if self.result is not None:
             lines.append(f"result:   {_one_line(str(self.result))}")

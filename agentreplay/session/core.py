@@ -62,7 +62,7 @@ class Mode(StrEnum):
     @classmethod
     def parse(cls, value: str | Mode) -> Mode:
         try:
-            return cls(value)
+            return cls(value.strip().lower() if isinstance(value, str) else value)
         except ValueError:
             choices = ", ".join(m.value for m in cls)
             raise UsageError(f"unknown mode {value!r}; expected one of: {choices}") from None

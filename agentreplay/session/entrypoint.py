@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import os
 import sys
 import uuid
@@ -24,6 +25,7 @@ from typing import Any, TypeVar, overload
 from agentreplay.errors import UsageError
 from agentreplay.intercept.values import to_plain_or_none
 from agentreplay.session.core import Mode, Session
+from agentreplay.session.outcome import RESULT_ENV, write_result
 
 __all__ = ["DEFAULT_CASSETTE", "cassette_path", "entrypoint"]
 
@@ -80,15 +82,27 @@ def _session(
             "AGENTREPLAY_MODE=replay needs AGENTREPLAY_CASSETTE (or cassette=) "
             "to name one cassette, not a template"
         )
-    return Replay(template, **options)
+    for name in PLACEHOLDER_KEYS:  # the SDKs insist on a key; replay sends nothing
+        os.environ.setdefault(name, "replay-needs-no-key")
+    extra = json.loads(os.environ.get(OPTIONS_ENV) or "{}")  # from `agentreplay replay`
+    extra["overrides"] = {int(k): v for k, v in (extra.get("overrides") or {}).items()}
+    return Replay(template, **{**extra, **options})
+
+
+PLACEHOLDER_KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
+OPTIONS_ENV = "AGENTREPLAY_REPLAY_OPTIONS"
 
 
 def _report(session: Session) -> None:
     result = getattr(session, "result", None)
-    if result is not None:
-        print(f"agentreplay: {result}", file=sys.stderr)
-    else:
+    if result is None:
         print(f"agentreplay: recorded {session.path}", file=sys.stderr)
+        return
+    result_file = os.environ.get(RESULT_ENV)
+    if result_file:  # started by `agentreplay replay`, which reports the verdict itself
+        write_result(result_file, session)
+    else:
+        print(f"agentreplay: {result}", file=sys.stderr)
 
 
 @overload

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from agentreplay.cassette.events import ErrorInfo, RunOutcome
 from agentreplay.errors import DivergenceError
 
-__all__ = ["ReplayResult", "compare_outcomes", "describe_outcome"]
+__all__ = ["RESULT_ENV", "ReplayResult", "compare_outcomes", "describe_outcome", "write_result"]
+
+RESULT_ENV = "AGENTREPLAY_RESULT_FILE"
+"""Where a replay started by ``agentreplay replay`` writes its verdict, as JSON."""
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,8 @@ class ReplayResult:
     step: int
     divergence: DivergenceError | None
     unused_calls: int
+    what_if: bool = False
+    """The replay changed the run on purpose (overrides, going live): it cannot reproduce."""
 
     def __str__(self) -> str:
         return self.summary
@@ -54,24 +60,55 @@ def compare_outcomes(
     step: int,
     divergence: DivergenceError | None,
     unused_calls: int,
+    what_if: str = "",
+    damaged: str = "",
 ) -> ReplayResult:
+    """The verdict. ``what_if`` names what the replay changed on purpose (it then reports
+    how the changed run ended); ``damaged`` says the cassette could not be read whole."""
     replayed = describe_outcome(error, value_repr)
 
     def result(reproduced: bool, summary: str) -> ReplayResult:
         return ReplayResult(
-            reproduced, summary, recorded, error, value_repr, step, divergence, unused_calls
+            reproduced,
+            summary,
+            recorded,
+            error,
+            value_repr,
+            step,
+            divergence,
+            unused_calls,
+            bool(what_if),
         )
 
     if divergence is not None:
-        where = (
-            f"step {divergence.step}" if divergence.step is not None else "the end of the recording"
+        if divergence.step is not None:
+            return result(False, f"diverged at step {divergence.step}: {divergence.reason}")
+        if damaged:
+            return result(
+                False,
+                f"the cassette is damaged or truncated ({damaged}), and the "
+                f"replay went on past what could be read",
+            )
+        interrupted = (
+            recorded is not None
+            and recorded.error is not None
+            and recorded.error.type.endswith(("KeyboardInterrupt", "SystemExit"))
         )
-        return result(False, f"diverged at {where}: {divergence.reason}")
+        if interrupted:
+            assert recorded is not None and recorded.error is not None
+            return result(
+                False,
+                f"the recorded run was stopped ({recorded.error}) after step "
+                f"{recorded_step}; the replay went on past it",
+            )
+        return result(False, f"diverged at the end of the recording: {divergence.reason}")
     if recorded is None:
         return result(
             False, f"the recording has no outcome (it was cut short); the replay {replayed}"
         )
     expected = describe_outcome(recorded.error, recorded.value_repr)
+    if what_if:
+        return result(False, f"what-if ({what_if}): the run {replayed}; the recording: {expected}")
     if not _same(recorded, error, value_repr, returned):
         return result(False, f"not reproduced: recorded {expected}, replay {replayed}")
     if unused_calls:
@@ -80,3 +117,24 @@ def compare_outcomes(
         )
     where = f"at step {recorded_step}" if recorded_step else "before the first step"
     return result(True, f"reproduced: {expected} {where}")
+
+
+def write_result(path: str, session: object) -> None:
+    """Write a finished replay's verdict as JSON, for ``agentreplay replay`` to report."""
+    result: ReplayResult | None = getattr(session, "result", None)
+    if result is None:
+        return
+    divergence = result.divergence
+    data = {
+        "reproduced": result.reproduced,
+        "what_if": result.what_if,
+        "summary": result.summary,
+        "step": result.step,
+        "warnings": list(getattr(session, "warnings", ())),
+        "divergence": None
+        if divergence is None
+        else {"step": divergence.step, "task": divergence.task, "message": str(divergence)},
+        "fork": str(getattr(session, "fork_path", None) or "") or None,
+    }
+    with open(path, "w", encoding="utf-8") as file:
+        json.dump(data, file)

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar, Literal
+from urllib.parse import urlsplit
 
 from agentreplay.cassette.events import (
     ClockRead,
@@ -33,7 +35,7 @@ from agentreplay.cassette.events import (
 )
 from agentreplay.cassette.reader import open_cassette
 from agentreplay.cassette.writer import CassetteWriter
-from agentreplay.errors import DivergenceError, UsageError
+from agentreplay.errors import CassetteWarning, DivergenceError, UsageError
 from agentreplay.intercept.common import rebuild_error
 from agentreplay.session.callers import agent_call_site, agent_frame
 from agentreplay.session.core import Mode, Session, parse_pace
@@ -48,6 +50,20 @@ from agentreplay.session.tasks import TaskState
 __all__ = ["Replay", "ReplayResult"]
 
 _INF = float("inf")
+_PER_RUN_HEADER = frozenset(
+    {
+        "agentreplay",
+        "mode",
+        "run_id",
+        "created",
+        "created_ns",
+        "python",
+        "platform",
+        "redaction",
+        "metadata",
+        "parent",
+    }
+)
 
 
 class Replay(Session):
@@ -104,6 +120,8 @@ class Replay(Session):
     def _open(self) -> None:
         with open_cassette(self.path) as cassette:
             self.replayer = Replayer(cassette)
+        for message in self.replayer.warnings:
+            warnings.warn(message, CassetteWarning, stacklevel=4)
         self.step = 0
         self.live = False
         self.result = None
@@ -117,9 +135,11 @@ class Replay(Session):
                 "run_id": self.replayer.header.get("run_id"),
                 "step": self.live_after,
             }
+            # Everything that says how to run the program again, so the fork replays too.
             extra = {
-                key: self.replayer.header.get(key)
-                for key in ("entrypoint", "args", "argv", "cwd", "pythonhashseed")
+                key: value
+                for key, value in self.replayer.header.items()
+                if key not in _PER_RUN_HEADER
             }
             header = base_header(
                 "fork",
@@ -131,6 +151,20 @@ class Replay(Session):
 
     def _started(self) -> None:
         self._seed_global_random()
+
+    @property
+    def warnings(self) -> list[str]:
+        """Why the cassette could not be read whole, if it could not."""
+        return list(self.replayer.warnings) if self.replayer is not None else []
+
+    def _what_if(self) -> str:
+        changes = []
+        if self.overrides:
+            steps = ", ".join(str(n) for n in sorted(self.overrides))
+            changes.append(f"step {steps} overridden")
+        if self.live and self.live_after is not None:
+            changes.append(f"live after step {self.live_after}")
+        return "; ".join(changes)
 
     def _finish(self, exc: BaseException | None, value: Any, returned: bool) -> None:
         assert self.replayer is not None
@@ -148,6 +182,8 @@ class Replay(Session):
             step=self.step,
             divergence=self.divergence,
             unused_calls=0 if self.live else self.replayer.remaining_calls(),
+            what_if=self._what_if(),
+            damaged="; ".join(self.warnings),
         )
 
     def _close(self) -> None:
@@ -270,6 +306,7 @@ class Replay(Session):
                 return self._hand_out(task, found)
             if self._go_live_instead():
                 return None
+            diff = [*diff, *_address_hint(expected.url, actual.url)]
             raise self._divergence(
                 "the request does not match the recording",
                 task,
@@ -406,6 +443,18 @@ _REPLACEABLE = (
     ToolCall,
     ToolResult,
 )
+
+
+def _address_hint(expected: str, actual: str) -> list[str]:
+    """A hint when only the host or port differs: usually an address from the environment."""
+    a, b = urlsplit(expected), urlsplit(actual)
+    if a.netloc == b.netloc or (a.scheme, a.path) != (b.scheme, b.path):
+        return []
+    return [
+        f"(only the address differs: if it comes from an environment variable, set it to "
+        f"{a.scheme}://{a.netloc} for the replay, or keep it in the cassette with "
+        f"`agentreplay record --env NAME`)"
+    ]
 
 
 def _replace(event: Any, fields: dict[str, Any]) -> Any:

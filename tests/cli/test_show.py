@@ -65,3 +65,36 @@ def test_show_of_a_missing_step_or_a_broken_file(
     captured = capsys.readouterr()
     assert "damaged or truncated" in captured.err
     assert "steps" in captured.out  # what could be read is still shown
+
+
+def test_show_step_of_a_plain_http_call_shows_its_headers_and_bodies(
+    recorded: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["show", str(recorded), "--step", "2"]) == 0
+    out = capsys.readouterr().out
+    for title in ("request headers", "request body", "response headers", "response body"):
+        assert title in out
+    assert "User-Agent:" in out and "content-type:" in out
+    assert '"answer": "result-' in out  # the JSON body, indented for reading
+
+
+def test_show_step_json_of_a_plain_http_call_has_its_exchange(
+    recorded: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["show", str(recorded), "--step", "2", "--json"]) == 0
+    step = json.loads(capsys.readouterr().out)
+    assert step["kind"] == "http"
+    assert ["Accept", "*/*"] in step["request"]["headers"]
+    assert step["request"]["body"] == {"size": 0, "encoding": "utf-8", "data": ""}
+    assert ["content-type", "application/json"] in step["response"]["headers"]
+    body = step["response"]["body"]
+    assert body["encoding"] == "utf-8" and json.loads(body["data"])["answer"].startswith("result-")
+    assert body["size"] == len(body["data"].encode())
+
+
+def test_show_json_of_the_whole_run_does_not_carry_bodies(
+    recorded: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["show", str(recorded), "--json"]) == 0
+    steps = json.loads(capsys.readouterr().out)["steps"]
+    assert all("request" not in step and "response" not in step for step in steps)

@@ -155,7 +155,7 @@ def test_entrypoint_is_off_by_default(servers: Servers, tmp_path: Path) -> None:
 
 def test_replay_of_a_missing_or_foreign_cassette_is_a_clear_error(tmp_path: Path) -> None:
     missing = agentreplay_cli("replay", str(tmp_path / "nope.cassette"))
-    assert missing.returncode == 2 and "no such cassette" in missing.stderr
+    assert missing.returncode == 3 and "cannot open cassette" in missing.stderr
     with agentreplay.record(tmp_path / "inline.cassette"):
         pass
     foreign = agentreplay_cli("replay", str(tmp_path / "inline.cassette"))

@@ -161,14 +161,14 @@ def test_a_failing_recording_is_kept_replayable_and_recorded_again_by_auto(
             "E       AssertionError: the agent gave up",
             "*- agentreplay -*",
             f"cassette: {FLAKY_CASSETTE}",
-            "run:      recorded (mode auto, from default); the test failed, so mode auto "
-            "records it again next time",
+            "run:      recorded (mode auto, from default); the test failed: modes auto and "
+            "record will record it again next time",
             f"inspect:  agentreplay show {FLAKY_CASSETTE}",
         ]
     )
     assert summary(first) == [
         f"recorded {FLAKY_CASSETTE} (no cassette yet; the test "
-        f"failed, so mode auto records it again)"
+        f"failed: modes auto and record will record it again)"
     ]
     cassette = pytester.path / FLAKY_CASSETTE
     assert outcome_error(cassette) == "AssertionError"

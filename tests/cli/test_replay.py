@@ -1,0 +1,96 @@
+"""agentreplay replay: its arguments are checked against the cassette before anything runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import agentreplay
+from agentreplay.cli import main
+
+
+@pytest.fixture(scope="module")
+def two_steps(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("replay") / "two.cassette"
+    with agentreplay.record(path):
+        with agentreplay.step("plan"):
+            pass
+        with agentreplay.step("act"):
+            pass
+    return path
+
+
+@pytest.mark.parametrize(
+    ("option", "expected"),
+    [
+        (["--break-at", "3"], "--break-at 3 is out of range"),
+        (["--break-at", "0"], "--break-at 0 is out of range"),
+        (["--override", "3=1"], "--override 3 is out of range"),
+        (["--override", "0=1"], "--override 0 is out of range"),
+        (["--live-after", "3"], "--live-after 3 is out of range"),
+        (["--live-after", "-1"], "--live-after -1 is out of range"),
+    ],
+)
+def test_a_step_number_the_cassette_does_not_have_is_refused(
+    two_steps: Path, option: list[str], expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["replay", str(two_steps), *option]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "has 2 steps" in err
+    lowest = "0" if option[0] == "--live-after" else "1"
+    assert f"N must be in {lowest}..2" in err
+
+
+@pytest.mark.parametrize(
+    "option",
+    [["--break-at", "1"], ["--break-at", "2"], ["--override", "2=1"], ["--live-after", "0"]],
+)
+def test_a_step_number_in_range_gets_past_the_check(
+    two_steps: Path, option: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The cassette was recorded around inline code, so the launch itself refuses it next.
+    assert main(["replay", str(two_steps), *option]) == 2
+    err = capsys.readouterr().err
+    assert "out of range" not in err and "agentreplay.replay()" in err
+
+
+def test_a_missing_cassette_is_exit_3_as_with_show_and_export(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = str(tmp_path / "nope.cassette")
+    for command in ("replay", "show", "export"):
+        assert main([command, missing]) == 3
+        assert f"{missing}: cannot open cassette" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["missing.json", "answers/step3"])
+def test_an_override_naming_a_missing_file_says_so(
+    tmp_path: Path, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["replay", str(tmp_path / "run.cassette"), "--override", f"3={value}"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert f"no such file: {value}" in err and "Expecting value" not in err
+
+
+def test_an_override_that_is_neither_json_nor_a_path_shows_the_json_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["replay", str(tmp_path / "run.cassette"), "--override", "3={not json"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "override '3={not json'" in err and "no such file" not in err
+
+
+def test_an_override_from_a_file_or_inline_is_accepted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answer = tmp_path / "answer.json"
+    answer.write_text('"Sorry, no."', encoding="utf-8")
+    missing = str(tmp_path / "run.cassette")
+    for value in (str(answer), '"Sorry, no."'):
+        assert main(["replay", missing, "--override", f"1={value}"]) == 3  # parsed, then no file
+        assert "cannot open cassette" in capsys.readouterr().err

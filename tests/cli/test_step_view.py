@@ -1,0 +1,78 @@
+"""agentreplay show FILE --step N, rendered: parts no recording of ours produces."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from agentreplay.cli.step_view import PREVIEW, render_step
+from agentreplay.llm import LLMCall
+from agentreplay.steps import Step
+
+
+def _rendered(step: Step) -> str:
+    out = io.StringIO()
+    render_step(step, Console(file=out, width=120, color_system=None))
+    return out.getvalue()
+
+
+def test_a_call_whose_stream_reported_no_usage_has_unknown_tokens_not_none() -> None:
+    call = LLMCall(
+        provider="openai",
+        api="chat.completions",
+        model="gpt-4o",
+        response_model=None,
+        messages=[],
+        tools=[],
+        params={},
+        stream=True,
+        output_text="hi",
+        thinking="",
+        tool_calls=[],
+        finish_reason="stop",
+        input_tokens=None,
+        output_tokens=None,
+        cached_tokens=None,
+        ttft=None,
+        duration=None,
+        gaps=[],
+        status=200,
+        error=None,
+    )
+    out = _rendered(Step(1, "llm", "POST x", "0", 0, 0, 10, "ok", llm=call))
+    assert "unknown (the response reported no usage)" in out and "None in" not in out
+
+
+def _http(response_body: bytes) -> Step:
+    return Step(
+        1,
+        "http",
+        "GET http://x.test/",
+        "0",
+        0,
+        0,
+        10,
+        "ok",
+        request_headers=(("Accept", "*/*"),),
+        request_body=b"",
+        response_headers=(("content-type", "application/octet-stream"),),
+        response_body=response_body,
+    )
+
+
+def test_a_binary_body_is_described_not_dumped() -> None:
+    out = _rendered(_http(b"\xff\xfe\x00" * 10))
+    assert "30 B of binary data (--json has it in base64)" in out
+    assert "request body" in out and "(empty)" in out
+
+
+def test_a_long_body_is_previewed_with_a_note() -> None:
+    out = _rendered(_http(b"x" * (PREVIEW + 100)))
+    assert f"the first {PREVIEW:,} of {PREVIEW + 100:,} B; --json has up to 65,536" in out
+
+
+def test_a_failed_exchange_says_there_was_no_response() -> None:
+    step = _http(b"")
+    step.response_headers = step.response_body = None
+    assert "no response" in _rendered(step)

@@ -1,0 +1,152 @@
+"""Replays of the awkward kinds a user meets: unguarded scripts, forks, -c, damage."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.debugger.conftest import Servers, agentreplay_cli, record_example
+
+UNGUARDED = """\
+import os, uuid, httpx, agentreplay
+
+@agentreplay.entrypoint
+def main(city):
+    answer = httpx.get(os.environ["SUPPORT_TOOLS_URL"] + "/lookup_order",
+                       params={"order_id": "A-1001", "city": city}).json()
+    return f"{answer['status']} {uuid.uuid4()}"
+
+print(main("Paris"))
+"""
+
+
+def test_an_entrypoint_script_without_a_main_guard_replays_offline(
+    servers: Servers, tmp_path: Path
+) -> None:
+    script = tmp_path / "unguarded.py"
+    script.write_text(UNGUARDED)
+    cassette = tmp_path / "unguarded.cassette"
+    env = {**servers.env, "AGENTREPLAY_MODE": "record", "AGENTREPLAY_CASSETTE": str(cassette)}
+    recorded = subprocess.run(
+        [sys.executable, str(script)], env=env, capture_output=True, text=True, check=True
+    )
+    served = servers.tools.requests if hasattr(servers.tools, "requests") else None
+    servers.stop()
+    replayed = agentreplay_cli("replay", str(cassette), env=servers.env)
+    assert replayed.returncode == 0, replayed.stderr
+    assert replayed.stdout.splitlines()[0] == recorded.stdout.strip()  # same uuid, no live call
+    assert "reproduced" in replayed.stdout
+    assert served is None or len(served) == 1
+
+
+def test_forks_can_be_replayed_like_their_parent(servers: Servers, tmp_path: Path) -> None:
+    cassette = tmp_path / "run.cassette"
+    record_example(servers, cassette)
+    fork = tmp_path / "fork.cassette"
+    made = agentreplay_cli(
+        "replay", str(cassette), "--live-after", "1", "-o", str(fork), env=servers.env
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+    servers.stop()
+    again = agentreplay_cli("replay", str(fork), env=servers.env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "reproduced" in again.stdout
+
+
+def test_python_dash_c_records_and_replays(servers: Servers, tmp_path: Path) -> None:
+    cassette = tmp_path / "code.cassette"
+    code = (
+        "import os, httpx, uuid; print(uuid.uuid4(), httpx.get(os.environ"
+        "['SUPPORT_TOOLS_URL'] + '/lookup_order', params={'order_id': 'A-1002'}).json())"
+    )
+    recorded = agentreplay_cli(
+        "record",
+        "-o",
+        str(cassette),
+        "--env",
+        "SUPPORT_TOOLS_URL",
+        "--",
+        sys.executable,
+        "-c",
+        code,
+        env=servers.env,
+    )
+    assert recorded.returncode == 0, recorded.stderr
+    servers.stop()
+    replayed = agentreplay_cli("replay", str(cassette), env=servers.env)
+    assert replayed.stdout.splitlines()[0] == recorded.stdout.strip()
+    assert "reproduced" in replayed.stdout
+
+
+def test_recording_a_missing_script_is_a_usage_error(tmp_path: Path) -> None:
+    cassette = tmp_path / "none.cassette"
+    done = agentreplay_cli(
+        "record", "-o", str(cassette), "--", sys.executable, "nope.py", cwd=tmp_path
+    )
+    assert done.returncode == 2 and "no such script: nope.py" in done.stderr
+    assert not cassette.exists()
+
+
+def test_a_divergence_is_reported_once_without_a_traceback(
+    servers: Servers, tmp_path: Path
+) -> None:
+    from tests.debugger.conftest import EXAMPLE
+
+    cassette = tmp_path / "run.cassette"  # the model's address is not kept in the cassette
+    agentreplay_cli(
+        "record",
+        "-o",
+        str(cassette),
+        "--env",
+        "SUPPORT_TOOLS_URL",
+        "--",
+        sys.executable,
+        str(EXAMPLE),
+        "Where?",
+        env=servers.env,
+    )
+    servers.stop()
+    env = {**servers.env, "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}  # another address
+    done = agentreplay_cli("replay", str(cassette), env=env)
+    assert done.returncode == 1
+    output = done.stdout + done.stderr
+    assert output.count("differences:") == 1
+    assert "Traceback" not in output
+    assert "only the address differs" in output and "--env NAME" in output
+
+
+def test_replaying_a_damaged_cassette_says_so(servers: Servers, tmp_path: Path) -> None:
+    cassette = tmp_path / "run.cassette"
+    record_example(servers, cassette)
+    servers.stop()
+    data = cassette.read_bytes()
+    cut = tmp_path / "cut.cassette"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    done = agentreplay_cli("replay", str(cut), env=servers.env)
+    assert done.returncode == 1
+    assert "damaged or truncated" in done.stdout + done.stderr
+
+
+def test_entrypoint_replay_by_environment_needs_no_api_key(
+    servers: Servers, tmp_path: Path
+) -> None:
+    from tests.debugger.conftest import EXAMPLE
+
+    cassette = tmp_path / "ep.cassette"
+    env = {**servers.env, "AGENTREPLAY_MODE": "Record", "AGENTREPLAY_CASSETTE": str(cassette)}
+    subprocess.run(
+        [sys.executable, str(EXAMPLE), "Where?"], env=env, check=True, capture_output=True
+    )
+    servers.stop()
+    env = {k: v for k, v in servers.env.items() if k != "OPENAI_API_KEY"}
+    env.update(AGENTREPLAY_MODE="REPLAY", AGENTREPLAY_CASSETTE=str(cassette))
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLE), "Where?"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "agentreplay: reproduced" in done.stderr
