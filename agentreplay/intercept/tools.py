@@ -34,64 +34,58 @@ def _quiet(task: TaskState) -> Any:
     return set_current_task(TaskState(task.id, task.owner, quiet=True))
 
 
+class _Call:
+    """One call of a tool: what the session says of it, and the body run quietly."""
+
+    def __init__(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        self.name = name
+        session = active_session()
+        self.task = session.run_task() if session is not None else None
+        self.handle: Any = None
+        if session is not None and self.task is not None:
+            plain_kwargs = dict(zip(kwargs, plain_args(kwargs.values()), strict=True))
+            self.handle = session.tool_begin(self.task, name, plain_args(args), plain_kwargs)
+
+    def __enter__(self) -> None:
+        assert self.task is not None
+        self._token = _quiet(self.task)
+
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
+        reset_current_task(self._token)
+        if exc is not None and not isinstance(exc, DivergenceError):
+            self.handle.raised(exc)
+
+    def returned(self, value: Any) -> Any:
+        self.handle.returned(check_plain(value, f"the result of tool {self.name}()"))
+        return value
+
+
 def _wrap(func: F, name: str) -> F:
     if inspect.iscoroutinefunction(func):
 
         @functools.wraps(func)
         async def async_tool(*args: Any, **kwargs: Any) -> Any:
-            session = active_session()
-            task = session.run_task() if session is not None else None
-            if session is None or task is None:
+            call = _Call(name, args, kwargs)
+            if call.handle is None:  # no session, or not the run's task
                 return await func(*args, **kwargs)
-            call = session.tool_begin(
-                task,
-                name,
-                plain_args(args),
-                dict(zip(kwargs, plain_args(kwargs.values()), strict=True)),
-            )
-            if call.replayed:
-                return call.outcome()
-            token = _quiet(task)
-            try:
+            if call.handle.replayed:
+                return call.handle.outcome()
+            with call:
                 value = await func(*args, **kwargs)
-            except DivergenceError:
-                raise
-            except BaseException as exc:
-                call.raised(exc)
-                raise
-            finally:
-                reset_current_task(token)
-            call.returned(check_plain(value, f"the result of tool {name}()"))
-            return value
+            return call.returned(value)
 
         return async_tool  # type: ignore[return-value]
 
     @functools.wraps(func)
     def sync_tool(*args: Any, **kwargs: Any) -> Any:
-        session = active_session()
-        task = session.run_task() if session is not None else None
-        if session is None or task is None:
+        call = _Call(name, args, kwargs)
+        if call.handle is None:
             return func(*args, **kwargs)
-        call = session.tool_begin(
-            task,
-            name,
-            plain_args(args),
-            dict(zip(kwargs, plain_args(kwargs.values()), strict=True)),
-        )
-        if call.replayed:
-            return call.outcome()
-        token = _quiet(task)
-        try:
+        if call.handle.replayed:
+            return call.handle.outcome()
+        with call:
             value = func(*args, **kwargs)
-        except DivergenceError:
-            raise
-        except BaseException as exc:
-            call.raised(exc)
-            raise
-        finally:
-            reset_current_task(token)
-        call.returned(check_plain(value, f"the result of tool {name}()"))
-        return value
+        return call.returned(value)
 
     return sync_tool  # type: ignore[return-value]
 
