@@ -18,7 +18,7 @@ import base64
 import heapq
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from agentreplay.cassette.events import (
     ClockRead,
@@ -36,7 +36,7 @@ from agentreplay.cassette.events import (
     ToolCall,
     ToolResult,
 )
-from agentreplay.cassette.reader import Cassette
+from agentreplay.cassette.tracking import StepInfo
 from agentreplay.llm import LLMCall, decode_exchange, detect_api
 from agentreplay.llm.wire import body_pieces
 
@@ -319,10 +319,18 @@ class _Builder:
             yield heapq.heappop(self.done)[1]
 
 
-def iter_steps(cassette: Cassette, *, errors: str = "warn") -> Iterator[Step]:
+class StepSource(Protocol):
+    """What building steps needs of a cassette (`agentreplay.Cassette` is one)."""
+
+    def step_infos(self) -> list[StepInfo]: ...
+
+    def events_with_steps(self, *, errors: Any = ...) -> Iterator[tuple[int, Event]]: ...
+
+
+def iter_steps(cassette: StepSource, *, errors: str = "warn") -> Iterator[Step]:
     """Every step of the cassette in number order, built in one streaming pass."""
     builder = _Builder({info.number: info for info in cassette.step_infos()})
-    for number, event in cassette.events_with_steps(errors=errors):  # type: ignore[arg-type]
+    for number, event in cassette.events_with_steps(errors=errors):
         builder.feed(number, event)
         yield from builder.ready()
     yield from builder.flush()

@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from agentreplay.cassette.blobs import check_blob
 from agentreplay.cassette.codec import decode_events
@@ -21,6 +21,9 @@ from agentreplay.cassette.events import Event, RunOutcome
 from agentreplay.cassette.frames import FRAME_BLOBS, FRAME_EVENTS, FrameReader
 from agentreplay.cassette.tracking import StepInfo, StepTracker
 from agentreplay.errors import CassetteError, CassetteWarning
+
+if TYPE_CHECKING:
+    from agentreplay.steps import Step
 
 __all__ = ["Cassette", "open_cassette"]
 
@@ -252,6 +255,12 @@ class Cassette:
     def step_infos(self) -> list[StepInfo]:
         """What the index says of every step: number, kind, name, task, parent, times."""
         return list(self._load_index().steps)
+
+    def steps(self) -> Iterator[Step]:
+        """Every step, decoded (LLM calls, tools, spans), in one streaming pass."""
+        from agentreplay.steps import iter_steps  # the step model sits above the format
+
+        return iter_steps(self)
 
     @property
     def event_count(self) -> int:

@@ -77,3 +77,14 @@ def test_step_with_large_body_reads_only_the_blob_frames_it_needs(tmp_path: Path
     with agentreplay.open(path) as cassette:
         assert cassette.step(51) == [big]
         assert cassette.frames_decompressed == 2  # its events frame and one blob frame
+
+
+def test_cassette_steps_are_the_decoded_step_model(tmp_path: Path) -> None:
+    path = tmp_path / "steps.cassette"
+    events = _long_run(3)
+    write(path, events)
+    with agentreplay.open(path) as cassette:
+        steps = list(cassette.steps())
+    assert [(s.number, s.kind, s.url, s.http_status) for s in steps] == [
+        (n, "http", f"http://tools/{n - 1}", 200) for n in (1, 2, 3)
+    ]
