@@ -22,8 +22,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from agentreplay.cassette.events import HttpChunk, HttpEnd, HttpResponse
-from agentreplay.demo.wire import ModelRequest, Reply, ToolCallSpec, api_of, render
 from agentreplay.errors import UsageError
+from agentreplay.llm.encode import ModelRequest, Reply, ToolCallSpec, api_of, render
 from agentreplay.session.replayer import RecordedExchange
 
 __all__ = ["override_exchange", "reply_from"]

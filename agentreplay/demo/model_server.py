@@ -32,7 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-from agentreplay.demo.wire import (
+from agentreplay.llm.encode import (
     _BODIES,
     _EVENTS,
     ModelRequest,

@@ -25,7 +25,7 @@ from rich.console import Console
 from agentreplay.debugger.launch import ReplayOptions, record_command, replay_cassette
 from agentreplay.demo.model_server import ModelServer
 from agentreplay.demo.tool_server import ToolServer
-from agentreplay.demo.wire import ModelRequest, Reply, ToolCallSpec
+from agentreplay.llm.encode import ModelRequest, Reply, ToolCallSpec
 
 __all__ = ["agent_path", "run_demo", "support_responder"]
 

@@ -14,7 +14,7 @@ import pytest
 
 from agentreplay.demo.model_server import ModelServer
 from agentreplay.demo.tool_server import ToolServer
-from agentreplay.demo.wire import ModelRequest, Reply, ToolCallSpec
+from agentreplay.llm.encode import ModelRequest, Reply, ToolCallSpec
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "support_agent.py"
 

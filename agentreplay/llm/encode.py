@@ -1,4 +1,4 @@
-"""The OpenAI and Anthropic wire formats, written from a `Reply`.
+"""Encoding LLM answers: the OpenAI and Anthropic wire formats, written from a `Reply`.
 
 Pure functions from (API, request body, reply) to the bytes a provider would
 send: a JSON body, or server-sent events one per chunk. The fake model server
