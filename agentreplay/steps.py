@@ -47,7 +47,6 @@ __all__ = [
     "body_plain",
     "iter_steps",
     "step_from_events",
-    "summarize",
 ]
 
 BODY_LIMIT = 64 * 1024
@@ -365,10 +364,11 @@ class Summary:
     cached_tokens: int = 0
     cost: float | None = None
     errors: int = 0
-    wall: float = 0.0
+    wall: float = 0.0  # seconds from the run's start to the last thing that happened in it
 
     def add(self, step: Step) -> None:
         self.steps += 1
+        self.wall = max(self.wall, (step.end_at or step.start_at) / 1e9)
         if step.status == "error":
             self.errors += 1
         if step.kind == "llm" and step.llm is not None:
@@ -385,9 +385,7 @@ class Summary:
         elif step.kind == "http":
             self.http_calls += 1
 
-
-def summarize(steps: Iterable[Step]) -> Summary:
-    summary = Summary()
-    for step in steps:
-        summary.add(step)
-    return summary
+    def ended(self, outcome: RunOutcome | None) -> None:
+        """Count the run's outcome, which may come after its last step, in its wall time."""
+        if outcome is not None:
+            self.wall = max(self.wall, outcome.at / 1e9)

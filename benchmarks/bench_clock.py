@@ -54,7 +54,6 @@ import os  # noqa: E402
 import pkgutil  # noqa: E402
 import platform  # noqa: E402
 import statistics  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import warnings  # noqa: E402
@@ -64,6 +63,7 @@ from typing import Any  # noqa: E402
 
 import freezegun  # noqa: E402  (imported before any hook: it keeps the real functions)
 import time_machine  # noqa: E402
+from _common import code_version, load_average  # noqa: E402  (benchmarks/, beside this script)
 
 import agentreplay  # noqa: E402
 
@@ -306,19 +306,6 @@ def profile_start(tmp: Path) -> None:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
 
 
-def code_version() -> str:
-    """The commit of the checkout this script runs from, and whether agentreplay/ differs."""
-    root = Path(__file__).resolve().parent.parent
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, text=True,
-                              capture_output=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "agentreplay"], cwd=root,
-                               text=True, capture_output=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (not a git checkout)"
-    return f"commit {head}" + (" with local changes in agentreplay/" if dirty else "")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reads", type=int, default=20000)
@@ -334,7 +321,7 @@ def main() -> int:
 
     print(f"bench_clock: python {platform.python_version()}, nproc {os.cpu_count()}, "
           f"{platform.platform()}, {datetime.date.today().isoformat()}")
-    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"load average at start: {load_average()}")
     print(f"code: {code_version()}")
     print(f"agentreplay {agentreplay.__version__}, freezegun {freezegun.__version__}, "
           f"time-machine {importlib.metadata.version('time-machine')}")
@@ -405,7 +392,7 @@ def main() -> int:
         if args.profile:
             profile_start(tmp)
 
-    print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"\nload average at end: {load_average()}")
     print("result:", "FAIL" if failed else "PASS")
     return 1 if failed else 0
 

@@ -50,6 +50,8 @@ from typing import Any
 _perf = time.perf_counter  # bound before agentreplay hooks time.perf_counter
 _cpu = time.process_time  # CPU time of this process (client and writer thread), not the server
 
+from _common import code_version, load_average  # noqa: E402  (benchmarks/, beside this script)
+
 import agentreplay  # noqa: E402
 
 RECORD_OVERHEAD_TARGET = 0.10
@@ -239,19 +241,6 @@ def bench_client(lib: str, server: BenchServer, n: int, repeat: int, vcr_repeat:
     return results
 
 
-def code_version() -> str:
-    """The commit of the checkout this script runs from, and whether agentreplay/ differs."""
-    root = Path(__file__).resolve().parent.parent
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, text=True,
-                              capture_output=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "agentreplay"], cwd=root,
-                               text=True, capture_output=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (not a git checkout)"
-    return f"commit {head}" + (" with local changes in agentreplay/" if dirty else "")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=1000)
@@ -271,7 +260,7 @@ def main() -> int:
         with contextlib.suppress(Exception):
             versions.append(f"{name} {__import__(name).__version__}")
     print(f"agentreplay {agentreplay.__version__}, " + ", ".join(versions))
-    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"load average at start: {load_average()}")
     print(f"code: {code_version()}")
 
     server = BenchServer(args.server)
@@ -284,7 +273,7 @@ def main() -> int:
                 failed |= report(lib, results, args.calls)
     finally:
         server.stop()
-    print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"\nload average at end: {load_average()}")
     print("result:", "FAIL" if failed else "PASS")
     return 1 if failed else 0
 

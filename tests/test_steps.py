@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from agentreplay.cassette.events import (
     HttpRequest,
     HttpResponse,
 )
-from agentreplay.steps import body_plain, iter_steps, step_from_events, summarize
+from agentreplay.steps import Step, Summary, body_plain, iter_steps, step_from_events
 from tests.agents import record_agent
 
 
@@ -66,7 +67,7 @@ def test_usage_and_cost_come_from_the_price_table(recorded: Path) -> None:
         20,
     )
     assert first.cost is not None and first.cost > 0  # gpt-4o is in genai-prices' table
-    summary = summarize(steps)
+    summary = _summary(steps)
     assert (summary.llm_calls, summary.tool_calls, summary.http_calls) == (2, 1, 2)
     assert summary.input_tokens == 320 and summary.output_tokens == 42
 
@@ -186,5 +187,12 @@ def test_a_long_body_is_cut_with_a_note_and_never_mid_character() -> None:
 
 def test_the_summary_counts_the_calls_that_reported_tokens(recorded: Path) -> None:
     with agentreplay.open(recorded) as cassette:
-        summary = summarize(iter_steps(cassette))
+        summary = _summary(iter_steps(cassette))
     assert summary.llm_calls == summary.counted_calls == 2
+
+
+def _summary(steps: Iterable[Step]) -> Summary:
+    summary = Summary()
+    for step in steps:
+        summary.add(step)
+    return summary

@@ -17,10 +17,7 @@ def run_json(cassette: Cassette) -> dict[str, Any]:
         summary.add(step)
         steps.append(step.to_plain())
     outcome = cassette.outcome
-    ends = [s["start"] + (s["duration"] or 0) for s in steps]
-    if outcome is not None:
-        ends.append(outcome.at / 1e9)
-    summary.wall = max(ends, default=0.0)
+    summary.ended(outcome)
     return {
         "file": str(cassette.path),
         "header": cassette.header,

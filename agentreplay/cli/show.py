@@ -145,19 +145,10 @@ def _show_run(cassette: Cassette, console: Console, args: argparse.Namespace) ->
     console.print(table)
     if args.limit and summary.steps > shown:
         console.print(f"(first {shown} of {summary.steps} steps; --limit 0 shows all)")
-    summary.wall = _wall(cassette)
     outcome = cassette.outcome
+    summary.ended(outcome)
     console.print(fmt.summary_line(summary, outcome, last if outcome else None))
     return 0
-
-
-def _wall(cassette: Cassette) -> float:
-    infos = cassette.step_infos()
-    ends = [info.end_at or info.start_at for info in infos]
-    outcome = cassette.outcome
-    if outcome is not None:
-        ends.append(outcome.at)
-    return max(ends, default=0) / 1e9
 
 
 def load_step(cassette: Cassette, number: int) -> Step:

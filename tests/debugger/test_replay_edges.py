@@ -31,13 +31,11 @@ def test_an_entrypoint_script_without_a_main_guard_replays_offline(
     recorded = subprocess.run(
         [sys.executable, str(script)], env=env, capture_output=True, text=True, check=True
     )
-    served = servers.tools.requests if hasattr(servers.tools, "requests") else None
     servers.stop()
     replayed = agentreplay_cli("replay", str(cassette), env=servers.env)
     assert replayed.returncode == 0, replayed.stderr
     assert replayed.stdout.splitlines()[0] == recorded.stdout.strip()  # same uuid, no live call
     assert "reproduced" in replayed.stdout
-    assert served is None or len(served) == 1
 
 
 def test_forks_can_be_replayed_like_their_parent(servers: Servers, tmp_path: Path) -> None:
