@@ -4,7 +4,13 @@ The server runs on 127.0.0.1 in a thread of the generated run, on a new port
 each run; the generated conftest's ``pytest_agentreplay_configure`` hook adds
 a redaction that writes the port as ``PORT``, so a cassette recorded in one
 run matches the requests of the next. Runs skip the hypothesis plugin, whose
-terminal summary imports all of hypothesis (0.6 s a run).
+terminal summary imports all of hypothesis (0.6 s a run), and pytest-benchmark,
+which warns (an error here) when xdist is active.
+
+In-process runs drop the modules they imported first; the plugin, loaded by
+the outer run, would then hold other copies of agentreplay's modules than the
+generated tests import. So every module a generated test imports is imported
+here first.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import httpx  # noqa: F401 - imported once here, not again by every in-process r
 import pytest
 
 import agentreplay
+import agentreplay.session.tasks  # noqa: F401 - see the module docstring
 
 CONFTEST = """
 import dataclasses
@@ -70,7 +77,7 @@ def pytest_agentreplay_configure(config, settings):
 
 INI = """
 [pytest]
-addopts = -p no:hypothesispytest
+addopts = -p no:hypothesispytest -p no:benchmark
 filterwarnings = error
 asyncio_mode = strict
 asyncio_default_fixture_loop_scope = function
