@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import linecache
 import os
+import site
 import sys
 import sysconfig
 import threading
@@ -126,13 +127,23 @@ _MACHINERY_SUBMODULES: Final = (
 )
 
 
-def _prefixes(*names: str) -> tuple[str, ...]:
-    paths = {sysconfig.get_path(name) for name in names}
+def _prefixes(paths: set[str]) -> tuple[str, ...]:
     return tuple(sorted({os.path.realpath(p) + os.sep for p in paths if p}, key=len, reverse=True))
 
 
-_STDLIB: Final = _prefixes("stdlib", "platstdlib")
-_SITE: Final = _prefixes("purelib", "platlib")
+def _site_dirs() -> set[str]:
+    """Every directory installed packages are imported from: this environment's, and
+    those a venv made with ``--system-site-packages`` or ``pip install --user`` adds."""
+    dirs = {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
+    dirs.update(site.getsitepackages())
+    if site.ENABLE_USER_SITE:
+        dirs.add(site.getusersitepackages())
+    dirs.update(p for p in sys.path if os.path.basename(p) in ("site-packages", "dist-packages"))
+    return dirs
+
+
+_STDLIB: Final = _prefixes({sysconfig.get_path("stdlib"), sysconfig.get_path("platstdlib")})
+_SITE: Final = _prefixes(_site_dirs())
 _OWN_DIR: Final = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 _cache: dict[str, Origin] = {}

@@ -22,7 +22,7 @@ import httpx  # noqa: F401 - imported once here, not again by every in-process r
 import pytest
 
 import agentreplay
-import agentreplay.session.tasks  # noqa: F401 - see the module docstring
+import agentreplay.session.tasks
 
 CONFTEST = """
 import dataclasses
