@@ -237,7 +237,11 @@ def _make_fast(cls: type[Event]) -> Callable[[list[Any]], Event | None]:
     names = ("task", "seq", "at", *(name for name, _ in fields))
     tags = ("s", "i", "i", *(tag for _, tag in fields))
     env: dict[str, Any] = {"new": object.__new__, "cls": cls, "_NUMBERS": (int, float)}
-    checks = [f"len(item) != {len(names) + 1}"]
+    checks = [
+        "type(item) is not list",
+        f"len(item) != {len(names) + 1}",
+        "type(item[0]) is not int",
+    ]
     checks += [_CHECKS[tag].format(v=f"item[{i}]") for i, tag in enumerate(tags, 1)]
     lines = [
         "def fast(item):",
@@ -283,18 +287,19 @@ def decode_event(data: Any, resolve: Resolve) -> Event:
     return _BUILDERS[cls]([code, task, seq, at, *values])
 
 
+def _no_fast_path(item: list[Any]) -> Event | None:
+    return None
+
+
 def decode_events(items: list[Any], resolve: Resolve) -> list[Event]:
     """Build the events of one events frame (``decode_event`` of each item, faster)."""
     fast = _FAST.get
     out: list[Event] = []
     append = out.append
     for item in items:
-        if type(item) is list and item and type(item[0]) is int:
-            build = fast(item[0])
-            if build is not None:
-                event = build(item)
-                if event is not None:
-                    append(event)
-                    continue
-        append(decode_event(item, resolve))
+        try:
+            event = fast(item[0], _no_fast_path)(item)
+        except (TypeError, LookupError):  # not a list, empty, or an unhashable kind
+            event = None
+        append(decode_event(item, resolve) if event is None else event)
     return out

@@ -93,6 +93,9 @@ def encode_header(header: dict[str, Any]) -> bytes:
     return _skippable(HEADER_MAGIC, payload)
 
 
+_INT: Final = {int}
+
+
 class FrameTooLarge(ValueError):
     """The content of a data frame would exceed `MAX_FRAME_CONTENT`, which readers refuse."""
 
@@ -317,7 +320,7 @@ class FrameReader:
                     and len(value) == 3
                     and isinstance(value[2], list)
                     and len(value[2]) == len(value[1])
-                    and all(type(step) is int for step in value[2])
+                    and set(map(type, value[2])) <= _INT  # step numbers
                 )
             )
         ):

@@ -82,7 +82,8 @@ class Cassette:
     # -- streaming -------------------------------------------------------
     def _decode_frame(
         self, offset: int, value: Any, blobs: dict[int, bytes]
-    ) -> list[tuple[int, Event]]:
+    ) -> tuple[list[int], list[Event]]:
+        """The step numbers and events of a frame (none for a blobs frame)."""
         frame_type, items = value[0], value[1]
         if frame_type == FRAME_BLOBS:
             for item in items:
@@ -93,7 +94,7 @@ class Cassette:
                         path=str(self.path),
                     )
                 blobs[item[0]] = item[2]
-            return []
+            return [], []
 
         def resolve(ids: list[int]) -> bytes:
             try:
@@ -109,20 +110,20 @@ class Cassette:
             raise CassetteError(
                 f"malformed event: {exc}", offset=offset, path=str(self.path)
             ) from exc
-        return list(zip(value[2], events, strict=True))
+        return value[2], events  # the frame's check made them the same length
 
     def _scan(
         self, errors: Errors, blob_frames: dict[int, int] | None = None
     ) -> Iterator[tuple[int, int, Event]]:
         """Yield (frame offset, step, event) for every event, in order."""
-        for offset, decoded in self._scan_frames(errors, blob_frames):
-            for step, event in decoded:
+        for offset, steps, events in self._scan_frames(errors, blob_frames):
+            for step, event in zip(steps, events, strict=True):
                 yield offset, step, event
 
     def _scan_frames(
         self, errors: Errors, blob_frames: dict[int, int] | None = None
-    ) -> Iterator[tuple[int, list[tuple[int, Event]]]]:
-        """Yield (frame offset, [(step, event), ...]) for every events frame, in order.
+    ) -> Iterator[tuple[int, list[int], list[Event]]]:
+        """Yield (frame offset, step numbers, events) for every events frame, in order.
 
         If ``blob_frames`` is given, it learns the frame offset of every blob.
         """
@@ -138,7 +139,7 @@ class Cassette:
                     break
                 if kind == "end":
                     break
-                decoded = self._decode_frame(offset, value, blobs)
+                steps, events = self._decode_frame(offset, value, blobs)
             except CassetteError as exc:
                 if errors == "warn":
                     warnings.warn(
@@ -156,9 +157,9 @@ class Cassette:
                 ) from exc
             if blob_frames is not None and value[0] == FRAME_BLOBS:
                 blob_frames.update((item[0], offset) for item in value[1])
-            if decoded:
-                count += len(decoded)
-                yield offset, decoded
+            if events:
+                count += len(events)
+                yield offset, steps, events
             offset = next_offset
         if not closed:
             warnings.warn(
@@ -170,14 +171,13 @@ class Cassette:
 
     def events(self, *, errors: Errors = "raise") -> Iterator[Event]:
         """Every event in recording order, read frame by frame."""
-        for _, decoded in self._scan_frames(errors):
-            for _, event in decoded:
-                yield event
+        for _, _, events in self._scan_frames(errors):
+            yield from events
 
     def events_with_steps(self, *, errors: Errors = "raise") -> Iterator[tuple[int, Event]]:
         """Every event with the number of the step it belongs to (0 for none)."""
-        for _, decoded in self._scan_frames(errors):
-            yield from decoded
+        for _, steps, events in self._scan_frames(errors):
+            yield from zip(steps, events, strict=True)
 
     # -- index and random access ------------------------------------------
     def _load_index(self) -> _Index:
@@ -282,7 +282,8 @@ class Cassette:
                 if blob_offset >= 0:
                     _, _, blob_value = self._frames.next_frame(blob_offset)
                     self._decode_frame(blob_offset, blob_value, self._blobs)
-        return self._decode_frame(offset, value, self._blobs)
+        steps, events = self._decode_frame(offset, value, self._blobs)
+        return list(zip(steps, events, strict=True))
 
     def step(self, number: int) -> list[Event]:
         """The events of step ``number``, decompressing only the frames that hold them."""

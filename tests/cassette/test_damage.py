@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import agentreplay
 from agentreplay.cassette import ClockRead, HttpChunk, HttpEnd, HttpRequest, HttpResponse
+from agentreplay.cassette.codec import decode_events
 from agentreplay.errors import CassetteError, CassetteWarning
 
 from .helpers import read_until_damage, write
@@ -188,3 +189,22 @@ def test_damaged_index_is_rebuilt_by_scanning(sample, tmp_path: Path) -> None:
         warnings.simplefilter("error")
         with agentreplay.open(path) as cassette:
             assert len(cassette.step_infos()) == 6
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        5,
+        [],
+        {0: 3, 1: "0", 2: 0, 3: 0, 4: 1, 5: b"x"},  # a map shaped like an HttpChunk
+        [True, "0", 0, 0, "GET", "http://h/", [], b"", "httpx"],  # bool is not a kind code
+        [[3], "0", 0, 0, 1, b"x"],  # an unhashable kind
+        [3, "0", 0, 0, "1", b"x"],  # a field of the wrong type
+        [99, "0", 0, 0],  # an unknown kind
+    ],
+)
+def test_malformed_event_items_are_cassette_errors(item: object) -> None:
+    good = [3, "0", 0, 0, 1, b"x"]
+    with pytest.raises(CassetteError):
+        decode_events([good, item], lambda ids: b"")
+    assert decode_events([good], lambda ids: b"") == [HttpChunk("0", 0, 0, 1, b"x")]
