@@ -2,51 +2,44 @@
 
 HTTP through the intercepted clients is answered from the cassette; this
 catches everything else (``urllib``, database drivers, raw sockets): while a
-replay runs and has not gone live, a socket connection to anything but
-loopback is refused with a `DivergenceError`, which the replay remembers.
-Loopback stays open, because tests talk to servers of their own.
+replay runs and has not gone live, a TCP or UDP connection made by the run's
+own code, to any address, loopback included, is refused with a
+`DivergenceError`, which the replay remembers. A database on localhost is as
+much an unrecorded input as a remote API. Unix sockets stay open, and so do
+connections made by threads that are not part of the run (a debugger's, a
+test runner's).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 from typing import Any
 
 from agentreplay.errors import DivergenceError
 from agentreplay.session.callers import agent_call_site
 from agentreplay.session.core import Mode, active_session
-from agentreplay.session.tasks import current_task
 
-__all__ = ["NetworkGuard", "is_local"]
+__all__ = ["NetworkGuard"]
 
-
-def is_local(family: int, address: object) -> bool:
-    """Does a connection to ``address`` stay on this machine?"""
-    if family not in (socket.AF_INET, socket.AF_INET6):
-        return True  # Unix sockets and the like never leave the machine
-    if not isinstance(address, tuple) or not address or not isinstance(address[0], str):
-        return True
-    host = address[0].split("%", 1)[0].lower()
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return host == "localhost" or host.endswith(".localhost")
-    mapped = getattr(ip, "ipv4_mapped", None)
-    return ip.is_loopback or ip.is_unspecified or bool(mapped and mapped.is_loopback)
+_INTERNET: frozenset[int] = frozenset({socket.AF_INET, socket.AF_INET6})
 
 
-def _refuse(address: tuple[Any, ...]) -> DivergenceError | None:
+def _refuse(address: Any) -> DivergenceError | None:
     session = active_session()
     if session is None or session.mode is not Mode.REPLAY or getattr(session, "live", False):
         return None
-    task = current_task()
-    host = f"[{address[0]}]" if ":" in str(address[0]) else str(address[0])
-    port = address[1] if len(address) > 1 else "?"
+    task = session.run_task()
+    if task is None:
+        return None
+    where = address if isinstance(address, tuple) and address else (address,)
+    host = f"[{where[0]}]" if ":" in str(where[0]) else str(where[0])
+    port = where[1] if len(where) > 1 else "?"
     return session.diverge(
         DivergenceError(
-            "a live network connection was attempted during replay",
-            task=task.id if task is not None else "-",
+            "a live network connection was attempted during replay; record what it "
+            "fetches (an @agentreplay.tool function, or an intercepted HTTP client), "
+            "or let the run go live",
+            task=task.id,
             expected="no network access (replay answers only from the cassette)",
             actual=f"socket connect to {host}:{port}",
             call_site=agent_call_site(3),
@@ -76,9 +69,12 @@ class NetworkGuard:
 
 def _guarded(live: Any) -> Any:
     def guarded(sock: socket.socket, address: Any) -> Any:
-        if not is_local(sock.family, address):
+        if sock.family in _INTERNET:
             error = _refuse(address)
             if error is not None:
+                # DivergenceError is no OSError: socket.create_connection would not
+                # close the socket it made, so it is closed here.
+                sock.close()
                 raise error
         return live(sock, address)
 

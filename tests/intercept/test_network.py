@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import threading
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -25,15 +27,42 @@ def test_raw_socket_to_another_host_is_refused_during_replay(cassette: Path) -> 
     assert session.divergence is not None
 
 
-def test_loopback_stays_open_and_recording_is_not_guarded(
+def test_loopback_is_refused_too_and_names_the_call_site(
+    server: ToolServer, cassette: Path
+) -> None:
+    # A database or API on localhost is as much an unrecorded input as a remote one.
+    with agentreplay.record(cassette):
+        pass
+    hits = server.count()
+    session = agentreplay.replay(cassette)
+    with pytest.raises(DivergenceError) as caught, session:
+        urllib.request.urlopen(server.url + "/tool/x", timeout=2)
+    message = str(caught.value)
+    assert "socket connect to 127.0.0.1:" in message and "@agentreplay.tool" in message
+    assert caught.value.call_site is not None
+    assert caught.value.call_site.filename == __file__
+    assert session.divergence is caught.value
+    assert server.count() == hits
+
+
+def test_threads_outside_the_run_and_recording_are_not_guarded(
     server: ToolServer, cassette: Path
 ) -> None:
     host, port = server.url.removeprefix("http://").split(":")
     with agentreplay.record(cassette), socket.create_connection((host, int(port)), timeout=2):
         pass
-    with (
-        agentreplay.replay(cassette) as run,
-        socket.create_connection((host, int(port)), timeout=2),
-    ):
-        pass
+    connected = threading.Event()
+    go = threading.Event()
+
+    def watcher() -> None:  # a thread of the test runner's, started before the replay
+        go.wait(5)
+        with socket.create_connection((host, int(port)), timeout=2):
+            connected.set()
+
+    thread = threading.Thread(target=watcher)
+    thread.start()
+    with agentreplay.replay(cassette) as run:
+        go.set()
+        thread.join(5)
+    assert connected.is_set()
     assert run.divergence is None

@@ -9,8 +9,8 @@ which warns (an error here) when xdist is active.
 
 In-process runs drop the modules they imported first; the plugin, loaded by
 the outer run, would then hold other copies of agentreplay's modules than the
-generated tests import. So every module a generated test imports is imported
-here first.
+generated tests import (httpx, for one, would map the errors of a dropped
+httpcore). So every module a generated test imports is imported here first.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpcore  # noqa: F401 - httpx imports it lazily; see the module docstring
 import httpx  # noqa: F401 - imported once here, not again by every in-process run
 import pytest
 
