@@ -75,6 +75,7 @@ TRAVEL_TO = datetime.datetime(2024, 1, 1, 12, 0, tzinfo=datetime.UTC)
 
 # -- part 1: one read ---------------------------------------------------------
 
+
 def loop_empty(n: int) -> float:
     t0 = _perf()
     for _ in range(n):
@@ -96,8 +97,7 @@ def loop_now(n: int) -> float:
     return _perf() - t0
 
 
-READS: dict[str, Callable[[int], float]] = {"time.time()": loop_time,
-                                            "datetime.now()": loop_now}
+READS: dict[str, Callable[[int], float]] = {"time.time()": loop_time, "datetime.now()": loop_now}
 READ_MODES = ["plain", "ar record", "ar replay", "time-machine", "freezegun"]
 
 
@@ -110,7 +110,8 @@ def bench_reads(n: int, repeat: int, tmp: Path) -> dict[str, dict[str, list[floa
     """Seconds per read (loop minus empty loop), per read function and mode; and the
     record session's exit time per read under the key 'ar record exit'."""
     results: dict[str, dict[str, list[float]]] = {
-        name: {mode: [] for mode in [*READ_MODES, "ar record exit"]} for name in READS}
+        name: {mode: [] for mode in [*READ_MODES, "ar record exit"]} for name in READS
+    }
     for rep in range(-1, repeat):  # rep -1 warms everything up and checks the cassettes
         for name, loop in READS.items():
             reads = n if rep >= 0 else min(n, 2000)
@@ -148,29 +149,36 @@ def bench_reads(n: int, repeat: int, tmp: Path) -> dict[str, dict[str, list[floa
 
 
 def report_reads(results: dict[str, dict[str, list[float]]], n: int, repeat: int) -> bool:
-    print(f"\nPart 1: one clock read, us per call, {n} reads per run, median (and min) of "
-          f"{repeat} runs, empty-loop time subtracted")
+    print(
+        f"\nPart 1: one clock read, us per call, {n} reads per run, median (and min) of "
+        f"{repeat} runs, empty-loop time subtracted"
+    )
     print(f"  {'':14}" + "".join(f"{name:>30}" for name in results))
     print(f"  {'mode':14}" + f"{'median':>10}{'min':>9}{'vs plain':>11}" * len(results))
-    med = {name: {mode: statistics.median(v) * 1e6 for mode, v in modes.items() if v}
-           for name, modes in results.items()}
+    med = {
+        name: {mode: statistics.median(v) * 1e6 for mode, v in modes.items() if v}
+        for name, modes in results.items()
+    }
     failed = False
     for mode in READ_MODES:
         cells = []
         for name in results:
             extra = "" if mode == "plain" else f"{med[name][mode] - med[name]['plain']:+.3f}"
-            cells.append(f"{med[name][mode]:10.3f}{min(results[name][mode]) * 1e6:9.3f}"
-                         f"{extra:>11}")
+            cells.append(f"{med[name][mode]:10.3f}{min(results[name][mode]) * 1e6:9.3f}{extra:>11}")
         print(f"  {mode:14}" + "".join(cells))
-    print(f"  {'record exit':14}" + "".join(
-        f"{med[name]['ar record exit']:10.3f}{'':20}" for name in results)
-        + "   (what the writer flushes at exit, per read)")
+    print(
+        f"  {'record exit':14}"
+        + "".join(f"{med[name]['ar record exit']:10.3f}{'':20}" for name in results)
+        + "   (what the writer flushes at exit, per read)"
+    )
     for name in results:
         marginal = med[name]["ar record"] - med[name]["plain"]
         ok = marginal <= READ_TARGET_US
         failed |= not ok
-        print(f"  recorded {name:<15} marginal cost {marginal:7.3f} us   target <= "
-              f"{READ_TARGET_US:.0f} us   {'PASS' if ok else 'FAIL'}")
+        print(
+            f"  recorded {name:<15} marginal cost {marginal:7.3f} us   target <= "
+            f"{READ_TARGET_US:.0f} us   {'PASS' if ok else 'FAIL'}"
+        )
     return failed
 
 
@@ -189,17 +197,22 @@ def time_session(start: Callable[[], Any], stop: Callable[[], Any]) -> tuple[flo
     return t1 - t0, t2 - t1
 
 
-def bench_sessions(repeat: int, tmp: Path, label: str,
-                   freezegun_repeat: int) -> dict[str, list[tuple[float, float]]]:
+def bench_sessions(
+    repeat: int, tmp: Path, label: str, freezegun_repeat: int
+) -> dict[str, list[tuple[float, float]]]:
     out: dict[str, list[tuple[float, float]]] = {kind: [] for kind in SESSION_KINDS}
     for rep in range(repeat):
         path = tmp / f"empty-{label}-{rep}.cassette"
         recording = agentreplay.record(path)
-        out["ar record"].append(time_session(
-            recording.__enter__, functools.partial(recording.__exit__, None, None, None)))
+        out["ar record"].append(
+            time_session(
+                recording.__enter__, functools.partial(recording.__exit__, None, None, None)
+            )
+        )
         replay = agentreplay.replay(path)
-        out["ar replay"].append(time_session(
-            replay.__enter__, functools.partial(replay.__exit__, None, None, None)))
+        out["ar replay"].append(
+            time_session(replay.__enter__, functools.partial(replay.__exit__, None, None, None))
+        )
         if replay.result is None or not replay.result.reproduced:
             raise SystemExit(f"replay of an empty run did not reproduce: {replay.result}")
         if rep < freezegun_repeat:
@@ -215,13 +228,49 @@ def import_sdks() -> None:
         importlib.import_module(name)
 
 
-_SKIP_PARTS = {"test", "tests", "testing", "_tests", "testsuite", "conftest", "__main__",
-               "setup", "benchmarks", "examples", "docs"}
-_SKIP_TOP = {"antigravity", "this", "__hello__", "__phello__", "idlelib", "tkinter",
-             "turtle", "turtledemo", "test", "lib2to3", "ensurepip", "venv", "pydoc_data",
-             "agentreplay", "tests", "benchmarks", "_distutils_hack", "pip", "setuptools",
-             "pkg_resources", "xdist", "pytest", "_pytest", "pytest_asyncio", "py", "pexpect",
-             "mypy", "mypyc"}
+_SKIP_PARTS = {
+    "test",
+    "tests",
+    "testing",
+    "_tests",
+    "testsuite",
+    "conftest",
+    "__main__",
+    "setup",
+    "benchmarks",
+    "examples",
+    "docs",
+}
+_SKIP_TOP = {
+    "antigravity",
+    "this",
+    "__hello__",
+    "__phello__",
+    "idlelib",
+    "tkinter",
+    "turtle",
+    "turtledemo",
+    "test",
+    "lib2to3",
+    "ensurepip",
+    "venv",
+    "pydoc_data",
+    "agentreplay",
+    "tests",
+    "benchmarks",
+    "_distutils_hack",
+    "pip",
+    "setuptools",
+    "pkg_resources",
+    "xdist",
+    "pytest",
+    "_pytest",
+    "pytest_asyncio",
+    "py",
+    "pexpect",
+    "mypy",
+    "mypyc",
+}
 
 
 def _candidates() -> list[str]:
@@ -280,8 +329,10 @@ def report_sessions(label: str, results: dict[str, list[tuple[float, float]]]) -
             cells.append(f"{'-':>8}{'-':>8}{'-':>8}")
             continue
         rest = runs[1:] or runs
-        cells.append(f"{runs[0][0] * 1e3:8.2f}{statistics.median(s for s, _ in rest) * 1e3:8.2f}"
-                     f"{statistics.median(e for _, e in rest) * 1e3:8.2f}")
+        cells.append(
+            f"{runs[0][0] * 1e3:8.2f}{statistics.median(s for s, _ in rest) * 1e3:8.2f}"
+            f"{statistics.median(e for _, e in rest) * 1e3:8.2f}"
+        )
     print(f"  {label:<30}" + "".join(cells))
 
 
@@ -311,20 +362,31 @@ def main() -> int:
     parser.add_argument("--reads", type=int, default=20000)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--session-repeat", type=int, default=15)
-    parser.add_argument("--freezegun-repeat", type=int, default=5,
-                        help="repetitions of freezegun's (slow) start/stop (default 5)")
+    parser.add_argument(
+        "--freezegun-repeat",
+        type=int,
+        default=5,
+        help="repetitions of freezegun's (slow) start/stop (default 5)",
+    )
     parser.add_argument("--modules", type=int, default=4000)
     parser.add_argument("--more-modules", type=int, default=6000)
-    parser.add_argument("--profile", action="store_true",
-                        help="profile agentreplay session starts with the most modules loaded")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="profile agentreplay session starts with the most modules loaded",
+    )
     args = parser.parse_args()
 
-    print(f"bench_clock: python {platform.python_version()}, nproc {os.cpu_count()}, "
-          f"{platform.platform()}, {datetime.date.today().isoformat()}")
+    print(
+        f"bench_clock: python {platform.python_version()}, nproc {os.cpu_count()}, "
+        f"{platform.platform()}, {datetime.date.today().isoformat()}"
+    )
     print(f"load average at start: {load_average()}")
     print(f"code: {code_version()}")
-    print(f"agentreplay {agentreplay.__version__}, freezegun {freezegun.__version__}, "
-          f"time-machine {importlib.metadata.version('time-machine')}")
+    print(
+        f"agentreplay {agentreplay.__version__}, freezegun {freezegun.__version__}, "
+        f"time-machine {importlib.metadata.version('time-machine')}"
+    )
 
     failed = False
     with tempfile.TemporaryDirectory(prefix="bench_clock-") as tmpdir:
@@ -333,18 +395,28 @@ def main() -> int:
         first = agentreplay.record(tmp / "first.cassette")
         cold = time_session(first.__enter__, lambda: first.__exit__(None, None, None))
         first_replay = agentreplay.replay(tmp / "first.cassette")
-        cold_replay = time_session(first_replay.__enter__,
-                                   lambda: first_replay.__exit__(None, None, None))
+        cold_replay = time_session(
+            first_replay.__enter__, lambda: first_replay.__exit__(None, None, None)
+        )
 
         phases: list[tuple[str, int, dict[str, list[tuple[float, float]]]]] = []
 
         def phase(label: str) -> None:
             count = len(sys.modules)
-            print(f"  ... measuring session start/stop: {label} ({count} modules)",
-                  file=sys.stderr, flush=True)
-            phases.append((f"{label} ({count} modules)", count,
-                           bench_sessions(args.session_repeat, tmp, label.split()[0],
-                                          args.freezegun_repeat)))
+            print(
+                f"  ... measuring session start/stop: {label} ({count} modules)",
+                file=sys.stderr,
+                flush=True,
+            )
+            phases.append(
+                (
+                    f"{label} ({count} modules)",
+                    count,
+                    bench_sessions(
+                        args.session_repeat, tmp, label.split()[0], args.freezegun_repeat
+                    ),
+                )
+            )
 
         phase("bare")
         t0 = _perf()
@@ -365,28 +437,35 @@ def main() -> int:
 
         failed |= report_reads(reads, args.reads, args.repeat)
 
-        print(f"\nPart 2: session start / stop of an empty run, ms: the first start in each "
-              f"condition, then the median of the next {args.session_repeat - 1} "
-              f"(freezegun: {min(args.freezegun_repeat, args.session_repeat) - 1})")
-        print(f"  (import {', '.join(SDKS)}: {sdk_import:.2f} s; the first session of the "
-              f"process: record {cold[0] * 1e3:.1f} / {cold[1] * 1e3:.1f} ms, "
-              f"replay {cold_replay[0] * 1e3:.1f} / {cold_replay[1] * 1e3:.1f} ms, not counted)")
+        print(
+            f"\nPart 2: session start / stop of an empty run, ms: the first start in each "
+            f"condition, then the median of the next {args.session_repeat - 1} "
+            f"(freezegun: {min(args.freezegun_repeat, args.session_repeat) - 1})"
+        )
+        print(
+            f"  (import {', '.join(SDKS)}: {sdk_import:.2f} s; the first session of the "
+            f"process: record {cold[0] * 1e3:.1f} / {cold[1] * 1e3:.1f} ms, "
+            f"replay {cold_replay[0] * 1e3:.1f} / {cold_replay[1] * 1e3:.1f} ms, not counted)"
+        )
         print(f"  {'':30}" + "".join(f"{k:>24}" for k in SESSION_KINDS))
         print(f"  {'':30}" + f"{'first':>8}{'start':>8}{'stop':>8}" * len(SESSION_KINDS))
         for label, _, results in phases:
             report_sessions(label, results)
 
         # The target applies with ~4,000 modules: the first phase that reached it.
-        target_phase = next(((label, count, r) for label, count, r in phases
-                             if count >= args.modules), phases[-1])
+        target_phase = next(
+            ((label, count, r) for label, count, r in phases if count >= args.modules), phases[-1]
+        )
         label, count, results = target_phase
         for kind in ("ar record", "ar replay"):
             start_ms = statistics.median(s for s, _ in results[kind][1:]) * 1e3
             ok = start_ms <= START_TARGET_MS
             failed |= not ok
-            print(f"  {kind} start with {count} modules: {start_ms:6.2f} ms "
-                  f"(first {results[kind][0][0] * 1e3:.2f} ms)   target <= "
-                  f"{START_TARGET_MS:.0f} ms   {'PASS' if ok else 'FAIL'}")
+            print(
+                f"  {kind} start with {count} modules: {start_ms:6.2f} ms "
+                f"(first {results[kind][0][0] * 1e3:.2f} ms)   target <= "
+                f"{START_TARGET_MS:.0f} ms   {'PASS' if ok else 'FAIL'}"
+            )
         if reached_target < args.modules:
             print(f"  (could only load {reached_target} modules)")
         if args.profile:

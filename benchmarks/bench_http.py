@@ -58,7 +58,7 @@ RECORD_OVERHEAD_TARGET = 0.10
 VCR_SPEEDUP_TARGET = 10.0
 REPLAY_VS_LIVE_TARGET = 1.0
 
-SERVER_CODE = r'''
+SERVER_CODE = r"""
 import json, socket, sys, threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -91,7 +91,7 @@ class Server(ThreadingHTTPServer):
 server = Server(("127.0.0.1", 0), Handler)
 print("http://127.0.0.1:%d" % server.server_address[1], flush=True)
 threading.Thread(target=server.serve_forever, daemon=True).start()
-'''
+"""
 
 
 class BenchServer:
@@ -103,7 +103,10 @@ class BenchServer:
         if where == "process":
             self._proc = subprocess.Popen(
                 [sys.executable, "-c", SERVER_CODE + "\nsys.stdin.read()\n"],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
             assert self._proc.stdout is not None
             self.url = self._proc.stdout.readline().strip()
         else:
@@ -132,12 +135,14 @@ def calls(client: Any, base: str, n: int) -> None:
     for i in range(n):
         response = client.get(f"{base}/tool/{i}")
         if response.status_code != 200 or not response.content.startswith(b'{"tool": '):
-            raise SystemExit(f"bad response to /tool/{i}: {response.status_code} "
-                             f"{response.content[:80]!r}")
+            raise SystemExit(
+                f"bad response to /tool/{i}: {response.status_code} {response.content[:80]!r}"
+            )
 
 
-def timed(make_client: Callable[[], Any], base: str, n: int,
-          session: Callable[[], Any] | None) -> tuple[float, float, float]:
+def timed(
+    make_client: Callable[[], Any], base: str, n: int, session: Callable[[], Any] | None
+) -> tuple[float, float, float]:
     """Seconds from entering the session to leaving it, seconds of the call loop alone,
     and CPU seconds of this process over the whole session."""
     with make_client() as client:
@@ -166,11 +171,16 @@ def mock_handler(mod: Any) -> Callable[[Any], Any]:
     def handler(request: Any) -> Any:
         n = request.url.path.rsplit("/", 1)[-1]
         body = json.dumps({"tool": n, "answer": "result-" + n}).encode()
-        return mod.Response(200, headers=[("server", "BaseHTTP/0.6 Python/3.11"),
-                                          ("date", "Sat, 28 Nov 2026 10:00:00 GMT"),
-                                          ("content-type", "application/json"),
-                                          ("content-length", str(len(body)))],
-                            stream=mod.ByteStream(body))  # not content=: see below
+        return mod.Response(
+            200,
+            headers=[
+                ("server", "BaseHTTP/0.6 Python/3.11"),
+                ("date", "Sat, 28 Nov 2026 10:00:00 GMT"),
+                ("content-type", "application/json"),
+                ("content-length", str(len(body))),
+            ],
+            stream=mod.ByteStream(body),
+        )  # not content=: see below
 
     # With content=..., httpx reads the body inside Response() and the transport hook
     # never sees it stream by, so the recording would hold no body at all.
@@ -188,16 +198,18 @@ MODES = [
 ]
 
 
-def bench_client(lib: str, server: BenchServer, n: int, repeat: int, vcr_repeat: int,
-                 tmp: Path) -> dict[str, dict[str, list[float]]]:
+def bench_client(
+    lib: str, server: BenchServer, n: int, repeat: int, vcr_repeat: int, tmp: Path
+) -> dict[str, dict[str, list[float]]]:
     import importlib
 
     import vcr
 
     mod = importlib.import_module(lib)
     my_vcr = vcr.VCR(match_on=["method", "uri", "body"])
-    results: dict[str, dict[str, list[float]]] = {m: {"total": [], "loop": [], "cpu": []}
-                                                   for m, _ in MODES}
+    results: dict[str, dict[str, list[float]]] = {
+        m: {"total": [], "loop": [], "cpu": []} for m, _ in MODES
+    }
     base = server.url
     handler = mock_handler(mod)
 
@@ -220,8 +232,7 @@ def bench_client(lib: str, server: BenchServer, n: int, repeat: int, vcr_repeat:
         if rep < vcr_repeat:  # also the warm-up round
             plan += [
                 ("d", functools.partial(my_vcr.use_cassette, str(yaml), record_mode="all"), False),
-                ("e", functools.partial(my_vcr.use_cassette, str(yaml), record_mode="none"),
-                 True),
+                ("e", functools.partial(my_vcr.use_cassette, str(yaml), record_mode="none"), True),
             ]
         for mode, session, offline in plan:
             before = server.count() if offline else 0
@@ -236,8 +247,11 @@ def bench_client(lib: str, server: BenchServer, n: int, repeat: int, vcr_repeat:
             results[mode]["total"].append(total)
             results[mode]["loop"].append(loop)
             results[mode]["cpu"].append(cpu)
-            print(f"  {lib} rep {rep + 1}/{repeat} ({mode}) {total * 1e3:9.1f} ms",
-                  file=sys.stderr, flush=True)
+            print(
+                f"  {lib} rep {rep + 1}/{repeat} ({mode}) {total * 1e3:9.1f} ms",
+                file=sys.stderr,
+                flush=True,
+            )
     return results
 
 
@@ -245,16 +259,24 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--vcr-repeat", type=int, default=3,
-                        help="repetitions of the (slow) vcrpy modes (default 3)")
+    parser.add_argument(
+        "--vcr-repeat",
+        type=int,
+        default=3,
+        help="repetitions of the (slow) vcrpy modes (default 3)",
+    )
     parser.add_argument("--clients", default="httpx,httpx2")
     parser.add_argument("--server", choices=("process", "thread"), default="process")
     args = parser.parse_args()
 
-    print(f"bench_http: {args.calls} keep-alive GETs per run, median of {args.repeat} runs "
-          f"(vcrpy: {min(args.vcr_repeat, args.repeat)}), server in a {args.server}")
-    print(f"python {platform.python_version()}, nproc {os.cpu_count()}, "
-          f"{platform.platform()}, {datetime.date.today().isoformat()}")
+    print(
+        f"bench_http: {args.calls} keep-alive GETs per run, median of {args.repeat} runs "
+        f"(vcrpy: {min(args.vcr_repeat, args.repeat)}), server in a {args.server}"
+    )
+    print(
+        f"python {platform.python_version()}, nproc {os.cpu_count()}, "
+        f"{platform.platform()}, {datetime.date.today().isoformat()}"
+    )
     versions = []
     for name in ("httpx", "httpx2", "vcr"):
         with contextlib.suppress(Exception):
@@ -268,8 +290,14 @@ def main() -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="bench_http-") as tmpdir:
             for lib in args.clients.split(","):
-                results = bench_client(lib, server, args.calls, args.repeat,
-                                       min(args.vcr_repeat, args.repeat), Path(tmpdir))
+                results = bench_client(
+                    lib,
+                    server,
+                    args.calls,
+                    args.repeat,
+                    min(args.vcr_repeat, args.repeat),
+                    Path(tmpdir),
+                )
                 failed |= report(lib, results, args.calls)
     finally:
         server.stop()
@@ -282,39 +310,70 @@ def report(lib: str, results: dict[str, dict[str, list[float]]], n: int) -> bool
     def per_call(mode: str, key: str = "total") -> float:
         return statistics.median(results[mode][key]) / n
 
-    print(f"\n{lib}.Client, {n} calls, us per call:  median       min  loop only"
-          f"    CPU   runs")
+    print(f"\n{lib}.Client, {n} calls, us per call:  median       min  loop only    CPU   runs")
     for mode, label in MODES:
         totals = results[mode]["total"]
         if not totals:
             continue
-        print(f"  ({mode}) {label:<26} {per_call(mode) * 1e6:9.1f} {min(totals) / n * 1e6:9.1f}"
-              f" {per_call(mode, 'loop') * 1e6:9.1f} {per_call(mode, 'cpu') * 1e6:7.1f}"
-              f"   {len(totals)}")
+        print(
+            f"  ({mode}) {label:<26} {per_call(mode) * 1e6:9.1f} {min(totals) / n * 1e6:9.1f}"
+            f" {per_call(mode, 'loop') * 1e6:9.1f} {per_call(mode, 'cpu') * 1e6:7.1f}"
+            f"   {len(totals)}"
+        )
     a, b, c = per_call("a"), per_call("b"), per_call("c")
     overhead = b / a - 1
     vs_live = c / a
     checks: list[tuple[str, str, bool | None]] = [
-        (f"record overhead (b)/(a) - 1        = {overhead * 100:+7.1f} %",
-         f"<= +{RECORD_OVERHEAD_TARGET * 100:.0f} %", overhead <= RECORD_OVERHEAD_TARGET),
+        (
+            f"record overhead (b)/(a) - 1        = {overhead * 100:+7.1f} %",
+            f"<= +{RECORD_OVERHEAD_TARGET * 100:.0f} %",
+            overhead <= RECORD_OVERHEAD_TARGET,
+        ),
     ]
     if results["e"]["total"]:
         speedup = per_call("e") / c
-        checks.append((f"replay speed-up vs vcrpy (e)/(c)   = {speedup:8.1f} x",
-                       f">= {VCR_SPEEDUP_TARGET:.0f} x", speedup >= VCR_SPEEDUP_TARGET))
-    checks.append((f"replay vs live (c)/(a)             = {vs_live:8.3f}",
-                   f"< {REPLAY_VS_LIVE_TARGET:.0f}", vs_live < REPLAY_VS_LIVE_TARGET))
+        checks.append(
+            (
+                f"replay speed-up vs vcrpy (e)/(c)   = {speedup:8.1f} x",
+                f">= {VCR_SPEEDUP_TARGET:.0f} x",
+                speedup >= VCR_SPEEDUP_TARGET,
+            )
+        )
+    checks.append(
+        (
+            f"replay vs live (c)/(a)             = {vs_live:8.3f}",
+            f"< {REPLAY_VS_LIVE_TARGET:.0f}",
+            vs_live < REPLAY_VS_LIVE_TARGET,
+        )
+    )
     cpu_overhead = per_call("b", "cpu") / per_call("a", "cpu") - 1
-    checks.append((f"(info) record overhead in CPU time of this process: "
-                   f"{cpu_overhead * 100:+.1f} %; paired rounds: "
-                   f"{paired(results, 'b', 'a') * 100:+.1f} % (median of (b)/(a) - 1 per round)",
-                   "", None))
-    checks.append((f"(info) recording cost per call without network (n) - (m): "
-                   f"{(per_call('n') - per_call('m')) * 1e6:+.1f} us wall, "
-                   f"{(per_call('n', 'cpu') - per_call('m', 'cpu')) * 1e6:+.1f} us CPU", "", None))
+    checks.append(
+        (
+            f"(info) record overhead in CPU time of this process: "
+            f"{cpu_overhead * 100:+.1f} %; paired rounds: "
+            f"{paired(results, 'b', 'a') * 100:+.1f} % (median of (b)/(a) - 1 per round)",
+            "",
+            None,
+        )
+    )
+    checks.append(
+        (
+            f"(info) recording cost per call without network (n) - (m): "
+            f"{(per_call('n') - per_call('m')) * 1e6:+.1f} us wall, "
+            f"{(per_call('n', 'cpu') - per_call('m', 'cpu')) * 1e6:+.1f} us CPU",
+            "",
+            None,
+        )
+    )
     if results["d"]["total"]:
-        checks.append((f"(info) vcrpy record overhead (d)/(a) - 1 = "
-                       f"{(per_call('d') / a - 1) * 100:+.1f} %", "", None))
+        checks.append(
+            (
+                f"(info) vcrpy record overhead (d)/(a) - 1 = "
+                f"{(per_call('d') / a - 1) * 100:+.1f} %",
+                "",
+                None,
+            )
+        )
     failed = False
     for text, target, ok in checks:
         if ok is None:
@@ -327,8 +386,9 @@ def report(lib: str, results: dict[str, dict[str, list[float]]], n: int) -> bool
 
 def paired(results: dict[str, dict[str, list[float]]], x: str, y: str) -> float:
     """Median over rounds of x/y - 1 (both measured in the same round, back to back)."""
-    return statistics.median(p / q - 1 for p, q in zip(results[x]["total"], results[y]["total"],
-                                                       strict=False))
+    return statistics.median(
+        p / q - 1 for p, q in zip(results[x]["total"], results[y]["total"], strict=False)
+    )
 
 
 if __name__ == "__main__":
