@@ -117,16 +117,12 @@ class AgentCassette:
         from agentreplay.session import Mode
 
         requested, exists = self.requested, self.path.exists()
-        failed = (
-            exists
-            and requested in (CassetteMode.AUTO, CassetteMode.RECORD)
-            and (_recorded_from_failure(self.path))
-        )
+        # A cassette recorded from a failing test is still replayed by auto (replay
+        # never goes live unasked); record may replace it.
+        failed = exists and requested is CassetteMode.RECORD and _recorded_from_failure(self.path)
         if requested is CassetteMode.OFF:
             self.mode, self.reason = Mode.OFF, "nothing to do"
-        elif requested is CassetteMode.REPLAY or (
-            requested is CassetteMode.AUTO and exists and not failed
-        ):
+        elif requested is CassetteMode.REPLAY or (requested is CassetteMode.AUTO and exists):
             if not exists:
                 pytest.fail(self._missing_message(), pytrace=False)
             self.mode, self.reason = Mode.REPLAY, "the cassette exists"
@@ -249,7 +245,7 @@ class AgentCassette:
                 raise
             os.replace(self.tmp_path, self.path)
             failed = (
-                "; the test failed: modes auto and record will record it again"
+                "; the test failed: auto will replay the failure, record will record it again"
                 if _failing(error)
                 else ""
             )
@@ -266,7 +262,15 @@ class AgentCassette:
         run = "replayed" if self.mode is Mode.REPLAY else "recorded"
         run += f" (mode {self.requested.value}, from {self.source})"
         if self.mode is Mode.RECORD and _failing(self._error):
-            run += "; the test failed: modes auto and record will record it again next time"
+            run += (
+                "; the test failed: auto replays this failure from now on, "
+                "--agentreplay-mode=record records it again"
+            )
+        elif self.mode is Mode.REPLAY and _recorded_from_failure(self.path):
+            run += (
+                "; recorded from a failing test: record it again with "
+                "--agentreplay-mode=record"
+            )
         lines = [f"cassette: {self.display_path}", f"run:      {run}"]
         if self.result is not None:
             lines.append(f"result:   {_one_line(str(self.result))}")

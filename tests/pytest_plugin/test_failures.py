@@ -131,7 +131,7 @@ def test_flaky(server, agent_cassette):
 FLAKY_CASSETTE = "cassettes/test_flaky/test_flaky.cassette"
 
 
-def test_a_failing_recording_is_kept_replayable_and_recorded_again_by_auto(
+def test_a_failing_recording_is_kept_replayed_by_auto_and_recorded_again_by_record(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     make_project(pytester)
@@ -143,33 +143,45 @@ def test_a_failing_recording_is_kept_replayable_and_recorded_again_by_auto(
             "E       AssertionError: the agent gave up",
             "*- agentreplay -*",
             f"cassette: {FLAKY_CASSETTE}",
-            "run:      recorded (mode auto, from default); the test failed: modes auto and "
-            "record will record it again next time",
+            "run:      recorded (mode auto, from default); the test failed: auto replays this "
+            "failure from now on, --agentreplay-mode=record records it again",
             f"inspect:  agentreplay show {FLAKY_CASSETTE}",
         ]
     )
     assert summary(first) == [
         f"recorded {FLAKY_CASSETTE} (no cassette yet; the test "
-        f"failed: modes auto and record will record it again)"
+        f"failed: auto will replay the failure, record will record it again)"
     ]
     cassette = pytester.path / FLAKY_CASSETTE
     assert outcome_error(cassette) == "AssertionError"
     assert header(cassette)["metadata"]["pytest"]["nodeid"] == "test_flaky.py::test_flaky"
 
-    replayed = pytester.runpytest("--agentreplay-mode=replay")  # debug the failure offline
-    replayed.assert_outcomes(failed=1)
-    replayed.stdout.fnmatch_lines(["E       AssertionError: the agent gave up"])
+    # auto never goes live for a test that has a cassette: it replays the failure
+    monkeypatch.setenv("FIXED", "1")
+    replayed = pytester.runpytest()
+    replayed.assert_outcomes(passed=1)  # the fix was in the test, not in the agent's calls
+    lines = summary(replayed)
+    assert lines[0].startswith(f"replayed {FLAKY_CASSETTE}: not reproduced: recorded Assert")
+    assert lines[1:] == ["1 cassette replayed"]
+    assert outcome_error(cassette) == "AssertionError"  # the cassette is left as it was
+    monkeypatch.delenv("FIXED")
+    again = pytester.runpytest("--agentreplay-mode=replay")  # debug the failure offline
+    again.assert_outcomes(failed=1)
+    again.stdout.fnmatch_lines(
+        [
+            "E       AssertionError: the agent gave up",
+            "run:      replayed (mode replay, from --agentreplay-mode); recorded from a failing "
+            "test: record it again with --agentreplay-mode=record",
+        ]
+    )
 
     monkeypatch.setenv("FIXED", "1")
-    second = pytester.runpytest()
+    second = pytester.runpytest("--agentreplay-mode=record")
     second.assert_outcomes(passed=1)
     assert summary(second) == [
         f"re-recorded {FLAKY_CASSETTE} (the previous recording came from a failing test)"
     ]
     assert outcome_error(cassette) is None
-    third = pytester.runpytest()
-    third.assert_outcomes(passed=1)
-    assert summary(third) == ["1 cassette replayed"]
 
 
 HOOKED_CONFTEST = """
