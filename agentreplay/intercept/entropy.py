@@ -10,7 +10,9 @@
   ``randint``, ``choice``...) called from a task or thread the run started:
   threads take turns on the one global generator in an order no replay can
   repeat, so each such task gets a generator of its own, seeded from a draw
-  recorded in that task. The run's root task keeps the global one.
+  recorded in that task. The run's root task keeps the global one. The bodies
+  of ``@agentreplay.tool`` functions draw from one of their own, since they do
+  not run on replay.
 
 Draws made by machinery are left alone, in particular the authentication
 keys of ``multiprocessing`` and the names of ``tempfile``: they protect the
@@ -25,6 +27,7 @@ from typing import Any
 
 from agentreplay.session.callers import Origin, origin_of_caller
 from agentreplay.session.core import active_session
+from agentreplay.session.tasks import current_task
 
 __all__ = ["EntropyInterceptor"]
 
@@ -53,11 +56,22 @@ _GLOBAL_FUNCTIONS = tuple(
 """The module-level functions of `random`: bound methods of its one hidden instance."""
 
 
+_TOOL_BODIES = random.Random()
+"""What the bodies of `agentreplay.tool` functions draw from: their draws are not the
+run's (the body does not run on replay), so they must not move the run's generator."""
+
+
 def _task_random(original_urandom: Any) -> random.Random:
     """The generator the current task uses for ``random.*``: its own, in a child task."""
     session = active_session()
-    task = session.run_task() if session is not None else None
-    if session is None or task is None or "." not in task.id:
+    if session is None:
+        return random._inst
+    task = session.run_task()
+    if task is None:
+        state = current_task()
+        quiet = state is not None and state.owner is session and state.quiet
+        return _TOOL_BODIES if quiet else random._inst
+    if "." not in task.id:
         return random._inst
     if task.random is None:
         data = session.entropy(task, "seed", SEED_BYTES, original_urandom)

@@ -35,8 +35,19 @@ def _problem(value: Any, path: str) -> str | None:
     return f"{path}: {type(value).__module__}.{type(value).__qualname__}"
 
 
+def _copy(value: Any) -> Any:
+    """A copy of plain data as it is now: the writer encodes it later, on its thread,
+    and the program may change a list or dict in the meantime."""
+    kind = type(value)
+    if kind is list:
+        return [_copy(item) for item in value]
+    if kind is dict:
+        return {key: _copy(item) for key, item in value.items()}
+    return value
+
+
 def check_plain(value: Any, what: str) -> Any:
-    """Return ``value`` if msgpack can hold it exactly, else raise RecordingError."""
+    """A copy of ``value`` if msgpack can hold it exactly, else raise RecordingError."""
     problem = _problem(value, "value")
     if problem is not None:
         raise RecordingError(
@@ -44,11 +55,11 @@ def check_plain(value: Any, what: str) -> Any:
             f"str, bytes, list or dict. Return plain data (a list for a tuple, a dict for "
             f"an object, e.g. model.model_dump())."
         )
-    return value
+    return _copy(value)
 
 
 def to_plain_or_none(value: Any) -> Any:
-    return value if _problem(value, "value") is None else None
+    return _copy(value) if _problem(value, "value") is None else None
 
 
 def plain_args(values: Any) -> list[Any]:
@@ -56,7 +67,7 @@ def plain_args(values: Any) -> list[Any]:
     out = []
     for value in values:
         if _problem(value, "") is None:
-            out.append(value)
+            out.append(_copy(value))
         else:
             text = _ADDRESS.sub("", repr(value))[:200]
             out.append(f"<{type(value).__qualname__} {text}>")

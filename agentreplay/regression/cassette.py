@@ -267,10 +267,7 @@ class AgentCassette:
                 "--agentreplay-mode=record records it again"
             )
         elif self.mode is Mode.REPLAY and _recorded_from_failure(self.path):
-            run += (
-                "; recorded from a failing test: record it again with "
-                "--agentreplay-mode=record"
-            )
+            run += "; recorded from a failing test: record it again with --agentreplay-mode=record"
         lines = [f"cassette: {self.display_path}", f"run:      {run}"]
         if self.result is not None:
             lines.append(f"result:   {_one_line(str(self.result))}")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import random
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -96,3 +98,30 @@ def test_http_inside_a_tool_is_not_recorded_separately(server: ToolServer, casse
     assert run.result is not None and run.result.reproduced
     with agentreplay.open(cassette) as opened:
         assert [info.kind for info in opened.step_infos()] == ["tool", "http"]
+
+
+@agentreplay.tool
+def shuffle_rows(rows: list[int]) -> list[int]:
+    random.shuffle(rows)  # the body draws from random, and does not run on replay
+    return rows
+
+
+def _jittery_agent() -> list[object]:
+    def worker() -> list[object]:
+        before = random.random()
+        rows = shuffle_rows(list(range(8)))
+        rows.append(-1)  # the caller changes the result: the cassette keeps what was returned
+        return [before, rows, random.random(), random.randint(1, 10**9)]
+
+    with ThreadPoolExecutor(1) as pool:  # in a child task and in the root task
+        child = pool.submit(worker).result()
+    return [worker(), child]
+
+
+def test_draws_inside_a_tool_body_do_not_shift_the_runs_random(cassette: Path) -> None:
+    with agentreplay.record(cassette):
+        recorded = _jittery_agent()
+    with agentreplay.replay(cassette) as run:
+        replayed = _jittery_agent()
+    assert replayed == recorded
+    assert run.result is not None and run.result.reproduced
