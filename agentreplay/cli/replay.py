@@ -15,6 +15,7 @@ from typing import Any
 
 from agentreplay.cassette import Cassette, open_cassette
 from agentreplay.debugger.launch import ReplayOptions, replay_cassette
+from agentreplay.debugger.overrides import check_override
 from agentreplay.errors import UsageError
 
 __all__ = ["EXIT_NOT_REPRODUCED", "EXIT_REPRODUCED", "EXIT_UNRUNNABLE", "add_parser", "run"]
@@ -101,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     cassette = Path(args.file)
     # Opening it here makes a missing or unreadable file exit 3, as with show and export.
     with open_cassette(cassette) as opened:
-        _check_step_numbers(opened, args)
+        _check_steps(opened, args)
     options = ReplayOptions(
         pace=args.pace,
         live_after=args.live_after,
@@ -132,15 +133,17 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_REPRODUCED if finished else EXIT_NOT_REPRODUCED
 
 
-def _check_step_numbers(cassette: Cassette, args: argparse.Namespace) -> None:
-    """Refuse a step number the cassette does not have, rather than never acting on it."""
+def _check_steps(cassette: Cassette, args: argparse.Namespace) -> None:
+    """Refuse a step number the cassette does not have, rather than never acting on it,
+    and an override that cannot stand for its step's response."""
     wanted = [("--break-at", args.break_at, 1)] if args.break_at is not None else []
     wanted += [("--override", step, 1) for step, _ in args.override]
     if args.live_after is not None:
         wanted.append(("--live-after", args.live_after, 0))
     if not wanted:
         return
-    steps = len(cassette.step_infos())
+    infos = cassette.step_infos()
+    steps = len(infos)
     for option, number, lowest in wanted:
         if lowest <= number <= steps:
             continue
@@ -150,3 +153,5 @@ def _check_step_numbers(cassette: Cassette, args: argparse.Namespace) -> None:
         raise UsageError(
             f"{option} {number} is out of range: {has}, so N must be in {lowest}..{steps}"
         )
+    for step, value in args.override:
+        check_override(infos[step - 1], value)

@@ -22,11 +22,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from agentreplay.cassette.events import HttpChunk, HttpEnd, HttpResponse
-from agentreplay.errors import UsageError
+from agentreplay.cassette.tracking import StepInfo
+from agentreplay.errors import RecordingError, UsageError
+from agentreplay.intercept.values import check_plain
 from agentreplay.llm.encode import ModelRequest, Reply, ToolCallSpec, api_of, render
 from agentreplay.session.replayer import RecordedExchange
 
-__all__ = ["override_exchange", "reply_from"]
+__all__ = ["check_override", "override_exchange", "reply_from"]
 
 _DROP = {"content-length", "content-encoding", "transfer-encoding", "content-type"}
 
@@ -35,6 +37,8 @@ def _tool_call(data: Any) -> ToolCallSpec:
     if not isinstance(data, dict):
         raise UsageError(f"a tool call must be an object, not {data!r}")
     function = data.get("function", data)
+    if not isinstance(function, dict):
+        raise UsageError(f"a tool call's function must be an object: {data!r}")
     name = function.get("name")
     arguments = function.get("arguments", function.get("input", {}))
     if isinstance(arguments, str):
@@ -54,7 +58,12 @@ def reply_from(value: Any) -> Reply:
     if not isinstance(value, dict):
         raise UsageError(f"an LLM override must be text or an object, not {value!r}")
     content = value.get("content", value.get("text", ""))
-    calls = [_tool_call(call) for call in value.get("tool_calls") or []]
+    tool_calls = value.get("tool_calls") or []
+    if not isinstance(tool_calls, list):
+        raise UsageError(f"tool_calls must be a list of tool calls, not {tool_calls!r}")
+    if not isinstance(content, (str, list)) and content is not None:
+        raise UsageError(f"content must be text or a list of blocks, not {content!r}")
+    calls = [_tool_call(call) for call in tool_calls]
     text = content if isinstance(content, str) else ""
     if isinstance(content, list):
         for block in content:
@@ -66,13 +75,47 @@ def reply_from(value: Any) -> Reply:
 
 
 def _http_body(value: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+    status = value.get("status", 200)
+    if type(status) is not int or not 100 <= status <= 599:
+        raise UsageError(f"an HTTP override's status must be a number in 100..599: {status!r}")
+    raw_headers = value.get("headers") or {}
+    if not isinstance(raw_headers, dict):
+        raise UsageError(f"an HTTP override's headers must be an object: {raw_headers!r}")
     body = value.get("body", "")
-    data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+    try:
+        data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"an HTTP override's body cannot be sent: {exc}") from None
     content_type = "text/plain" if isinstance(body, str) else "application/json"
-    headers = [(str(k), str(v)) for k, v in (value.get("headers") or {}).items()]
+    headers = [(str(k), str(v)) for k, v in raw_headers.items()]
     if not any(k.lower() == "content-type" for k, _ in headers):
         headers.append(("content-type", content_type))
-    return int(value.get("status", 200)), headers, data
+    return status, headers, data
+
+
+def check_override(info: StepInfo, value: Any) -> None:
+    """Raise `UsageError` now, before the run starts, if ``value`` cannot replace the
+    response of step ``info`` (see the module docstring for the shapes)."""
+    where = f"--override {info.number}"
+    try:
+        if info.kind == "tool":
+            check_plain(value, f"the value for tool step {info.number}")
+        elif info.kind != "http":
+            raise UsageError(f"step {info.number} is a {info.kind}, which has no response")
+        else:
+            method, _, url = info.name.partition(" ")
+            if api_of(method.upper(), urlsplit(url).path) is not None and not (
+                isinstance(value, dict) and "status" in value
+            ):
+                reply_from(value)
+            elif isinstance(value, dict):
+                _http_body(value)
+            else:
+                raise UsageError(
+                    "an HTTP override must be an object with status, headers and body"
+                )
+    except (UsageError, RecordingError) as exc:
+        raise UsageError(f"{where}: {exc}") from None
 
 
 def override_exchange(exchange: RecordedExchange, value: Any) -> RecordedExchange:

@@ -34,6 +34,7 @@ from agentreplay.cassette.events import (
     ToolResult,
 )
 from agentreplay.cassette.reader import open_cassette
+from agentreplay.cassette.tracking import StepInfo
 from agentreplay.cassette.writer import CassetteWriter
 from agentreplay.errors import CassetteWarning, DivergenceError, UsageError
 from agentreplay.intercept.common import rebuild_error
@@ -120,6 +121,8 @@ class Replay(Session):
     def _open(self) -> None:
         with open_cassette(self.path) as cassette:
             self.replayer = Replayer(cassette)
+            if self.overrides:
+                self._check_overrides(cassette.step_infos())
         for message in self.replayer.warnings:
             warnings.warn(message, CassetteWarning, stacklevel=4)
         self.step = 0
@@ -148,6 +151,18 @@ class Replay(Session):
                 {**extra, "parent": parent},
             )
             self.recorder = Recorder(CassetteWriter(target, header), self.redaction)
+
+    def _check_overrides(self, infos: list[StepInfo]) -> None:
+        """Refuse, before the run starts, an override the run could never use."""
+        from agentreplay.debugger.overrides import check_override
+
+        for number, value in self.overrides.items():
+            if not 1 <= number <= len(infos):
+                raise UsageError(
+                    f"overrides: step {number} is not in {self.path} "
+                    f"(it has {len(infos)} steps)"
+                )
+            check_override(infos[number - 1], value)
 
     def _started(self) -> None:
         self._seed_global_random()

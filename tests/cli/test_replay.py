@@ -4,10 +4,30 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 
 import agentreplay
 from agentreplay.cli import main
+from tests.servers import ToolServer
+
+
+@agentreplay.tool
+def lookup(key: str) -> dict[str, str]:
+    return {"key": key}
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Step 1 a model call, 2 a plain HTTP call, 3 a tool, 4 a span."""
+    path = tmp_path_factory.mktemp("replay") / "mixed.cassette"
+    with ToolServer() as server, agentreplay.record(path):
+        httpx.post(f"{server.url}/v1/chat/completions", json={"model": "m", "messages": []})
+        httpx.get(f"{server.url}/tool/x")
+        lookup("k")
+        with agentreplay.step("plan"):
+            pass
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +64,7 @@ def test_a_step_number_the_cassette_does_not_have_is_refused(
 
 @pytest.mark.parametrize(
     "option",
-    [["--break-at", "1"], ["--break-at", "2"], ["--override", "2=1"], ["--live-after", "0"]],
+    [["--break-at", "1"], ["--break-at", "2"], ["--live-after", "0"]],
 )
 def test_a_step_number_in_range_gets_past_the_check(
     two_steps: Path, option: list[str], capsys: pytest.CaptureFixture[str]
@@ -94,3 +114,56 @@ def test_an_override_from_a_file_or_inline_is_accepted(
     for value in (str(answer), '"Sorry, no."'):
         assert main(["replay", missing, "--override", f"1={value}"]) == 3  # parsed, then no file
         assert "cannot open cassette" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ("1=123", "--override 1: an LLM override must be text or an object, not 123"),
+        ("1=null", "--override 1: an LLM override must be text or an object, not None"),
+        ('1={"tool_calls": 5}', "--override 1: tool_calls must be a list of tool calls"),
+        ('1={"tool_calls": [{"function": 5}]}', "a tool call's function must be an object"),
+        ('1={"content": 5}', "--override 1: content must be text or a list of blocks"),
+        ('2={"status": "abc"}', "--override 2: an HTTP override's status must be a number"),
+        ('2={"status": 700}', "status must be a number in 100..599: 700"),
+        ('2={"headers": [1]}', "--override 2: an HTTP override's headers must be an object"),
+        ("2=5", "--override 2: an HTTP override must be an object with status"),
+        ("4=1", "--override 4: step 4 is a span, which has no response"),
+    ],
+)
+def test_an_override_that_cannot_stand_for_its_step_is_refused_before_the_run(
+    mixed: Path, override: str, expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["replay", str(mixed), "--override", override]) == 2
+    err = capsys.readouterr().err
+    assert expected in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        '1="Sorry."',
+        '1={"tool_calls": [{"name": "f", "arguments": {}}]}',
+        '2={"status": 503}',
+        '3={"key": "other"}',
+        "3=null",
+    ],
+)
+def test_an_override_that_fits_its_step_gets_past_the_check(
+    mixed: Path, override: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["replay", str(mixed), "--override", override]) == 2
+    err = capsys.readouterr().err
+    assert "--override" not in err and "agentreplay.replay()" in err
+
+
+def test_the_library_form_refuses_a_bad_override_before_the_run_starts(mixed: Path) -> None:
+    ran = []
+    with pytest.raises(agentreplay.UsageError, match="step 9 is not in"):
+        with agentreplay.replay(mixed, overrides={9: "x"}):
+            ran.append(1)
+    with pytest.raises(agentreplay.UsageError, match="must be text or an object"):
+        with agentreplay.replay(mixed, overrides={1: 5}):
+            ran.append(1)
+    assert ran == []
