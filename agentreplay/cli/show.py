@@ -6,11 +6,12 @@ import argparse
 import json
 import sys
 import warnings
-from typing import Any
+from typing import Any, Final
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 import agentreplay.cli.format as fmt
 from agentreplay.cassette import Cassette, open_cassette
@@ -78,8 +79,8 @@ def _header_line(cassette: Cassette) -> str:
     return " · ".join(parts)
 
 
-def _table(cassette: Cassette, limit: int) -> tuple[Table, Summary, int, int]:
-    table = Table(
+_HEADERS: Final = (
+    (
         "n",
         "kind",
         "name / model / URL",
@@ -89,33 +90,66 @@ def _table(cassette: Cassette, limit: int) -> tuple[Table, Summary, int, int]:
         "tokens in/out",
         "cost",
         "status",
-    )
-    table.columns[2].overflow = "ellipsis"
-    table.columns[2].no_wrap = True
+    ),
+    ("n", "kind", "name", "task", "time", "TTFT", "tokens", "cost", "status"),
+)  # the second for narrow terminals
+_NAME = 2
+
+
+def _fitted(rows: list[tuple[str, ...]], width: int) -> Table:
+    """The table, its name column cut to what the others leave of ``width``: Rich would
+    squeeze the short columns to nothing first."""
+    cells = [
+        max((Text.from_markup(row[i]).cell_len for row in rows), default=0)
+        for i in range(len(_HEADERS[0]))
+    ]
+    borders = 1 + 3 * len(cells)  # a rule and a space either side of each column
+    for headers in _HEADERS:
+        others = sum(
+            max(c, len(h))
+            for i, (c, h) in enumerate(zip(cells, headers, strict=True))
+            if i != _NAME
+        )
+        room = width - others - borders
+        if room >= 24:
+            break
+    table = Table(*headers)
+    for i, column in enumerate(table.columns):
+        column.no_wrap = True
+        if i == _NAME:
+            column.overflow = "ellipsis"
+            column.max_width = max(8, room)
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def _table(cassette: Cassette, limit: int, width: int) -> tuple[Table, Summary, int, int]:
     summary = Summary()
+    rows: list[tuple[str, ...]] = []
     depths = {0: -1}
     last = 0
-    shown = 0
     for step in iter_steps(cassette):
         summary.add(step)
         last = step.number
         depth = depths[step.number] = depths.get(step.parent, -1) + 1
-        if limit and shown >= limit:
+        if limit and len(rows) >= limit:
             continue
-        shown += 1
         ttft = fmt.seconds(step.llm.ttft) if step.llm is not None else ""
-        table.add_row(
-            str(step.number),
-            step.kind,
-            "  " * depth + escape(step.label),
-            step.task,
-            fmt.seconds(step.duration),
-            ttft,
-            fmt.tokens(step),
-            fmt.cost(step.cost),
-            _status(step),
+        rows.append(
+            (
+                str(step.number),
+                step.kind,
+                "  " * depth + escape(step.label),
+                step.task,
+                fmt.seconds(step.duration),
+                ttft,
+                fmt.tokens(step),
+                fmt.cost(step.cost),
+                _status(step),
+            )
         )
-    return table, summary, shown, last
+    return _fitted(rows, width), summary, len(rows), last
 
 
 def run(args: argparse.Namespace) -> int:
@@ -141,7 +175,7 @@ def _show_run(cassette: Cassette, console: Console, args: argparse.Namespace) ->
         print(json.dumps(run_json(cassette), indent=2, default=str))
         return 0
     console.print(_header_line(cassette))
-    table, summary, shown, last = _table(cassette, args.limit)
+    table, summary, shown, last = _table(cassette, args.limit, console.width)
     console.print(table)
     if args.limit and summary.steps > shown:
         console.print(f"(first {shown} of {summary.steps} steps; --limit 0 shows all)")

@@ -111,9 +111,7 @@ def check_override(info: StepInfo, value: Any) -> None:
             elif isinstance(value, dict):
                 _http_body(value)
             else:
-                raise UsageError(
-                    "an HTTP override must be an object with status, headers and body"
-                )
+                raise UsageError("an HTTP override must be an object with status, headers and body")
     except (UsageError, RecordingError) as exc:
         raise UsageError(f"{where}: {exc}") from None
 

@@ -159,8 +159,7 @@ class Replay(Session):
         for number, value in self.overrides.items():
             if not 1 <= number <= len(infos):
                 raise UsageError(
-                    f"overrides: step {number} is not in {self.path} "
-                    f"(it has {len(infos)} steps)"
+                    f"overrides: step {number} is not in {self.path} (it has {len(infos)} steps)"
                 )
             check_override(infos[number - 1], value)
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import pytest
 
+import agentreplay
 from agentreplay.cli import main
 from tests.agents import record_agent
 
@@ -98,3 +100,24 @@ def test_show_json_of_the_whole_run_does_not_carry_bodies(
     assert main(["show", str(recorded), "--json"]) == 0
     steps = json.loads(capsys.readouterr().out)["steps"]
     assert all("request" not in step and "response" not in step for step in steps)
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_the_table_fits_a_narrow_terminal_by_cutting_only_the_name(
+    recorded: Path, width: int
+) -> None:
+    from rich.console import Console
+
+    from agentreplay.cli.show import _table
+
+    with agentreplay.open(recorded) as cassette:
+        table, *_ = _table(cassette, 0, width)
+    console = Console(width=width, file=io.StringIO(), color_system=None)
+    console.print(table)
+    lines = console.file.getvalue().splitlines()  # type: ignore[attr-defined]
+    assert max(len(line) for line in lines) <= width
+    out = "\n".join(lines)
+    for cell in ("120 / 30", "200 / 12", "ok 200", "0.1.2", "gpt-4o", "remember", "kind"):
+        assert cell in out  # every short column whole, on one line
+    assert len(lines) == 6 + 4  # a row per step, plus the rules and the header
+    assert "GET http" in out and "…" in out  # the URL is cut, not wrapped
