@@ -22,9 +22,10 @@ import json
 import os
 import runpy
 import sys
+import warnings
 from typing import Any
 
-from agentreplay.errors import DivergenceError, UsageError
+from agentreplay.errors import CassetteWarning, DivergenceError, UsageError
 from agentreplay.session.core import Session
 from agentreplay.session.entrypoint import OPTIONS_ENV
 from agentreplay.session.outcome import RESULT_ENV, write_result
@@ -152,6 +153,9 @@ def main() -> int:
     plan = json.loads(raw)
     for key, value in (plan.get("env") or {}).items():
         os.environ.setdefault(key, value)
+    if plan["mode"] == "replay":
+        # The parent prints what could not be read, once, from the result file.
+        warnings.filterwarnings("ignore", category=CassetteWarning)
     return run(plan)
 
 
