@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from agentreplay.cassette.events import RunOutcome
+from agentreplay.session.outcome import describe_outcome
 from agentreplay.steps import Step, Summary
 
 
@@ -48,7 +49,7 @@ def outcome(event: RunOutcome | None, step: int | None = None) -> str:
     if event.error is not None:
         text = f"raised {event.error}"
     else:
-        text = f"returned {event.value_repr}" if event.value_repr else "completed"
+        text = describe_outcome(None, event.value_repr)
     return f"{text} at step {step}" if step else text
 
 

@@ -28,7 +28,7 @@ from typing import Any
 from agentreplay.errors import CassetteWarning, DivergenceError, UsageError
 from agentreplay.session.core import Session
 from agentreplay.session.entrypoint import OPTIONS_ENV
-from agentreplay.session.outcome import RESULT_ENV, write_result
+from agentreplay.session.outcome import RESULT_ENV, ExitStatus, write_result
 
 PLAN_ENV = "AGENTREPLAY_PLAN"
 
@@ -125,12 +125,12 @@ def run(plan: dict[str, Any]) -> int:
                 _run_script(target)
             except SystemExit as exc:
                 code = _exit_code(exc)
-                session.stop(exc if code else None, code, returned=not code)
+                session.stop(exc if code else None, ExitStatus(code), returned=not code)
             except BaseException as exc:
                 session.stop(exc)
                 raise
             else:
-                session.stop(None, 0, returned=True)
+                session.stop(None, ExitStatus(0), returned=True)
     except SystemExit as exc:
         code = _exit_code(exc)
     except DivergenceError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Final
 
 from agentreplay.cassette.events import ErrorInfo, RunOutcome
 from agentreplay.errors import DivergenceError
@@ -33,9 +34,21 @@ class ReplayResult:
         return self.summary
 
 
+class ExitStatus(int):
+    """How a whole script ended: its outcome reads "exited with status N"."""
+
+    def __repr__(self) -> str:
+        return f"{_EXIT_STATUS}{int(self)}"
+
+
+_EXIT_STATUS: Final = "exit status "
+
+
 def describe_outcome(error: ErrorInfo | None, value_repr: str) -> str:
     if error is not None:
         return str(error)
+    if value_repr.startswith(_EXIT_STATUS):
+        return f"exited with status {value_repr.removeprefix(_EXIT_STATUS)}"
     return f"returned {value_repr}" if value_repr else "completed"
 
 
