@@ -7,12 +7,19 @@ run impossible to repeat by hand. It also has a bug: when the model asks
 about an order that does not exist, the tool answers an error, and the
 agent looks up ``result["order"]`` anyway.
 
-    OPENAI_BASE_URL=http://127.0.0.1:8000/v1 SUPPORT_TOOLS_URL=http://127.0.0.1:8001 \\
-        python examples/support_agent.py "Where is my order?"
+``agentreplay demo`` starts local servers for both and runs it until it
+fails. To run it by hand, start the same servers with ``agentreplay demo
+--serve`` (ports 8000 and 8001), then::
 
-``agentreplay demo`` starts local servers for both and runs it until it fails.
-Record it yourself with ``agentreplay record -- python examples/support_agent.py "..."``,
-or with ``AGENTREPLAY_MODE=record`` thanks to ``@agentreplay.entrypoint``.
+    export OPENAI_BASE_URL=http://127.0.0.1:8000/v1 SUPPORT_TOOLS_URL=http://127.0.0.1:8001
+    export OPENAI_API_KEY=sk-demo-not-a-real-key
+    python examples/support_agent.py "Where is my order A-1001?"
+
+Record it with ``agentreplay record -o run.cassette --env OPENAI_BASE_URL --env
+SUPPORT_TOOLS_URL -- python examples/support_agent.py "..."`` (``--env`` keeps
+the addresses, so the replay asks for the same URLs), or with
+``AGENTREPLAY_MODE=record AGENTREPLAY_ENV=OPENAI_BASE_URL,SUPPORT_TOOLS_URL``
+thanks to ``@agentreplay.entrypoint``.
 """
 
 from __future__ import annotations

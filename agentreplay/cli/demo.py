@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from agentreplay.errors import UsageError
+
 __all__ = ["add_parser", "run"]
 
 
@@ -19,10 +21,31 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("--dir", default="runs/demo", help="where to keep the cassettes")
     parser.add_argument("--seed", type=int, help="make the random model repeatable")
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="only start the two servers, until Ctrl-C, to run the example agent by hand",
+    )
+    parser.add_argument(
+        "--ports",
+        default="8000,8001",
+        metavar="MODEL,TOOLS",
+        help="ports of the model and tool servers with --serve (default 8000,8001)",
+    )
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from agentreplay.demo.run import run_demo
+def _ports(text: str) -> tuple[int, int]:
+    try:
+        model, tools = (int(part) for part in text.split(","))
+    except ValueError:
+        raise UsageError(f"--ports takes two port numbers, MODEL,TOOLS, not {text!r}") from None
+    return model, tools
 
+
+def run(args: argparse.Namespace) -> int:
+    from agentreplay.demo.run import run_demo, serve
+
+    if args.serve:
+        return serve(*_ports(args.ports), seed=args.seed)
     return run_demo(Path(args.dir), seed=args.seed)

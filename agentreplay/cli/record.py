@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agentreplay.debugger.launch import ENV_ALLOW, record_command
-from agentreplay.session.entrypoint import DEFAULT_CASSETTE, cassette_path
+from agentreplay.debugger.launch import record_command
+from agentreplay.session.entrypoint import DEFAULT_CASSETTE, ENV_ALLOW, cassette_path
 
 __all__ = ["add_parser", "run"]
 

@@ -24,12 +24,9 @@ from typing import Any
 from agentreplay.cassette.reader import open_cassette
 from agentreplay.debugger.bootstrap import PLAN_ENV
 from agentreplay.errors import UsageError
-from agentreplay.session.entrypoint import PLACEHOLDER_KEYS
+from agentreplay.session.entrypoint import PLACEHOLDER_KEYS, kept_env
 
 __all__ = ["ReplayOptions", "RunReport", "record_command", "replay_cassette", "target_of"]
-
-ENV_ALLOW = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONHASHSEED", "PYTHONUTF8")
-"""Environment variables every script-mode cassette keeps (secrets never are)."""
 
 
 def target_of(command: list[str]) -> tuple[str, dict[str, Any]]:
@@ -113,7 +110,7 @@ def record_command(
     env = dict(os.environ)
     seed = env.get("PYTHONHASHSEED") or str(int.from_bytes(os.urandom(4), "big"))
     env["PYTHONHASHSEED"] = seed
-    kept = {name: env[name] for name in (*ENV_ALLOW, *keep_env) if name in env}
+    kept = {**kept_env(keep_env), "PYTHONHASHSEED": seed}
     header = {
         "script": target,
         "argv": target["argv"],

@@ -204,3 +204,38 @@ def _next_steps(cassette: Path, console: Console) -> None:
         (f"agentreplay export {name} --format otlp", "the run as OpenTelemetry spans"),
     ]:
         console.print(f"   {command}\n      [dim]{what}[/]")
+
+
+def serve(
+    model_port: int, tools_port: int, *, seed: int | None = None, console: Console | None = None
+) -> int:
+    """Run the demo's two servers until interrupted, to try the example agent by hand."""
+    import threading
+
+    console = console or Console()
+    model = ModelServer(support_responder(seed), chunk_delay=0.02, port=model_port).start()
+    tools = ToolServer(tools_port).start()
+    agent = _short(agent_path())
+    console.print(
+        f"A model that answers at random at {model.url}, and a tool server at {tools.url}.\n"
+        "In another terminal:\n",
+        soft_wrap=True,
+    )
+    console.print(
+        f"   export OPENAI_BASE_URL={model.url}/v1 SUPPORT_TOOLS_URL={tools.url} "
+        f"OPENAI_API_KEY=sk-demo-not-a-real-key\n"
+        f"   agentreplay record -o run.cassette --env OPENAI_BASE_URL --env SUPPORT_TOOLS_URL "
+        f'-- python {agent} "Where is my order A-1001?"\n'
+        f"   agentreplay replay run.cassette\n",
+        soft_wrap=True,
+        highlight=False,
+    )
+    console.print("Ctrl-C stops both servers.")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        model.stop()
+        tools.stop()
+    return 0

@@ -2,6 +2,7 @@
 
     AGENTREPLAY_MODE=off|record|replay     (default off: no patching, one env lookup)
     AGENTREPLAY_CASSETTE=runs/{timestamp}-{run_id}.cassette
+    AGENTREPLAY_ENV=OPENAI_BASE_URL,TOOLS_URL  (variables to keep, never secrets)
 
 The same code therefore records in staging, replays on a laptop and does
 nothing by default. The cassette's header keeps the function's import path
@@ -27,7 +28,7 @@ from agentreplay.intercept.values import to_plain_or_none
 from agentreplay.session.core import Mode, Session
 from agentreplay.session.outcome import RESULT_ENV, write_result
 
-__all__ = ["DEFAULT_CASSETTE", "cassette_path", "entrypoint"]
+__all__ = ["DEFAULT_CASSETTE", "ENV_ALLOW", "ENV_NAMES", "cassette_path", "entrypoint", "kept_env"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -74,6 +75,7 @@ def _session(
 
         header = _describe(func)
         header["args"] = to_plain_or_none([list(args), kwargs])
+        header["env"] = kept_env(os.environ.get(ENV_NAMES, "").split(","))
         return Recording(cassette_path(template), header=header, **options)
     from agentreplay.session.replaying import Replay
 
@@ -84,12 +86,39 @@ def _session(
         )
     for name in PLACEHOLDER_KEYS:  # the SDKs insist on a key; replay sends nothing
         os.environ.setdefault(name, "replay-needs-no-key")
+    _restore_env(template)
     extra = json.loads(os.environ.get(OPTIONS_ENV) or "{}")  # from `agentreplay replay`
     extra["overrides"] = {int(k): v for k, v in (extra.get("overrides") or {}).items()}
     return Replay(template, **{**extra, **options})
 
 
 PLACEHOLDER_KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
+ENV_ALLOW = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONHASHSEED", "PYTHONUTF8")
+"""Environment variables every entrypoint or script cassette keeps (secrets never are)."""
+ENV_NAMES = "AGENTREPLAY_ENV"
+"""Comma-separated names of more variables for a recording to keep (never secrets)."""
+
+
+def kept_env(names: list[str]) -> dict[str, str]:
+    """The variables a cassette keeps: `ENV_ALLOW` and ``names``, those that are set."""
+    wanted = (*ENV_ALLOW, *(name.strip() for name in names if name.strip()))
+    return {name: os.environ[name] for name in wanted if name in os.environ}
+
+
+def _restore_env(path: str) -> None:
+    """Set the variables the recording kept, unless set already: the function reads
+    them when called, as it did when recorded (`agentreplay replay` sets them earlier)."""
+    from agentreplay.cassette.reader import open_cassette
+
+    if not os.path.exists(path):
+        return  # Replay reports the missing cassette
+    with open_cassette(path) as cassette:
+        env = cassette.header.get("env")
+    for name, value in (env if isinstance(env, dict) else {}).items():
+        if isinstance(name, str) and isinstance(value, str):
+            os.environ.setdefault(name, value)
+
+
 OPTIONS_ENV = "AGENTREPLAY_REPLAY_OPTIONS"
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -61,3 +63,45 @@ def test_demo_from_an_installed_package_runs_a_copy_of_the_agent(
     assert code == 0, out.getvalue()
     assert (tmp_path / "runs" / "support_agent.py").is_file()
     assert out.getvalue().count("reproduced: KeyError('order')") == 2
+
+
+def test_demo_serve_runs_the_servers_for_the_example_by_hand(tmp_path: Path) -> None:
+    serving = subprocess.Popen(
+        [sys.executable, "-m", "agentreplay", "demo", "--serve", "--ports", "0,0"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=agent_path().parents[1],
+    )
+    try:
+        assert serving.stdout is not None
+        lines = [serving.stdout.readline() for _ in range(6)]
+        exports = next(line for line in lines if "export " in line).split("export ", 1)[1]
+        env = dict(os.environ, **dict(pair.split("=", 1) for pair in exports.split()))
+        record = next(line for line in lines if "agentreplay record" in line).split()
+        assert record[:4] == ["agentreplay", "record", "-o", "run.cassette"]
+        cassette = tmp_path / "run.cassette"
+        recorded = subprocess.run(
+            [sys.executable, "-m", "agentreplay", "record", "-o", str(cassette), *record[4:]],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            cwd=agent_path().parents[1],
+        )
+        assert cassette.exists(), recorded.stdout + recorded.stderr
+    finally:
+        serving.send_signal(signal.SIGINT)
+        assert serving.wait(10) == 0
+        serving.stdout.close()
+    served = ("OPENAI_BASE_URL", "SUPPORT_TOOLS_URL", "OPENAI_API_KEY")
+    bare = {k: v for k, v in os.environ.items() if k not in served}
+    replayed = subprocess.run(
+        [sys.executable, "-m", "agentreplay", "replay", str(cassette)],
+        env=bare,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "reproduced" in replayed.stdout, replayed.stdout + replayed.stderr

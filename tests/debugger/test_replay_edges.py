@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import agentreplay
 from tests.debugger.conftest import Servers, agentreplay_cli, record_example
 
 UNGUARDED = """\
@@ -150,3 +151,42 @@ def test_entrypoint_replay_by_environment_needs_no_api_key(
     )
     assert done.returncode == 0, done.stderr
     assert "agentreplay: reproduced" in done.stderr
+
+
+def test_an_entrypoint_keeps_the_variables_agentreplay_env_names(
+    servers: Servers, tmp_path: Path
+) -> None:
+    from tests.debugger.conftest import EXAMPLE
+
+    cassette = tmp_path / "ep.cassette"
+    env = {
+        **servers.env,
+        "AGENTREPLAY_MODE": "record",
+        "AGENTREPLAY_CASSETTE": str(cassette),
+        "AGENTREPLAY_ENV": "OPENAI_BASE_URL, SUPPORT_TOOLS_URL",
+    }
+    subprocess.run(
+        [sys.executable, str(EXAMPLE), "Where?"], env=env, check=True, capture_output=True
+    )
+    with agentreplay.open(cassette) as opened:
+        kept = opened.header["env"]
+    assert kept["SUPPORT_TOOLS_URL"] == servers.tools.url
+    assert "OPENAI_API_KEY" not in kept
+    servers.stop()
+    # Another machine: none of the addresses, no key.
+    bare = {
+        k: v
+        for k, v in servers.env.items()
+        if k not in ("OPENAI_BASE_URL", "SUPPORT_TOOLS_URL", "OPENAI_API_KEY")
+    }
+    by_cli = agentreplay_cli("replay", str(cassette), env=bare)
+    assert by_cli.returncode == 0, by_cli.stdout + by_cli.stderr
+    assert "reproduced" in by_cli.stdout
+    by_env = subprocess.run(
+        [sys.executable, str(EXAMPLE), "Where?"],
+        env={**bare, "AGENTREPLAY_MODE": "replay", "AGENTREPLAY_CASSETTE": str(cassette)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "agentreplay: reproduced" in by_env.stderr, by_env.stderr
