@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pexpect
 
 import agentreplay
-from agentreplay.cassette import HttpChunk, HttpRequest
+from agentreplay.cassette import HttpRequest
 from tests.debugger.conftest import EXAMPLE, Servers, agentreplay_cli, header, record_example
 
 
@@ -56,9 +57,18 @@ def _requests(path: Path) -> list[HttpRequest]:
         return [e for e in opened.events() if isinstance(e, HttpRequest)]
 
 
-def _chunks(path: Path, step: int) -> list[bytes]:
+def _content(path: Path, step: int) -> list[tuple[object, ...]]:
+    """A step's events without what differs between a run and its fork (time, seq)."""
     with agentreplay.open(path) as opened:
-        return [e.data for e in opened.step(step) if isinstance(e, HttpChunk)]
+        events = opened.step(step)
+    skip = {"task", "seq", "at", "request"}
+    return [
+        (
+            type(event).__name__,
+            *(getattr(event, f.name) for f in dataclasses.fields(event) if f.name not in skip),
+        )
+        for event in events
+    ]
 
 
 def test_live_after_forks_a_new_cassette_that_keeps_steps_up_to_n(
@@ -79,7 +89,9 @@ def test_live_after_forks_a_new_cassette_that_keeps_steps_up_to_n(
     assert [(r.method, r.url, r.body) for r in child[:2]] == [
         (r.method, r.url, r.body) for r in parent[:2]
     ]
-    assert _chunks(fork, 1) == _chunks(cassette, 1)
+    for step in (1, 2):  # request, response head, every chunk and the end: all the same
+        assert _content(fork, step) == _content(cassette, step)
+        assert len(_content(fork, step)) >= 4
     assert header(fork)["parent"] == {
         "path": str(cassette),
         "run_id": header(cassette)["run_id"],
@@ -106,6 +118,54 @@ def test_overriding_a_tool_call_decision_changes_what_the_agent_does(
     assert "diverged at step 2" in done.stdout
     assert "shipping_status?order_id=A-1003" in done.stderr  # what the agent did instead
     assert "lookup_order?order_id=A-1001" in done.stderr  # what the recording expected
+
+
+def _decision(tmp_path: Path, tool: str, order: str) -> Path:
+    path = tmp_path / f"{tool}-{order}.json"
+    path.write_text(json.dumps({"tool_calls": [{"name": tool, "arguments": {"order_id": order}}]}))
+    return path
+
+
+def test_after_an_override_later_steps_replay_while_they_still_match(
+    servers: Servers, tmp_path: Path
+) -> None:
+    cassette = tmp_path / "run.cassette"
+    record_example(servers, cassette)  # 1: model asks lookup_order(A-1001), 2: tool, 3: answer
+    servers.stop()
+    same = _decision(tmp_path, "lookup_order", "A-1001")  # re-encoded, not the recorded bytes
+    done = agentreplay_cli("replay", str(cassette), "--override", f"1={same}", env=servers.env)
+    assert done.returncode == 0, done.stdout + done.stderr  # a what-if that finished
+    assert (
+        "what-if (step 1 overridden): the run exited with status 0; the recording: exited "
+        "with status 0" in done.stdout
+    )
+    assert "Order A-1001 is on its way." in done.stdout  # step 3 came from the cassette
+
+
+def test_an_override_with_live_after_goes_live_where_the_run_leaves_the_recording(
+    servers: Servers, tmp_path: Path
+) -> None:
+    cassette = tmp_path / "run.cassette"
+    record_example(servers, cassette)
+    other = _decision(tmp_path, "shipping_status", "A-1003")
+    fork = tmp_path / "fork.cassette"
+    done = agentreplay_cli(
+        "replay",
+        str(cassette),
+        "--override",
+        f"1={other}",
+        "--live-after",
+        "1",
+        "-o",
+        str(fork),
+        env=servers.env,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"the live part was recorded into {fork}" in done.stdout
+    with agentreplay.open(fork) as forked:
+        names = [info.name for info in forked.step_infos()]
+    assert "shipping_status?order_id=A-1003" in names[1]  # asked live, of the running server
+    assert len(names) == 3 and "chat/completions" in names[2]
 
 
 def test_override_in_library_form_with_a_text_answer(servers: Servers, tmp_path: Path) -> None:
