@@ -1,0 +1,115 @@
+"""What-if answers re-encoded the way each provider sends them, read by the real SDKs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import agentreplay
+from agentreplay.demo.model_server import ModelServer, Reply, ToolCallSpec
+from tests.llm.helpers import anthropic_client, openai_client
+
+ANSWER = {
+    "content": "Let me check.",
+    "tool_calls": [{"name": "get_weather", "arguments": {"city": "Oslo"}}],
+}
+SEEN = ("Let me check.", "get_weather", {"city": "Oslo"})
+TOOL: Any = {"type": "function", "function": {"name": "get_weather", "parameters": {}}}
+
+
+@dataclass
+class _Address:
+    """Where the server was: replay needs only its address, not the server."""
+
+    url: str
+
+
+def _chat(server: _Address, stream: bool) -> tuple[str, str, dict[str, Any]]:
+    client = openai_client(server)
+    messages: Any = [{"role": "user", "content": "Weather?"}]
+    if not stream:
+        message = (
+            client.chat.completions.create(model="m", messages=messages, tools=[TOOL])
+            .choices[0]
+            .message
+        )
+        call = message.tool_calls[0].function  # type: ignore[index,union-attr]
+        return message.content or "", call.name, json.loads(call.arguments)
+    text, name, arguments = "", "", ""
+    for chunk in client.chat.completions.create(
+        model="m", messages=messages, tools=[TOOL], stream=True
+    ):
+        if not chunk.choices:
+            continue
+        delta = chunk.choices[0].delta
+        text += delta.content or ""
+        for part in delta.tool_calls or []:
+            name += part.function.name or "" if part.function else ""
+            arguments += part.function.arguments or "" if part.function else ""
+    return text, name, json.loads(arguments)
+
+
+def _responses(server: _Address, stream: bool) -> tuple[str, str, dict[str, Any]]:
+    client = openai_client(server)
+    tools: Any = [{"type": "function", "name": "get_weather", "parameters": {}}]
+    if stream:
+        with client.responses.stream(model="m", input="Weather?", tools=tools) as events:
+            response = events.get_final_response()
+    else:
+        response = client.responses.create(model="m", input="Weather?", tools=tools)
+    call = next(item for item in response.output if item.type == "function_call")
+    return response.output_text, call.name, json.loads(call.arguments)  # type: ignore[union-attr]
+
+
+def _messages(server: _Address, stream: bool) -> tuple[str, str, dict[str, Any]]:
+    client = anthropic_client(server)
+    kwargs: Any = {
+        "model": "claude-x",
+        "max_tokens": 100,
+        "messages": [{"role": "user", "content": "Weather?"}],
+        "tools": [{"name": "get_weather", "input_schema": {"type": "object"}}],
+    }
+    if stream:
+        with client.messages.stream(**kwargs) as events:
+            message = events.get_final_message()
+    else:
+        message = client.messages.create(**kwargs)
+    text = "".join(block.text for block in message.content if block.type == "text")
+    use = next(block for block in message.content if block.type == "tool_use")
+    return text, use.name, dict(use.input)  # type: ignore[union-attr,arg-type]
+
+
+CLIENTS: dict[str, Callable[[_Address, bool], tuple[str, str, dict[str, Any]]]] = {
+    "chat": _chat,
+    "responses": _responses,
+    "messages": _messages,
+}
+
+
+@pytest.fixture
+def server() -> Iterator[ModelServer]:
+    recorded = Reply(text="Hmm.", tool_calls=[ToolCallSpec("get_time", {"zone": "UTC"})])
+    model = ModelServer(lambda request: recorded).start()
+    yield model
+    model.stop()
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
+@pytest.mark.parametrize("api", sorted(CLIENTS))
+def test_an_overridden_answer_reaches_the_sdk_as_the_provider_would_send_it(
+    server: ModelServer, tmp_path: Path, api: str, stream: bool
+) -> None:
+    cassette = tmp_path / "run.cassette"
+    ask, address = CLIENTS[api], _Address(server.url)
+    with agentreplay.record(cassette):
+        assert ask(address, stream) == ("Hmm.", "get_time", {"zone": "UTC"})
+    server.stop()
+    with agentreplay.replay(cassette, overrides={1: ANSWER}) as run:
+        seen = ask(address, stream)
+    assert seen == SEEN
+    assert run.divergence is None
