@@ -94,3 +94,33 @@ def test_changed_body_is_a_divergence(server: ToolServer, cassette: Path) -> Non
         asyncio.run(post("Paris"))
     with pytest.raises(DivergenceError, match="'Paris' != 'Lyon'"), agentreplay.replay(cassette):
         asyncio.run(post("Lyon"))
+
+
+@pytest.mark.parametrize(
+    ("path", "timeout"),
+    [("/slow?delay=2", 0.2), ("/drop", 5.0)],
+    ids=["timeout", "broken-body"],
+)
+def test_timeouts_and_cut_bodies_replay_as_the_same_exception(
+    server: ToolServer, cassette: Path, path: str, timeout: float
+) -> None:
+    url = server.url + path
+
+    async def run() -> tuple[str, str, bytes]:
+        got = b""
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session:
+            try:
+                async with session.get(url) as response:
+                    async for piece in response.content.iter_any():
+                        got += piece
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                return type(exc).__qualname__, str(exc), got
+        raise AssertionError("no exception")
+
+    with agentreplay.record(cassette):
+        recorded = asyncio.run(run())
+    server.stop()
+    with agentreplay.replay(cassette) as replay:
+        replayed = asyncio.run(run())
+    assert replayed == recorded
+    assert replay.divergence is None
