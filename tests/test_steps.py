@@ -6,8 +6,10 @@ import base64
 import gzip
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from genai_prices.data_snapshot import get_snapshot
 
 import agentreplay
 from agentreplay.cassette.events import (
@@ -66,7 +68,15 @@ def test_usage_and_cost_come_from_the_price_table(recorded: Path) -> None:
         30,
         20,
     )
-    assert first.cost is not None and first.cost > 0  # gpt-4o is in genai-prices' table
+    # tokens x the table's prices: uncached input, cache reads and output each at their own
+    _, model = get_snapshot().find_provider_model("gpt-4o", None, "openai", None)
+    prices: Any = model.prices
+    expected = (
+        (120 - 20) * float(prices.input_mtok)
+        + 20 * float(prices.cache_read_mtok)
+        + 30 * float(prices.output_mtok)
+    ) / 1e6
+    assert first.cost == pytest.approx(expected, rel=1e-9) and expected > 0
     summary = _summary(steps)
     assert (summary.llm_calls, summary.tool_calls, summary.http_calls) == (2, 1, 2)
     assert summary.input_tokens == 320 and summary.output_tokens == 42
