@@ -5,17 +5,23 @@ The interceptor that notices step N is deep inside an SDK, so a plain
 (the first frame outside library code), with its locals as the recording
 made them; ``next`` and ``step`` carry on from there, skipping library code.
 
-``PYTHONBREAKPOINT`` is respected: ``0`` disables breaking, and any other
-debugger than pdb is started through ``sys.breakpointhook()``.
+``PYTHONBREAKPOINT`` is respected: ``0`` disables breaking; another
+debugger whose function takes the frame to stop in (``ipdb.set_trace`` and
+the like take ``frame=``) is shown the agent's frame too; any other is
+started through ``sys.breakpointhook()``.
 """
 
 from __future__ import annotations
 
 import bdb
+import importlib
+import inspect
 import os
 import pdb
 import sys
+from collections.abc import Callable
 from types import FrameType
+from typing import Any
 
 __all__ = ["break_into"]
 
@@ -59,6 +65,17 @@ _SKIP = [
 ]
 
 
+def _hook(spec: str) -> Callable[..., Any] | None:
+    """The ``PYTHONBREAKPOINT`` function, if it takes the frame to stop in (``frame=``)."""
+    module, _, name = spec.rpartition(".")
+    try:
+        target = getattr(importlib.import_module(module or "builtins"), name)
+        parameters = inspect.signature(target).parameters
+    except (ImportError, AttributeError, TypeError, ValueError):
+        return None  # sys.breakpointhook() says what is wrong with it
+    return target if "frame" in parameters else None
+
+
 def break_into(frame: FrameType | None, banner: str) -> None:
     """Open pdb at ``frame`` (the agent's call site) after printing ``banner``."""
     hook = os.environ.get("PYTHONBREAKPOINT", "")
@@ -66,7 +83,11 @@ def break_into(frame: FrameType | None, banner: str) -> None:
         return
     print(banner, file=sys.stderr, flush=True)
     if hook not in ("", "pdb.set_trace") or frame is None:
-        sys.breakpointhook()
+        other = _hook(hook) if frame is not None else None
+        if other is not None:
+            other(frame=frame)  # ipdb's set_trace and the like: at the agent's frame
+        else:
+            sys.breakpointhook()
         return
     debugger = pdb.Pdb(skip=_SKIP)
     debugger.reset()

@@ -43,6 +43,37 @@ def test_break_at_stops_in_pdb_at_the_agents_line(servers: Servers, tmp_path: Pa
     assert child.exitstatus == 0
 
 
+HOOK = """
+import json, os
+
+
+def stop(frame=None):
+    with open(os.environ["HOOK_LOG"], "a") as log:
+        log.write(json.dumps([frame.f_code.co_filename, frame.f_code.co_name,
+                              repr(frame.f_locals.get("arguments"))]) + "\\n")
+"""
+
+
+def test_another_debugger_named_by_pythonbreakpoint_gets_the_agents_frame(
+    servers: Servers, tmp_path: Path
+) -> None:
+    servers.script.order = "B-2001"
+    cassette = tmp_path / "run.cassette"
+    record_example(servers, cassette)
+    servers.stop()
+    (tmp_path / "mydebugger.py").write_text(HOOK)
+    log = tmp_path / "hook.log"
+    env = {
+        **servers.env,
+        "PYTHONBREAKPOINT": "mydebugger.stop",
+        "PYTHONPATH": str(tmp_path),
+        "HOOK_LOG": str(log),
+    }
+    done = agentreplay_cli("replay", str(cassette), "--break-at", "2", env=env, timeout=60)
+    assert done.returncode == 0 and "reproduced" in done.stdout, done.stdout + done.stderr
+    assert json.loads(log.read_text()) == [str(EXAMPLE), "call_tool", "{'order_id': 'B-2001'}"]
+
+
 def test_pythonbreakpoint_zero_disables_breaking(servers: Servers, tmp_path: Path) -> None:
     cassette = tmp_path / "run.cassette"
     record_example(servers, cassette)

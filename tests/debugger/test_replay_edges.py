@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import agentreplay
@@ -190,3 +191,23 @@ def test_an_entrypoint_keeps_the_variables_agentreplay_env_names(
         check=False,
     )
     assert "agentreplay: reproduced" in by_env.stderr, by_env.stderr
+
+
+def test_pace_on_the_command_line_paces_the_replayed_sleeps(tmp_path: Path) -> None:
+    script = tmp_path / "sleepy.py"
+    script.write_text("import time\ntime.sleep(1.5)\nprint('woke')\n")
+    cassette = tmp_path / "sleepy.cassette"
+    recorded = agentreplay_cli("record", "-o", str(cassette), "--", sys.executable, str(script))
+    assert recorded.returncode == 0, recorded.stderr
+
+    def replay(*pace: str) -> float:
+        started = time.monotonic()
+        done = agentreplay_cli("replay", str(cassette), *pace)
+        assert done.returncode == 0 and "woke" in done.stdout, done.stdout + done.stderr
+        return time.monotonic() - started
+
+    instant, paced, doubled = replay(), replay("--pace", "recorded"), replay("--pace", "2")
+    # Lower bounds only (a paced replay cannot be quicker than the recorded sleep), and a
+    # comparison of runs that start the same way, which absorbs the start-up time.
+    assert paced >= 1.5 and doubled >= 0.75
+    assert instant < paced - 0.7
