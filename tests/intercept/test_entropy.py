@@ -85,15 +85,25 @@ def test_the_global_random_is_restored_after_the_session(cassette: Path) -> None
 
 
 def test_machinery_entropy_is_left_alone(cassette: Path) -> None:
+    from multiprocessing.connection import Client, Listener
+
     with agentreplay.record(cassette):
         with tempfile.NamedTemporaryFile():
             pass
-        import multiprocessing
-
-        multiprocessing.current_process().authkey = os.urandom(32)  # the agent's own draw
+        # multiprocessing's authentication handshake draws challenges from os.urandom on
+        # both sides: they protect the process, and are not the run's.
+        with Listener(("127.0.0.1", 0), authkey=b"secret") as listener:
+            accepted: list[object] = []
+            thread = threading.Thread(target=lambda: accepted.append(listener.accept().recv()))
+            thread.start()
+            with Client(listener.address, authkey=b"secret") as client:
+                client.send("hello")
+            thread.join(5)
+        assert accepted == ["hello"]
+        os.urandom(8)  # the agent's own draw
     sources = [draw.source for draw in _entropy(cassette)]
     # The session's seed for the global random, and the agent's os.urandom; tempfile's
-    # name generator seeded itself without being recorded.
+    # name generator and the handshake's challenges were not recorded.
     assert sources == ["seed", "urandom"]
 
 
