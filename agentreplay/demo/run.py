@@ -203,7 +203,8 @@ def _next_steps(cassette: Path, console: Console) -> None:
         ),
         (f"agentreplay export {name} --format otlp", "the run as OpenTelemetry spans"),
     ]:
-        console.print(f"   {command}\n      [dim]{what}[/]")
+        console.print(f"   {command}", soft_wrap=True, markup=False, highlight=False)
+        console.print(f"      [dim]{what}[/]")
 
 
 def serve(

@@ -36,6 +36,12 @@ def test_demo_records_a_failure_and_reproduces_it_twice(tmp_path: Path) -> None:
     assert "failed" in out and "KeyError" in out
     assert out.count("reproduced: KeyError('order')") == 2
     assert "agentreplay show" in out and "--break-at" in out
+    # each suggested command on one line, whatever the width, so it can be copied
+    assert any(
+        line.strip().startswith("agentreplay replay")
+        and line.endswith("--override 1='\"All good, nothing to look up.\"'")
+        for line in out.splitlines()
+    )
     assert elapsed < 60
     assert list((tmp_path / "runs").glob("run-*.cassette"))
 
