@@ -24,6 +24,8 @@ _ROLE_STYLE = {"system": "magenta", "user": "cyan", "assistant": "green", "tool"
 
 
 def _content_text(content: Any) -> str:
+    if content is None:  # an assistant message that only calls tools
+        return ""
     if isinstance(content, str):
         return content
     if isinstance(content, list):
@@ -44,14 +46,22 @@ def _content_text(content: Any) -> str:
     return json.dumps(content, ensure_ascii=False)
 
 
+def _add_line(text: Text, line: str, style: str = "") -> None:
+    """Append ``line`` on a line of its own (no blank first line when text is empty)."""
+    if text.plain:
+        text.append("\n")
+    text.append(line, style)
+
+
 def _message_panel(message: dict[str, Any]) -> Panel:
     role = str(message.get("role", "?"))
     body = Text(_content_text(message.get("content", "")))
     for call in message.get("tool_calls") or []:
         function = call.get("function", call)
-        body.append(
-            f"\n[tool call {call.get('id', '')}] {function.get('name')}"
-            f"({function.get('arguments', '')})"
+        _add_line(
+            body,
+            f"[tool call {call.get('id', '')}] {function.get('name')}"
+            f"({function.get('arguments', '')})",
         )
     if message.get("tool_call_id"):
         role += f" (for {message['tool_call_id']})"
@@ -107,7 +117,7 @@ def render_step(step: Step, console: Console) -> None:
         if llm.thinking:
             answer = Text(f"(thinking) {llm.thinking}\n\n", style="dim") + answer
         for call in llm.tool_calls:
-            answer.append(f"\n[tool call {call.id}] {call.name}({call.arguments})", "yellow")
+            _add_line(answer, f"[tool call {call.id}] {call.name}({call.arguments})", "yellow")
         console.print(Panel(answer, title="response", title_align="left", border_style="green"))
     elif step.kind == "http" and step.request_headers is not None:
         _render_exchange(step, console)

@@ -44,6 +44,43 @@ def test_a_call_whose_stream_reported_no_usage_has_unknown_tokens_not_none() -> 
     assert "unknown (the response reported no usage)" in out and "None in" not in out
 
 
+def test_an_answer_of_tool_calls_alone_starts_with_the_first_call() -> None:
+    from agentreplay.llm import ToolCallInfo
+
+    call = LLMCall(
+        provider="openai",
+        api="chat.completions",
+        model="gpt-4o",
+        response_model=None,
+        messages=[
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [{"id": "c0", "function": {"name": "earlier", "arguments": "{}"}}],
+            }
+        ],
+        tools=[],
+        params={},
+        stream=False,
+        output_text="",
+        thinking="",
+        tool_calls=[ToolCallInfo("c1", "lookup", '{"id": 1}', {"id": 1})],
+        finish_reason="tool_calls",
+        input_tokens=1,
+        output_tokens=1,
+        cached_tokens=0,
+        ttft=None,
+        duration=None,
+        gaps=[],
+        status=200,
+        error=None,
+    )
+    lines = _rendered(Step(1, "llm", "POST x", "0", 0, 0, 10, "ok", llm=call)).splitlines()
+    for title, first in (("response", "[tool call c1] lookup"), ("assistant", "[tool call c0]")):
+        at = next(i for i, line in enumerate(lines) if f"─ {title} ─" in line)
+        assert lines[at + 1].strip("│ ").startswith(first)
+
+
 def _http(response_body: bytes) -> Step:
     return Step(
         1,
