@@ -36,14 +36,16 @@ _orig_perf_counter = time.perf_counter
 _orig_perf_counter_ns = time.perf_counter_ns
 
 
-def _caller(session: Any) -> tuple[Any, Origin]:
-    """The run's task (or None) and the origin of whoever called the clock (frame 2).
+def _caller(session: Any, wanted: Origin) -> tuple[Any, Origin]:
+    """The run's task (or None) and the origin of whoever called the clock (frame 2),
+    for a read recorded only from code of origin ``wanted`` or above.
 
-    Written for speed: the common callers (asyncio, an HTTP pool) are told apart by
-    one dictionary lookup before the session or task is looked at.
+    Written for speed: the common callers (asyncio, an HTTP pool, an SDK timing its
+    request) are told apart by one dictionary lookup before the session or task is
+    looked at.
     """
     origin = _origins.get(sys._getframe(2).f_code.co_filename)
-    if origin is Origin.MACHINERY:
+    if origin is Origin.MACHINERY or (origin is Origin.LIBRARY and wanted is Origin.AGENT):
         return None, origin
     state = current_task()
     if state is None or state.owner is not session or state.quiet:
@@ -74,7 +76,7 @@ class _WallClock:
         session = active_session()
         if session is None:
             return self._live()
-        task, origin = _caller(session)
+        task, origin = _caller(session, Origin.LIBRARY)
         if task is None or origin < Origin.LIBRARY:
             return self._live()
         return session.clock(task, "wall", self._live)  # type: ignore[no-any-return]
@@ -85,7 +87,7 @@ def _agent_clock(kind: str, original: Any) -> Any:
         session = active_session()
         if session is None:
             return original()
-        task, origin = _caller(session)
+        task, origin = _caller(session, Origin.AGENT)
         if task is None or origin is not Origin.AGENT:
             return original()
         return session.clock(task, kind, original)

@@ -33,8 +33,11 @@ in_exchange: contextvars.ContextVar[bool] = contextvars.ContextVar(
 
 def decode_headers(pairs: Iterable[tuple[Any, Any]]) -> Headers:
     """Header pairs as str, decoding bytes as latin-1 so that encoding gives them back."""
-    if isinstance(pairs, list) and all(type(k) is bytes and type(v) is bytes for k, v in pairs):
-        return tuple([(k.decode("latin-1"), v.decode("latin-1")) for k, v in pairs])
+    if type(pairs) is list:
+        try:  # the common case, httpx's raw headers: bytes pairs
+            return tuple([(k.decode("latin-1"), v.decode("latin-1")) for k, v in pairs])
+        except AttributeError:  # some are str already
+            pass
     return tuple(
         (
             k.decode("latin-1") if isinstance(k, bytes) else str(k),
