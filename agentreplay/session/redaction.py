@@ -96,6 +96,20 @@ class Redaction:
         object.__setattr__(self, "_response_headers", response | self._headers)
         object.__setattr__(self, "hooks", tuple(self.hooks))
 
+    @classmethod
+    def from_description(cls, described: Any) -> tuple[Redaction, list[str]]:
+        """The rules a cassette header describes (see `describe`), and the names of its
+        hooks, which are code and cannot come back from a description."""
+        if not isinstance(described, dict):
+            return cls(), []
+
+        def names(key: str) -> list[str]:
+            value = described.get(key)
+            return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+        rules = cls(headers=names("headers"), query=names("query"), json_paths=names("json_paths"))
+        return rules, names("hooks")
+
     def describe(self) -> dict[str, Any]:
         """The policy as plain data, for the cassette header."""
         return {

@@ -91,6 +91,7 @@ class Replay(Session):
         self.strict = strict
         self.matcher: Matcher = matcher if matcher is not None else DefaultMatcher()
         self.redaction = redact if redact is not None else Redaction()
+        self._redaction_given = redact is not None
         self.pace = parse_pace(pace)
         if live_after is not None and live_after < 0:
             raise UsageError(f"live_after must be a step number, not {live_after}")
@@ -125,6 +126,17 @@ class Replay(Session):
                 self._check_overrides(cassette.step_infos())
         for message in self.replayer.warnings:
             warnings.warn(message, CassetteWarning, stacklevel=4)
+        if not self._redaction_given:  # match as the recording did
+            self.redaction, hooks = Redaction.from_description(
+                self.replayer.header.get("redaction")
+            )
+            if hooks:
+                warnings.warn(
+                    f"the recording redacted requests with {', '.join(hooks)}; pass the same "
+                    f"hooks to replay(redact=...), or what they hid may not match",
+                    CassetteWarning,
+                    stacklevel=4,
+                )
         self.step = 0
         self.live = False
         self.result = None

@@ -3,10 +3,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 import requests
 
 import agentreplay
-from agentreplay import Redaction
+from agentreplay import CassetteWarning, Redaction
 from tests.helpers import cassette_bytes
 from tests.servers import ToolServer
 
@@ -96,3 +97,29 @@ def test_user_rules_redact_headers_query_json_paths_and_hooks(
             headers={"x-custom-token": "tok-000"},
         )
     assert run.result is not None and run.result.reproduced
+
+
+def test_a_replay_without_redact_matches_as_the_recording_did(
+    server: ToolServer, cassette: Path
+) -> None:
+    rules = Redaction(headers=["x-custom-token"], query=["sig"], json_paths=["$.user.email"])
+    body = {"user": {"email": "ada@example.com", "name": "Ada"}}
+    with agentreplay.record(cassette, redact=rules):
+        httpx.post(f"{server.url}/tool/x?sig=abc", json=body, headers={"x-custom-token": "1"})
+    server.stop()
+    body["user"]["email"] = "grace@example.com"  # other values where the rules hid them
+    with agentreplay.replay(cassette) as run:  # no redact=: the header's rules are used
+        httpx.post(f"{server.url}/tool/x?sig=zzz", json=body, headers={"x-custom-token": "2"})
+    assert run.result is not None and run.result.reproduced
+
+
+def test_a_replay_without_redact_warns_that_hooks_cannot_come_back(
+    server: ToolServer, cassette: Path
+) -> None:
+    def hide_tenant(info):  # type: ignore[no-untyped-def]
+        return info
+
+    with agentreplay.record(cassette, redact=Redaction(hooks=[hide_tenant])):
+        pass
+    with pytest.warns(CassetteWarning, match="hide_tenant"), agentreplay.replay(cassette):
+        pass
