@@ -35,7 +35,7 @@ def add_parser(subparsers: Any) -> None:
         metavar="NAME",
         help="also keep this environment variable in the cassette, to set "
         f"it again on replay (always kept: {', '.join(ENV_ALLOW)}); "
-        "never use it for secrets",
+        "names that read like secrets (…_KEY, …_TOKEN, …_PASSWORD) are refused",
     )
     parser.add_argument(
         "command",

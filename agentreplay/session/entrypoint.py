@@ -99,10 +99,23 @@ ENV_NAMES = "AGENTREPLAY_ENV"
 """Comma-separated names of more variables for a recording to keep (never secrets)."""
 
 
+_SECRET_WORDS = frozenset(
+    {"KEY", "APIKEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "CREDENTIALS"}
+)
+
+
 def kept_env(names: list[str]) -> dict[str, str]:
-    """The variables a cassette keeps: `ENV_ALLOW` and ``names``, those that are set."""
-    wanted = (*ENV_ALLOW, *(name.strip() for name in names if name.strip()))
-    return {name: os.environ[name] for name in wanted if name in os.environ}
+    """The variables a cassette keeps: `ENV_ALLOW` and ``names``, those that are set.
+    A name that reads like a secret (``OPENAI_API_KEY``, ``GITHUB_TOKEN``) is refused:
+    cassettes are shared, and a replay needs no key."""
+    extra = [name.strip() for name in names if name.strip()]
+    for name in extra:
+        if _SECRET_WORDS & set(name.upper().replace("-", "_").split("_")):
+            raise UsageError(
+                f"{name} looks like a secret, and a cassette never keeps secrets (a replay "
+                f"needs no key); keep only addresses and settings"
+            )
+    return {name: os.environ[name] for name in (*ENV_ALLOW, *extra) if name in os.environ}
 
 
 def _restore_env(path: str) -> None:

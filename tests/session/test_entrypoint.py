@@ -68,3 +68,25 @@ def test_an_async_entrypoint_records_and_replays_into_the_cassette_it_names(
     monkeypatch.setenv("AGENTREPLAY_MODE", "replay")
     replayed = asyncio.run(make_agent(url, cassette)("Paris"))  # type: ignore[operator]
     assert replayed == recorded  # the answer, the uuid and the time, offline
+
+
+@pytest.mark.parametrize("names", ["OPENAI_API_KEY", "TOOLS_URL, github-token", "DB_PASSWORD"])
+def test_agentreplay_env_refuses_names_that_read_like_secrets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, names: str
+) -> None:
+    monkeypatch.setenv("AGENTREPLAY_MODE", "record")
+    monkeypatch.setenv("AGENTREPLAY_CASSETTE", str(tmp_path / "run.cassette"))
+    monkeypatch.setenv("AGENTREPLAY_ENV", names)
+    with pytest.raises(agentreplay.UsageError, match="looks like a secret"):
+        plain(1)
+    assert not (tmp_path / "run.cassette").exists()
+
+
+def test_cli_env_refuses_a_secret_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from agentreplay.cli import main
+
+    out = tmp_path / "run.cassette"
+    code = main(["record", "-o", str(out), "--env", "ANTHROPIC_API_KEY", "--", "python", "-c", ""])
+    assert code == 2
+    assert "ANTHROPIC_API_KEY looks like a secret" in capsys.readouterr().err
+    assert not out.exists()
