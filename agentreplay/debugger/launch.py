@@ -129,6 +129,28 @@ def record_command(
     return _run_child(interpreter, plan, env, None, capture)
 
 
+def _locate(path: str, recorded_cwd: str | None, what: str) -> str:
+    """``path`` if it is still there; else the same path relative to the recorded working
+    directory, found under the current one (a checkout moved, or another machine)."""
+    if os.path.isfile(path):
+        return path
+    relative = os.path.relpath(path, recorded_cwd) if recorded_cwd else path
+    if recorded_cwd and os.path.isabs(path) and not relative.startswith(os.pardir):
+        here = os.path.join(os.getcwd(), relative)
+        if os.path.isfile(here):
+            print(
+                f"agentreplay: the {what} {path} is not there; running {here}, at the same "
+                f"place relative to the working directory",
+                file=sys.stderr,
+            )
+            return here
+    where = f" (nor at {relative} under {os.getcwd()})" if recorded_cwd else ""
+    raise UsageError(
+        f"the {what} {path} no longer exists{where}; run agentreplay replay from the "
+        f"directory the recording was made in, or its copy"
+    )
+
+
 @dataclass
 class ReplayOptions:
     pace: str = "instant"
@@ -143,10 +165,15 @@ def replay_cassette(cassette: Path, options: ReplayOptions, *, capture: bool = F
     """Run the program recorded in ``cassette`` again, under replay."""
     with open_cassette(cassette) as opened:
         header = dict(opened.header)
+    recorded_cwd = header.get("cwd") if isinstance(header.get("cwd"), str) else None
+    moved = False
     if header.get("script"):
         target = dict(header["script"])
-        if target.get("kind") == "path" and not os.path.isfile(target.get("path", "")):
-            raise UsageError(f"the recorded script {target.get('path')} no longer exists")
+        if target.get("kind") == "path":
+            found = _locate(str(target.get("path", "")), recorded_cwd, "recorded script")
+            moved = found != target["path"]
+            argv = list(target.get("argv") or [found])
+            target.update(path=found, argv=[found, *argv[1:]] if moved else argv)
     elif header.get("entrypoint"):
         target = {
             "kind": "entrypoint",
@@ -156,8 +183,10 @@ def replay_cassette(cassette: Path, options: ReplayOptions, *, capture: bool = F
             "argv": header.get("argv"),
         }
         in_script = str(header["entrypoint"]).startswith("__main__:")
-        if in_script and not os.path.isfile(str(target["file"] or "")):
-            raise UsageError(f"the entrypoint's script {target['file']} no longer exists")
+        if in_script:
+            found = _locate(str(target["file"] or ""), recorded_cwd, "entrypoint's script")
+            moved = found != target["file"]
+            target["file"] = found
         if header.get("args") is None and not in_script:
             raise UsageError(
                 f"{cassette}: the entrypoint's arguments could not be recorded "
@@ -176,9 +205,7 @@ def replay_cassette(cassette: Path, options: ReplayOptions, *, capture: bool = F
         env["PYTHONHASHSEED"] = str(header["pythonhashseed"])
     for name in PLACEHOLDER_KEYS:
         env.setdefault(name, "replay-needs-no-key")
-    cwd = header.get("cwd")
-    if not cwd or not os.path.isdir(cwd):
-        cwd = None
+    cwd = None if moved or not recorded_cwd or not os.path.isdir(recorded_cwd) else recorded_cwd
     interpreter = sys.executable
     plan = {
         "mode": "replay",

@@ -56,6 +56,7 @@ def _describe(func: Callable[..., Any]) -> dict[str, Any]:
     filename = getattr(main, "__file__", None)
     if filename:
         header["entrypoint_file"] = os.path.abspath(filename)
+    header["cwd"] = os.getcwd()
     return header
 
 

@@ -213,3 +213,50 @@ def test_pace_on_the_command_line_paces_the_replayed_sleeps(tmp_path: Path) -> N
     # comparison of runs that start the same way, which absorbs the start-up time.
     assert paced >= 1.5 and doubled >= 0.75
     assert instant < paced - 0.7
+
+
+MOVABLE = """\
+import sys, uuid, agentreplay
+
+@agentreplay.entrypoint
+def main(name):
+    return f"{name} {uuid.uuid4()}"
+
+if __name__ == "__main__":
+    print(main(sys.argv[1]) if len(sys.argv) > 1 else uuid.uuid4())
+"""
+
+
+def test_a_moved_checkout_replays_from_its_new_place(tmp_path: Path) -> None:
+    import os
+    import shutil
+
+    old = tmp_path / "checkout"
+    (old / "agents").mkdir(parents=True)
+    (old / "agents" / "agent.py").write_text(MOVABLE)
+    script_cassette, entry_cassette = tmp_path / "script.cassette", tmp_path / "entry.cassette"
+    recorded = agentreplay_cli(
+        "record", "-o", str(script_cassette), "--", sys.executable, "agents/agent.py", cwd=old
+    )
+    entry = subprocess.run(
+        [sys.executable, "agents/agent.py", "ada"],
+        cwd=old,
+        env={
+            **os.environ,
+            "AGENTREPLAY_MODE": "record",
+            "AGENTREPLAY_CASSETTE": str(entry_cassette),
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    new = tmp_path / "elsewhere"
+    shutil.move(old, new)
+    for cassette, printed in ((script_cassette, recorded.stdout), (entry_cassette, entry.stdout)):
+        done = agentreplay_cli("replay", str(cassette), cwd=new)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert done.stdout.splitlines()[0] == printed.strip()  # same uuid, from the cassette
+        assert f"running {new / 'agents' / 'agent.py'}" in done.stderr
+    lost = agentreplay_cli("replay", str(script_cassette), cwd=tmp_path)
+    assert lost.returncode == 2
+    assert "no longer exists (nor at agents/agent.py under" in lost.stderr
