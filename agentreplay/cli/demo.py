@@ -47,5 +47,5 @@ def run(args: argparse.Namespace) -> int:
     from agentreplay.demo.run import run_demo, serve
 
     if args.serve:
-        return serve(*_ports(args.ports), seed=args.seed)
+        return serve(Path(args.dir), *_ports(args.ports), seed=args.seed)
     return run_demo(Path(args.dir), seed=args.seed)

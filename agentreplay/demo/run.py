@@ -25,6 +25,7 @@ from rich.console import Console
 from agentreplay.debugger.launch import ReplayOptions, record_command, replay_cassette
 from agentreplay.demo.model_server import ModelServer
 from agentreplay.demo.tool_server import ToolServer
+from agentreplay.errors import UsageError
 from agentreplay.llm.encode import ModelRequest, Reply, ToolCallSpec
 
 __all__ = ["agent_path", "run_demo", "support_responder"]
@@ -53,6 +54,7 @@ def _agent_to_run(workdir: Path) -> Path:
     if source == _REPO_EXAMPLE:
         return source
     target = workdir / source.name
+    workdir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
     return target
 
@@ -208,15 +210,28 @@ def _next_steps(cassette: Path, console: Console) -> None:
 
 
 def serve(
-    model_port: int, tools_port: int, *, seed: int | None = None, console: Console | None = None
+    workdir: Path,
+    model_port: int,
+    tools_port: int,
+    *,
+    seed: int | None = None,
+    console: Console | None = None,
 ) -> int:
     """Run the demo's two servers until interrupted, to try the example agent by hand."""
-    import threading
-
     console = console or Console()
-    model = ModelServer(support_responder(seed), chunk_delay=0.02, port=model_port).start()
-    tools = ToolServer(tools_port).start()
-    agent = _short(agent_path())
+    try:
+        model = ModelServer(support_responder(seed), chunk_delay=0.02, port=model_port).start()
+        try:
+            tools = ToolServer(tools_port).start()
+        except BaseException:
+            model.stop()
+            raise
+    except OSError as exc:
+        raise UsageError(
+            f"cannot start the demo's servers on ports {model_port} and {tools_port}: "
+            f"{exc.strerror or exc}; choose others with --ports MODEL,TOOLS (0 picks free ones)"
+        ) from None
+    agent = _short(_agent_to_run(workdir))
     console.print(
         f"A model that answers at random at {model.url}, and a tool server at {tools.url}.\n"
         "In another terminal:\n",

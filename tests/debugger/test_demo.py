@@ -111,3 +111,23 @@ def test_demo_serve_runs_the_servers_for_the_example_by_hand(tmp_path: Path) -> 
         check=False,
     )
     assert "reproduced" in replayed.stdout, replayed.stdout + replayed.stderr
+
+
+def test_demo_serve_on_a_busy_port_says_so_in_one_line(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "agentreplay", "demo", "--serve", "--ports", f"0,{port}"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+            cwd=tmp_path,
+        )
+    assert done.returncode == 2
+    assert f"cannot start the demo's servers on ports 0 and {port}" in done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
