@@ -120,8 +120,8 @@ def kept_env(names: list[str]) -> dict[str, str]:
 
 
 def _restore_env(path: str) -> None:
-    """Set the variables the recording kept, unless set already: the function reads
-    them when called, as it did when recorded (`agentreplay replay` sets them earlier)."""
+    """Set the variables the recording kept, as `agentreplay replay` does: the function
+    reads them when called, and must ask for the same addresses as when recorded."""
     from agentreplay.cassette.reader import open_cassette
 
     if not os.path.exists(path):
@@ -130,7 +130,7 @@ def _restore_env(path: str) -> None:
         env = cassette.header.get("env")
     for name, value in (env if isinstance(env, dict) else {}).items():
         if isinstance(name, str) and isinstance(value, str):
-            os.environ.setdefault(name, value)
+            os.environ[name] = value
 
 
 OPTIONS_ENV = "AGENTREPLAY_REPLAY_OPTIONS"

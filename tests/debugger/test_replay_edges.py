@@ -185,9 +185,10 @@ def test_an_entrypoint_keeps_the_variables_agentreplay_env_names(
     by_cli = agentreplay_cli("replay", str(cassette), env=bare)
     assert by_cli.returncode == 0, by_cli.stdout + by_cli.stderr
     assert "reproduced" in by_cli.stdout
+    elsewhere = {**bare, "SUPPORT_TOOLS_URL": "http://tools.other.test:9"}  # kept value wins
     by_env = subprocess.run(
         [sys.executable, str(EXAMPLE), "Where?"],
-        env={**bare, "AGENTREPLAY_MODE": "replay", "AGENTREPLAY_CASSETTE": str(cassette)},
+        env={**elsewhere, "AGENTREPLAY_MODE": "replay", "AGENTREPLAY_CASSETTE": str(cassette)},
         capture_output=True,
         text=True,
         check=False,
