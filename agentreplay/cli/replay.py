@@ -154,4 +154,4 @@ def _check_steps(cassette: Cassette, args: argparse.Namespace) -> None:
             f"{option} {number} is out of range: {has}, so N must be in {lowest}..{steps}"
         )
     for step, value in args.override:
-        check_override(infos[step - 1], value)
+        check_override(infos[step - 1], value, f"--override {step}")

@@ -93,10 +93,22 @@ def _http_body(value: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes
     return status, headers, data
 
 
-def check_override(info: StepInfo, value: Any) -> None:
+_LLM_KEYS = frozenset({"role", "content", "text", "tool_calls", "finish_reason"})
+_HTTP_KEYS = frozenset({"status", "headers", "body"})
+
+
+def _known_keys(value: Any, known: frozenset[str], what: str) -> None:
+    unknown = sorted(set(value) - known) if isinstance(value, dict) else []
+    if unknown:
+        raise UsageError(
+            f"{what} has no {', '.join(map(repr, unknown))}; it takes {', '.join(sorted(known))}"
+        )
+
+
+def check_override(info: StepInfo, value: Any, label: str = "") -> None:
     """Raise `UsageError` now, before the run starts, if ``value`` cannot replace the
-    response of step ``info`` (see the module docstring for the shapes)."""
-    where = f"--override {info.number}"
+    response of step ``info`` (see the module docstring for the shapes). ``label``
+    names the option in the message (``--override 3``)."""
     try:
         if info.kind == "tool":
             check_plain(value, f"the value for tool step {info.number}")
@@ -107,13 +119,15 @@ def check_override(info: StepInfo, value: Any) -> None:
             if api_of(method.upper(), urlsplit(url).path) is not None and not (
                 isinstance(value, dict) and "status" in value
             ):
+                _known_keys(value, _LLM_KEYS, "an LLM answer")
                 reply_from(value)
             elif isinstance(value, dict):
+                _known_keys(value, _HTTP_KEYS, "an HTTP response")
                 _http_body(value)
             else:
                 raise UsageError("an HTTP override must be an object with status, headers and body")
     except (UsageError, RecordingError) as exc:
-        raise UsageError(f"{where}: {exc}") from None
+        raise UsageError(f"{label or f'override of step {info.number}'}: {exc}") from None
 
 
 def override_exchange(exchange: RecordedExchange, value: Any) -> RecordedExchange:

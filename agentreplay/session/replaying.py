@@ -169,6 +169,8 @@ class Replay(Session):
         from agentreplay.debugger.overrides import check_override
 
         for number, value in self.overrides.items():
+            if type(number) is not int:
+                raise UsageError(f"overrides: step numbers are integers, not {number!r}")
             if not 1 <= number <= len(infos):
                 raise UsageError(
                     f"overrides: step {number} is not in {self.path} (it has {len(infos)} steps)"

@@ -129,6 +129,8 @@ def test_an_override_from_a_file_or_inline_is_accepted(
         ('2={"headers": [1]}', "--override 2: an HTTP override's headers must be an object"),
         ("2=5", "--override 2: an HTTP override must be an object with status"),
         ("4=1", "--override 4: step 4 is a span, which has no response"),
+        ('1={"foo": 1}', "--override 1: an LLM answer has no 'foo'; it takes content, "),
+        ('2={"status": 200, "bdy": 5}', "--override 2: an HTTP response has no 'bdy'"),
     ],
 )
 def test_an_override_that_cannot_stand_for_its_step_is_refused_before_the_run(
@@ -163,7 +165,11 @@ def test_the_library_form_refuses_a_bad_override_before_the_run_starts(mixed: Pa
     with pytest.raises(agentreplay.UsageError, match="step 9 is not in"):
         with agentreplay.replay(mixed, overrides={9: "x"}):
             ran.append(1)
-    with pytest.raises(agentreplay.UsageError, match="must be text or an object"):
+    with pytest.raises(agentreplay.UsageError, match=r"^override of step 1: an LLM override"):
         with agentreplay.replay(mixed, overrides={1: 5}):
             ran.append(1)
+    for key in ("2", 2.0, True):
+        with pytest.raises(agentreplay.UsageError, match="step numbers are integers"):
+            with agentreplay.replay(mixed, overrides={key: "x"}):  # type: ignore[dict-item]
+                ran.append(1)
     assert ran == []
