@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import warnings
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TypeVar, overload
@@ -42,9 +43,11 @@ class _Call:
         session = active_session()
         self.task = session.run_task() if session is not None else None
         self.handle: Any = None
+        self._args, self._kwargs = args, kwargs
         if session is not None and self.task is not None:
-            plain_kwargs = dict(zip(kwargs, plain_args(kwargs.values()), strict=True))
-            self.handle = session.tool_begin(self.task, name, plain_args(args), plain_kwargs)
+            self._before = (plain_args(args), plain_args(kwargs.values()))
+            plain_kwargs = dict(zip(kwargs, self._before[1], strict=True))
+            self.handle = session.tool_begin(self.task, name, self._before[0], plain_kwargs)
 
     def __enter__(self) -> None:
         assert self.task is not None
@@ -57,6 +60,14 @@ class _Call:
 
     def returned(self, value: Any) -> Any:
         self.handle.returned(check_plain(value, f"the result of tool {self.name}()"))
+        after = (plain_args(self._args), plain_args(self._kwargs.values()))
+        if after != self._before:
+            warnings.warn(
+                f"tool {self.name}() changed its arguments in place; its body does not run "
+                f"on replay, so the change will not happen there: return what it computes",
+                RuntimeWarning,
+                stacklevel=3,
+            )
         return value
 
 
