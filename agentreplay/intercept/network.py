@@ -2,8 +2,9 @@
 
 HTTP through the intercepted clients is answered from the cassette; this
 catches everything else (``urllib``, database drivers, raw sockets): while a
-replay runs and has not gone live, a TCP or UDP connection made by the run's
-own code, to any address, loopback included, is refused with a
+replay runs and has not gone live, a TCP or UDP connection (or a datagram
+sent with ``sendto``) made by the run's own code, to any address, loopback
+included, is refused with a
 `DivergenceError`, which the replay remembers. A database on localhost is as
 much an unrecorded input as a remote API. Unix sockets stay open, and so do
 connections made by threads that are not part of the run (a debugger's, a
@@ -24,7 +25,7 @@ __all__ = ["NetworkGuard"]
 _INTERNET: frozenset[int] = frozenset({socket.AF_INET, socket.AF_INET6})
 
 
-def _refuse(address: Any) -> DivergenceError | None:
+def _refuse(address: Any, verb: str = "connect") -> DivergenceError | None:
     session = active_session()
     if session is None or session.mode is not Mode.REPLAY or getattr(session, "live", False):
         return None
@@ -41,22 +42,23 @@ def _refuse(address: Any) -> DivergenceError | None:
             "or let the run go live",
             task=task.id,
             expected="no network access (replay answers only from the cassette)",
-            actual=f"socket connect to {host}:{port}",
+            actual=f"socket {verb} to {host}:{port}",
             call_site=agent_call_site(3),
         )
     )
 
 
 class NetworkGuard:
-    """Wraps ``socket.socket.connect`` and ``connect_ex``."""
+    """Wraps ``socket.socket.connect``, ``connect_ex`` and ``sendto`` (a datagram sent
+    without connecting first)."""
 
     def __init__(self) -> None:
         self._saved: dict[str, Any] = {}
 
     def install(self) -> None:
-        for name in ("connect", "connect_ex"):
+        for name, wrap in (("connect", _guarded), ("connect_ex", _guarded), ("sendto", _sendto)):
             self._saved[name] = vars(socket.socket).get(name)
-            setattr(socket.socket, name, _guarded(getattr(socket.socket, name)))
+            setattr(socket.socket, name, wrap(getattr(socket.socket, name)))
 
     def uninstall(self) -> None:
         for name, original in self._saved.items():
@@ -79,3 +81,16 @@ def _guarded(live: Any) -> Any:
         return live(sock, address)
 
     return guarded
+
+
+def _sendto(live: Any) -> Any:
+    def sendto(sock: socket.socket, data: Any, *rest: Any) -> Any:
+        # sendto(data, address) or sendto(data, flags, address)
+        if sock.family in _INTERNET and rest:
+            error = _refuse(rest[-1], "sendto")
+            if error is not None:
+                raise error
+        return live(sock, data, *rest)
+
+    return sendto
+

@@ -66,3 +66,23 @@ def test_threads_outside_the_run_and_recording_are_not_guarded(
         thread.join(5)
     assert connected.is_set()
     assert run.divergence is None
+
+
+def test_a_datagram_sent_without_connecting_is_refused_too(cassette: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.settimeout(2)
+        address = listener.getsockname()
+        with agentreplay.record(cassette), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.sendto(b"metric:1", address)  # recording leaves it alone
+        assert listener.recv(64) == b"metric:1"
+        session = agentreplay.replay(cassette)
+        with (
+            pytest.raises(DivergenceError, match=rf"socket sendto to 127\.0\.0\.1:{address[1]}"),
+            session,
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp,
+        ):
+            udp.sendto(b"metric:2", 0, address)
+        listener.settimeout(0.2)
+        with pytest.raises(TimeoutError):
+            listener.recv(64)
