@@ -80,7 +80,7 @@ def _facts(step: Step) -> Table:
         grid.add_row("request", f"{step.method} {step.url}")
         grid.add_row("response", f"HTTP {step.http_status}, {step.body_bytes:,} B body")
     if step.reads:
-        grid.add_row("clock/entropy", f"{step.reads} reads")
+        grid.add_row("clock/entropy", fmt.plural(step.reads, "read"))
     return grid
 
 

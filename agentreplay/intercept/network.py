@@ -5,9 +5,9 @@ catches everything else (``urllib``, database drivers, raw sockets): while a
 replay runs and has not gone live, a TCP or UDP connection (or a datagram
 sent with ``sendto``) made by the run's own code, to any address, loopback
 included, is refused with a `DivergenceError`, which the replay remembers. A
-database on localhost is as much an unrecorded input as a remote API. Unix sockets stay open, and so do
-connections made by threads that are not part of the run (a debugger's, a
-test runner's).
+database on localhost is as much an unrecorded input as a remote API. Unix
+sockets stay open, and so do connections made by threads that are not part
+of the run (a debugger's, a test runner's).
 """
 
 from __future__ import annotations

@@ -121,7 +121,9 @@ def compare_outcomes(
         )
     expected = describe_outcome(recorded.error, recorded.value_repr)
     if what_if:
-        return result(False, f"what-if ({what_if}): the run {replayed}; the recording: {expected}")
+        ran = f"raised {replayed}" if error is not None else replayed
+        was = f"raised {expected}" if recorded.error is not None else expected
+        return result(False, f"what-if ({what_if}): the run {ran}; the recording: {was}")
     if not _same(recorded, error, value_repr, returned):
         return result(False, f"not reproduced: recorded {expected}, replay {replayed}")
     if unused_calls:
