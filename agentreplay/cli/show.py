@@ -98,29 +98,28 @@ _NAME = 2
 
 def _fitted(rows: list[tuple[str, ...]], width: int) -> Table:
     """The table, its name column cut to what the others leave of ``width``: Rich would
-    squeeze the short columns to nothing first."""
+    squeeze the short columns to nothing first. In a narrow terminal the headers are
+    shorter and columns empty in every row are left out."""
     cells = [
         max((Text.from_markup(row[i]).cell_len for row in rows), default=0)
         for i in range(len(_HEADERS[0]))
     ]
-    borders = 1 + 3 * len(cells)  # a rule and a space either side of each column
+    keep = list(range(len(cells)))
     for headers in _HEADERS:
-        others = sum(
-            max(c, len(h))
-            for i, (c, h) in enumerate(zip(cells, headers, strict=True))
-            if i != _NAME
-        )
-        room = width - others - borders
+        if headers is _HEADERS[-1]:
+            keep = [i for i in keep if cells[i] or i in (0, 1, _NAME)]
+        others = sum(max(cells[i], len(headers[i])) for i in keep if i != _NAME)
+        room = width - others - (1 + 3 * len(keep))  # a rule, a space either side
         if room >= 24:
             break
-    table = Table(*headers)
-    for i, column in enumerate(table.columns):
+    table = Table(*(headers[i] for i in keep))
+    for column, i in zip(table.columns, keep, strict=True):
         column.no_wrap = True
         if i == _NAME:
             column.overflow = "ellipsis"
             column.max_width = max(8, room)
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(row[i] for i in keep))
     return table
 
 
@@ -174,7 +173,7 @@ def _show_run(cassette: Cassette, console: Console, args: argparse.Namespace) ->
 
         print(json.dumps(run_json(cassette), indent=2, default=str))
         return 0
-    console.print(_header_line(cassette))
+    console.print(_header_line(cassette), highlight=False)
     table, summary, shown, last = _table(cassette, args.limit, console.width)
     console.print(table)
     if args.limit and summary.steps > shown:

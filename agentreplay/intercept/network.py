@@ -92,4 +92,3 @@ def _sendto(live: Any) -> Any:
         return live(sock, data, *rest)
 
     return sendto
-
