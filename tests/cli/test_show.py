@@ -121,3 +121,19 @@ def test_the_table_fits_a_narrow_terminal_by_cutting_only_the_name(
         assert cell in out  # every short column whole, on one line
     assert len(lines) == 6 + 4  # a row per step, plus the rules and the header
     assert "GET http" in out and "…" in out  # the URL is cut, not wrapped
+
+
+def test_a_narrow_table_leaves_out_columns_empty_in_every_row() -> None:
+    from rich.console import Console
+
+    from agentreplay.cli.show import _table
+
+    example = Path(__file__).parents[2] / "cassettes/examples/answers_an_order_question.cassette"
+    for width, has_cost in ((80, False), (150, True)):
+        with agentreplay.open(example) as cassette:
+            table, *_ = _table(cassette, 0, width)  # a local model: no price, no cost
+        console = Console(width=width, file=io.StringIO(), color_system=None)
+        console.print(table)
+        header = console.file.getvalue().splitlines()[1]  # type: ignore[attr-defined]
+        assert ("cost" in header) is has_cost
+        assert "status" in header
