@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from agentreplay.session.callers import Origin, importing, origin_of_caller
 from agentreplay.session.callers import _cache as _origins
@@ -36,21 +36,27 @@ _orig_perf_counter = time.perf_counter
 _orig_perf_counter_ns = time.perf_counter_ns
 
 
-def _caller(session: Any, wanted: Origin) -> tuple[Any, Origin]:
+# Enum members looked up once: ``Origin.AGENT`` costs a class-attribute lookup per read.
+_MACHINERY: Final = Origin.MACHINERY
+_LIBRARY: Final = Origin.LIBRARY
+_AGENT: Final = Origin.AGENT
+
+
+def _caller(session: Any, agent_only: bool) -> tuple[Any, Origin]:
     """The run's task (or None) and the origin of whoever called the clock (frame 2),
-    for a read recorded only from code of origin ``wanted`` or above.
+    for a read recorded from library and agent code, or from agent code only.
 
     Written for speed: the common callers (asyncio, an HTTP pool, an SDK timing its
     request) are told apart by one dictionary lookup before the session or task is
     looked at.
     """
     origin = _origins.get(sys._getframe(2).f_code.co_filename)
-    if origin is Origin.MACHINERY or (origin is Origin.LIBRARY and wanted is Origin.AGENT):
+    if origin is _MACHINERY or (agent_only and origin is _LIBRARY):
         return None, origin
     state = current_task()
     if state is None or state.owner is not session or state.quiet:
-        return None, Origin.MACHINERY
-    if origin is not Origin.AGENT or getattr(importing, "depth", 0) > 0:
+        return None, _MACHINERY
+    if origin is not _AGENT or getattr(importing, "depth", 0) > 0:
         origin = origin_of_caller(2)  # library code, or a first import: look closer
     return state, origin
 
@@ -76,8 +82,8 @@ class _WallClock:
         session = active_session()
         if session is None:
             return self._live()
-        task, origin = _caller(session, Origin.LIBRARY)
-        if task is None or origin < Origin.LIBRARY:
+        task, origin = _caller(session, False)
+        if task is None or origin < _LIBRARY:
             return self._live()
         return session.clock(task, "wall", self._live)  # type: ignore[no-any-return]
 
@@ -87,8 +93,8 @@ def _agent_clock(kind: str, original: Any) -> Any:
         session = active_session()
         if session is None:
             return original()
-        task, origin = _caller(session, Origin.AGENT)
-        if task is None or origin is not Origin.AGENT:
+        task, origin = _caller(session, True)
+        if task is None or origin is not _AGENT:
             return original()
         return session.clock(task, kind, original)
 
