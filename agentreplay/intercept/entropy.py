@@ -23,13 +23,15 @@ from __future__ import annotations
 
 import os
 import random
-from typing import Any
+from typing import Any, Final
 
 from agentreplay.session.callers import Origin, origin_of_caller
 from agentreplay.session.core import active_session
 from agentreplay.session.tasks import current_task
 
 __all__ = ["EntropyInterceptor"]
+
+_LIBRARY: Final = Origin.LIBRARY  # looked up once: the hooks run on every draw
 
 SEED_BYTES = 32
 
@@ -40,7 +42,7 @@ def _urandom_hook(original: Any) -> Any:
         if session is None:
             return original(size)  # type: ignore[no-any-return]
         task = session.run_task()
-        if task is None or origin_of_caller(1) < Origin.LIBRARY:
+        if task is None or origin_of_caller(1) < _LIBRARY:
             return original(size)  # type: ignore[no-any-return]
         return session.entropy(task, "urandom", size, original)
 
@@ -123,11 +125,7 @@ class EntropyInterceptor:
             if a is None:
                 session = active_session()
                 task = session.run_task() if session is not None else None
-                if (
-                    session is not None
-                    and task is not None
-                    and origin_of_caller(1) >= Origin.LIBRARY
-                ):
+                if session is not None and task is not None and origin_of_caller(1) >= _LIBRARY:
                     data = session.entropy(task, "seed", SEED_BYTES, original_urandom)
                     a = int.from_bytes(data, "big")
             original_seed(self, a, version)
