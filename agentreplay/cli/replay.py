@@ -37,7 +37,10 @@ def _override(text: str) -> tuple[int, Any]:
     except (OSError, ValueError) as exc:
         if not is_file and _looks_like_a_path(value):
             raise argparse.ArgumentTypeError(f"no such file: {value}") from exc
-        raise argparse.ArgumentTypeError(f"override {text!r}: {exc}") from exc
+        hint = "" if is_file else f"; text is a JSON string: {step}='{json.dumps(value)}'"
+        raise argparse.ArgumentTypeError(
+            f"override {text!r} is neither a JSON file nor JSON ({exc}){hint}"
+        ) from exc
 
 
 def _looks_like_a_path(value: str) -> bool:
