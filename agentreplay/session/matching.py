@@ -141,3 +141,15 @@ class DefaultMatcher:
             lines.append(f"query: {dict(query_a)} != {dict(query_b)}")
         lines.extend(body_diff(expected.body, actual.body))
         return lines
+
+
+def address_hint(expected: str, actual: str) -> list[str]:
+    """A hint when only the host or port differs: usually an address from the environment."""
+    a, b = urlsplit(expected), urlsplit(actual)
+    if a.netloc == b.netloc or (a.scheme, a.path) != (b.scheme, b.path):
+        return []
+    return [
+        f"(only the address differs: if it comes from an environment variable, set it to "
+        f"{a.scheme}://{a.netloc} for the replay, or keep it in the cassette with "
+        f"`agentreplay record --env NAME`)"
+    ]

@@ -18,8 +18,7 @@ import os
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar, Literal
-from urllib.parse import urlsplit
+from typing import Any
 
 from agentreplay.cassette.events import (
     ClockRead,
@@ -37,16 +36,22 @@ from agentreplay.cassette.reader import open_cassette
 from agentreplay.cassette.tracking import StepInfo
 from agentreplay.cassette.writer import CassetteWriter
 from agentreplay.errors import CassetteWarning, DivergenceError, UsageError
-from agentreplay.intercept.common import rebuild_error
 from agentreplay.session.callers import agent_call_site, agent_frame
 from agentreplay.session.core import Mode, Session, parse_pace
-from agentreplay.session.matching import DefaultMatcher, Matcher, RequestInfo, json_diff
+from agentreplay.session.matching import (
+    DefaultMatcher,
+    Matcher,
+    RequestInfo,
+    address_hint,
+    json_diff,
+)
 from agentreplay.session.outcome import ReplayResult, compare_outcomes
 from agentreplay.session.recorder import ExchangeRecorder, Recorder, ToolRecording
 from agentreplay.session.recording import base_header
 from agentreplay.session.redaction import Redaction
 from agentreplay.session.replayer import RecordedExchange, RecordedTool, Replayer
 from agentreplay.session.tasks import TaskState
+from agentreplay.session.tool_replay import ToolReplayed
 
 __all__ = ["Replay", "ReplayResult"]
 
@@ -334,7 +339,7 @@ class Replay(Session):
                 return self._hand_out(task, found)
             if self._go_live_instead():
                 return None
-            diff = [*diff, *_address_hint(expected.url, actual.url)]
+            diff = [*diff, *address_hint(expected.url, actual.url)]
             raise self._divergence(
                 "the request does not match the recording",
                 task,
@@ -473,54 +478,8 @@ _REPLACEABLE = (
 )
 
 
-def _address_hint(expected: str, actual: str) -> list[str]:
-    """A hint when only the host or port differs: usually an address from the environment."""
-    a, b = urlsplit(expected), urlsplit(actual)
-    if a.netloc == b.netloc or (a.scheme, a.path) != (b.scheme, b.path):
-        return []
-    return [
-        f"(only the address differs: if it comes from an environment variable, set it to "
-        f"{a.scheme}://{a.netloc} for the replay, or keep it in the cassette with "
-        f"`agentreplay record --env NAME`)"
-    ]
-
-
 def _replace(event: Any, fields: dict[str, Any]) -> Any:
     import dataclasses
 
     assert isinstance(event, _REPLACEABLE)
     return dataclasses.replace(event, **fields)
-
-
-class ToolReplayed:
-    """A tool call answered from the recording: its body does not run."""
-
-    replayed: ClassVar[Literal[True]] = True
-
-    def __init__(self, recorded: RecordedTool, session: Replay, task: TaskState) -> None:
-        self._recorded = recorded
-        self._session = session
-        self._task = task
-
-    def outcome(self) -> Any:
-        result = self._recorded.result
-        if result is None:
-            raise self._session._divergence(
-                "the recording ends inside this tool call",
-                self._task,
-                step=self._recorded.step,
-                expected="a recorded result",
-                actual="none",
-            )
-        if result.error is not None:
-            raise rebuild_tool_error(result.error)
-        return result.value
-
-
-def rebuild_tool_error(error: Any) -> BaseException:
-    """The recorded exception of a tool, as the same type if its module is loaded."""
-    import sys
-
-    module_name, _, _ = error.type.rpartition(".")
-    namespaces = [sys.modules[module_name]] if module_name in sys.modules else []
-    return rebuild_error(error, namespaces)
