@@ -452,7 +452,7 @@ class Replay(Session):
                 call, recorded.step, _replace(recorded.result, {"value": value, "error": None})
             )
         self._echo(task, [e for e in (call, recorded.result) if e is not None])
-        return ToolReplayed(recorded, self, task)
+        return ToolReplayed(recorded, self._divergence, task)
 
     def pace_sync(self, gap: float) -> None:
         if self.pace != _INF and gap > 0:

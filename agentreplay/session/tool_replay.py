@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, ClassVar, Literal, Protocol
+from collections.abc import Callable
+from typing import Any, ClassVar, Literal
 
 from agentreplay.errors import DivergenceError
 from agentreplay.intercept.common import rebuild_error
@@ -13,33 +14,25 @@ from agentreplay.session.tasks import TaskState
 __all__ = ["ToolReplayed", "rebuild_tool_error"]
 
 
-class _Diverges(Protocol):
-    def _divergence(
-        self,
-        reason: str,
-        task: TaskState,
-        *,
-        step: int | None,
-        expected: str = "",
-        actual: str = "",
-        diff: list[str] | None = None,
-    ) -> DivergenceError: ...
-
-
 class ToolReplayed:
     """A tool call answered from the recording: its body does not run."""
 
     replayed: ClassVar[Literal[True]] = True
 
-    def __init__(self, recorded: RecordedTool, session: _Diverges, task: TaskState) -> None:
+    def __init__(
+        self,
+        recorded: RecordedTool,
+        divergence: Callable[..., DivergenceError],
+        task: TaskState,
+    ) -> None:
         self._recorded = recorded
-        self._session = session
+        self._divergence = divergence  # the replay's, which reports and remembers it
         self._task = task
 
     def outcome(self) -> Any:
         result = self._recorded.result
         if result is None:
-            raise self._session._divergence(
+            raise self._divergence(
                 "the recording ends inside this tool call",
                 self._task,
                 step=self._recorded.step,
