@@ -187,7 +187,7 @@ def mutated(template: Any) -> st.SearchStrategy[Any]:
     if isinstance(template, dict):
         parts = {key: mutated(value) for key, value in template.items()}
         same = st.fixed_dictionaries({}, optional=parts)
-    elif isinstance(template, list):
+    elif isinstance(template, list) and template:
         same = st.lists(st.one_of([mutated(value) for value in template]), max_size=4)
     else:
         same = st.just(template)
