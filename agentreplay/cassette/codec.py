@@ -209,14 +209,20 @@ def _make_builder(cls: type[Event]) -> Callable[[list[Any]], Event]:
     """
     names = ("task", "seq", "at", *(name for name, _ in _SCHEMA[cls][1]))
     env: dict[str, Any] = {"new": object.__new__, "cls": cls}
-    lines = ["def build(item):", "    event = new(cls)"]
+    lines = ["def build(item):", *_filling(cls, names, env)]
+    exec("\n".join(lines), env)  # code built from the schema above, never from data
+    return env["build"]  # type: ignore[no-any-return]
+
+
+def _filling(cls: type[Event], names: tuple[str, ...], env: dict[str, Any]) -> list[str]:
+    """The lines that make ``event`` and set each slot from ``item[1:]``, their setters
+    put in ``env``."""
+    lines = ["    event = new(cls)"]
     for position, name in enumerate(names, 1):
         owner = next(klass for klass in cls.__mro__ if name in vars(klass))
         env[f"set_{name}"] = vars(owner)[name].__set__
         lines.append(f"    set_{name}(event, item[{position}])")
-    lines.append("    return event")
-    exec("\n".join(lines), env)  # code built from the schema above, never from data
-    return env["build"]  # type: ignore[no-any-return]
+    return [*lines, "    return event"]
 
 
 _BUILDERS: Final = {cls: _make_builder(cls) for cls in _SCHEMA}
@@ -247,13 +253,8 @@ def _make_fast(cls: type[Event]) -> Callable[[list[Any]], Event | None]:
         "def fast(item):",
         f"    if {' or '.join(checks)}:",
         "        return None",
-        "    event = new(cls)",
+        *_filling(cls, names, env),
     ]
-    for position, name in enumerate(names, 1):
-        owner = next(klass for klass in cls.__mro__ if name in vars(klass))
-        env[f"set_{name}"] = vars(owner)[name].__set__
-        lines.append(f"    set_{name}(event, item[{position}])")
-    lines.append("    return event")
     exec("\n".join(lines), env)  # code built from the schema above, never from data
     return env["fast"]  # type: ignore[no-any-return]
 

@@ -234,12 +234,9 @@ def agent_frame(depth: int = 1) -> FrameType | None:
 
 def agent_call_site(depth: int = 1) -> CallSite | None:
     """The first frame outside library code, standard library and agentreplay."""
-    frame: FrameType | None = sys._getframe(depth)
-    while frame is not None:
-        filename = frame.f_code.co_filename
-        if classify(filename) is Origin.AGENT and not _generated(frame):
-            lineno = frame.f_lineno
-            line = linecache.getline(filename, lineno).strip()
-            return CallSite(filename, lineno, frame.f_code.co_name, line)
-        frame = frame.f_back
-    return None
+    frame = agent_frame(depth + 1)
+    if frame is None:
+        return None
+    filename, lineno = frame.f_code.co_filename, frame.f_lineno
+    line = linecache.getline(filename, lineno).strip()
+    return CallSite(filename, lineno, frame.f_code.co_name, line)

@@ -415,20 +415,14 @@ class Replay(Session):
         if recorded is None or not self._serve(recorded.step):
             if recorded is None and not self.live and not self._go_live_instead():
                 raise self._past_end(task, f"tool call {name}()")
-            assert self.recorder is not None
-            return ToolRecording(
-                self.recorder, task, self.recorder.tool_call(task, name, args, kwargs)
-            )
+            return self._record_tool(task, name, args, kwargs)
         call = recorded.call
         diff = json_diff(
             {"args": call.args, "kwargs": call.kwargs}, {"args": args, "kwargs": kwargs}
         )
         if call.name != name or diff:
             if self._go_live_instead():
-                assert self.recorder is not None
-                return ToolRecording(
-                    self.recorder, task, self.recorder.tool_call(task, name, args, kwargs)
-                )
+                return self._record_tool(task, name, args, kwargs)
             if call.name != name:
                 raise self._divergence(
                     "a different tool was called",
@@ -453,6 +447,13 @@ class Replay(Session):
             )
         self._echo(task, [e for e in (call, recorded.result) if e is not None])
         return ToolReplayed(recorded, self._divergence, task)
+
+    def _record_tool(
+        self, task: TaskState, name: str, args: list[Any], kwargs: dict[str, Any]
+    ) -> ToolRecording:
+        """A tool call of the live part of a fork: its body runs, into the new cassette."""
+        assert self.recorder is not None
+        return ToolRecording(self.recorder, task, self.recorder.tool_call(task, name, args, kwargs))
 
     def pace_sync(self, gap: float) -> None:
         if self.pace != _INF and gap > 0:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
+from typing import Any
 
 from rich.console import Console
 
 from agentreplay.cli.step_view import PREVIEW, render_step
-from agentreplay.llm import LLMCall
+from agentreplay.llm import LLMCall, ToolCallInfo
 from agentreplay.steps import Step
 
 
@@ -17,7 +19,8 @@ def _rendered(step: Step) -> str:
     return out.getvalue()
 
 
-def test_a_call_whose_stream_reported_no_usage_has_unknown_tokens_not_none() -> None:
+def _call(**fields: Any) -> Step:
+    """An LLM step: a streamed chat answer "hi" with no usage, but for ``fields``."""
     call = LLMCall(
         provider="openai",
         api="chat.completions",
@@ -40,42 +43,23 @@ def test_a_call_whose_stream_reported_no_usage_has_unknown_tokens_not_none() -> 
         status=200,
         error=None,
     )
-    out = _rendered(Step(1, "llm", "POST x", "0", 0, 0, 10, "ok", llm=call))
+    return Step(1, "llm", "POST x", "0", 0, 0, 10, "ok", llm=dataclasses.replace(call, **fields))
+
+
+def test_a_call_whose_stream_reported_no_usage_has_unknown_tokens_not_none() -> None:
+    out = _rendered(_call())
     assert "unknown (the response reported no usage)" in out and "None in" not in out
 
 
 def test_an_answer_of_tool_calls_alone_starts_with_the_first_call() -> None:
-    from agentreplay.llm import ToolCallInfo
-
-    call = LLMCall(
-        provider="openai",
-        api="chat.completions",
-        model="gpt-4o",
-        response_model=None,
-        messages=[
-            {
-                "role": "assistant",
-                "content": None,
-                "tool_calls": [{"id": "c0", "function": {"name": "earlier", "arguments": "{}"}}],
-            }
-        ],
-        tools=[],
-        params={},
-        stream=False,
+    earlier = {"id": "c0", "function": {"name": "earlier", "arguments": "{}"}}
+    step = _call(
+        messages=[{"role": "assistant", "content": None, "tool_calls": [earlier]}],
         output_text="",
-        thinking="",
         tool_calls=[ToolCallInfo("c1", "lookup", '{"id": 1}', {"id": 1})],
         finish_reason="tool_calls",
-        input_tokens=1,
-        output_tokens=1,
-        cached_tokens=0,
-        ttft=None,
-        duration=None,
-        gaps=[],
-        status=200,
-        error=None,
     )
-    lines = _rendered(Step(1, "llm", "POST x", "0", 0, 0, 10, "ok", llm=call)).splitlines()
+    lines = _rendered(step).splitlines()
     for title, first in (("response", "[tool call c1] lookup"), ("assistant", "[tool call c0]")):
         at = next(i for i, line in enumerate(lines) if f"─ {title} ─" in line)
         assert lines[at + 1].strip("│ ").startswith(first)
