@@ -20,19 +20,11 @@ from agentreplay.errors import (
 )
 
 if TYPE_CHECKING:
-    from agentreplay.cassette.reader import Cassette
-    from agentreplay.cassette.reader import open_cassette as open
+    from agentreplay.api import entrypoint, record, replay
     from agentreplay.intercept.tools import step, tool
-    from agentreplay.session import (
-        Mode,
-        Recording,
-        Redaction,
-        Replay,
-        ReplayResult,
-        record,
-        replay,
-    )
-    from agentreplay.session.entrypoint import entrypoint
+    from agentreplay.session import Mode, Recording, Redaction, Replay, ReplayResult
+    from agentreplay.steps import Cassette
+    from agentreplay.steps import open_cassette as open
 
 __all__ = [
     "AgentReplayError",
@@ -57,14 +49,16 @@ __all__ = [
 ]
 
 _LAZY: dict[str, tuple[str, str]] = {
-    "Cassette": ("agentreplay.cassette.reader", "Cassette"),
-    "entrypoint": ("agentreplay.session.entrypoint", "entrypoint"),
-    "open": ("agentreplay.cassette.reader", "open_cassette"),
+    "Cassette": ("agentreplay.steps", "Cassette"),
+    "entrypoint": ("agentreplay.api", "entrypoint"),
+    "open": ("agentreplay.steps", "open_cassette"),
+    "record": ("agentreplay.api", "record"),
+    "replay": ("agentreplay.api", "replay"),
     "step": ("agentreplay.intercept.tools", "step"),
     "tool": ("agentreplay.intercept.tools", "tool"),
     **{
         name: ("agentreplay.session", name)
-        for name in ("Mode", "Recording", "Redaction", "Replay", "ReplayResult", "record", "replay")
+        for name in ("Mode", "Recording", "Redaction", "Replay", "ReplayResult")
     },
 }
 

@@ -18,8 +18,7 @@ from typing import Any
 
 from agentreplay._version import __version__
 from agentreplay.cassette.events import ErrorInfo, Event
-from agentreplay.cassette.reader import Cassette
-from agentreplay.steps import Step, iter_steps
+from agentreplay.steps import Cassette, Step, iter_steps
 
 __all__ = ["jsonl_lines", "otlp_json"]
 

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: ToolServer._Server  # type: ignore[name-defined]
+    server: ToolServer._Server
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -78,8 +78,8 @@ class _Handler(BaseHTTPRequestHandler):
             data = gzip.compress(json.dumps({"compressed": True, "pad": "x" * 500}).encode())
             self._send(200, data, extra={"content-encoding": "gzip"})
         elif path == "/bytes":
-            n = int(query.get("n", 1000))
-            self._send(200, bytes(i % 251 for i in range(n)), "application/octet-stream")
+            size = int(query.get("n", 1000))
+            self._send(200, bytes(i % 251 for i in range(size)), "application/octet-stream")
         elif path.startswith("/status/"):
             status = int(path.rsplit("/", 1)[-1])
             self._send(status, json.dumps({"error": {"message": f"status {status}"}}).encode())
@@ -118,7 +118,9 @@ class ToolServer:
         self._lock = threading.Lock()
         self.gate: threading.Event | None = None
         self.gate_opened_in_time: bool | None = None
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._stopped = False
 
     def record(self, method: str, path: str, headers: dict[str, str], body: bytes) -> int:

@@ -24,7 +24,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _to_proto_json(otlp: dict[str, Any]) -> dict[str, Any]:
     """OTLP/JSON writes ids in hex; protobuf's JSON mapping wants base64."""
-    data = json.loads(json.dumps(otlp))
+    data: dict[str, Any] = json.loads(json.dumps(otlp))
     for resource in data["resourceSpans"]:
         for scope in resource["scopeSpans"]:
             for span in scope["spans"]:

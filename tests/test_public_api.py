@@ -2,16 +2,57 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import types
 
 import agentreplay
 
+PUBLIC = {
+    "AgentReplayError",
+    "Cassette",
+    "CassetteError",
+    "CassetteWarning",
+    "DivergenceError",
+    "Mode",
+    "Recording",
+    "RecordingError",
+    "Redaction",
+    "Replay",
+    "ReplayResult",
+    "UsageError",
+    "__version__",
+    "entrypoint",
+    "open",
+    "record",
+    "replay",
+    "step",
+    "tool",
+}
+"""The names promised to users (the public surface in the design notes)."""
 
-def test_all_is_sorted_and_complete() -> None:
+_MACHINERY = {"annotations", "importlib", "TYPE_CHECKING", "Any"}
+
+
+def test_all_is_sorted_and_is_the_promised_surface() -> None:
     assert agentreplay.__all__ == sorted(agentreplay.__all__)
-    public = {name for name in dir(agentreplay) if not name.startswith("_")} | {"__version__"}
-    assert set(agentreplay.__all__) == public
+    assert set(agentreplay.__all__) == PUBLIC
+
+
+def test_all_lists_exactly_the_names_the_package_offers() -> None:
+    """What ``from agentreplay import X`` can give (names bound now, and the lazy ones)
+    is what ``__all__`` says, so a name dropped from either side is noticed."""
+    bound = {
+        name
+        for name, value in vars(agentreplay).items()
+        if not name.startswith("_")
+        and name not in _MACHINERY
+        and not isinstance(value, types.ModuleType)
+    }
+    offered = bound | set(agentreplay._LAZY) | {"__version__"}
+    assert offered == set(agentreplay.__all__)
     for name in agentreplay.__all__:
-        assert getattr(agentreplay, name) is not None
+        namespace: dict[str, object] = {}
+        exec(f"from agentreplay import {name}", namespace)
+        assert namespace[name] is not None
 
 
 def test_import_loads_no_sdk_tui_or_numpy() -> None:

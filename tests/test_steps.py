@@ -49,7 +49,10 @@ def test_steps_follow_the_agent_llm_then_tools_then_llm(recorded: Path) -> None:
     # The two tool calls ran concurrently, each in its own logical task (0.1.1 is the
     # SDK's own platform probe, run in a thread on the first request).
     assert {tool_a.task, tool_b.task} == {"0.1.2", "0.1.3"}
-    assert {tool_a.url.rsplit("/", 1)[-1], tool_b.url.rsplit("/", 1)[-1]} == {"Paris", "Lyon"}
+    assert {str(tool_a.url).rsplit("/", 1)[-1], str(tool_b.url).rsplit("/", 1)[-1]} == {
+        "Paris",
+        "Lyon",
+    }
     assert remember.name.endswith("remember") and remember.value == "TWO CITIES"
     assert span.name == "answer" and answer.parent == span.number
     assert answer.llm is not None and answer.llm.stream

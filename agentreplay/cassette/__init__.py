@@ -1,4 +1,7 @@
-"""Cassette format v1: events, their plain-data codec, frames, writer and reader."""
+"""Cassette format v1: events, their plain-data codec, frames, writer and reader.
+
+This layer knows bytes and events only: no session, no provider, no step model.
+"""
 
 from __future__ import annotations
 
@@ -18,12 +21,12 @@ from agentreplay.cassette.events import (
     ToolCall,
     ToolResult,
 )
-from agentreplay.cassette.reader import Cassette, open_cassette
+from agentreplay.cassette.reader import CassetteReader, open_reader
 from agentreplay.cassette.tracking import StepInfo
 from agentreplay.cassette.writer import CassetteWriter
 
 __all__ = [
-    "Cassette",
+    "CassetteReader",
     "CassetteWriter",
     "ClockRead",
     "EntropyDraw",
@@ -40,5 +43,5 @@ __all__ = [
     "StepStart",
     "ToolCall",
     "ToolResult",
-    "open_cassette",
+    "open_reader",
 ]

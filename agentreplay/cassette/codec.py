@@ -18,22 +18,7 @@ from operator import attrgetter
 from typing import Any, Final
 
 from agentreplay.cassette.blobs import INLINE_MAX
-from agentreplay.cassette.events import (
-    ClockRead,
-    EntropyDraw,
-    ErrorInfo,
-    Event,
-    HttpChunk,
-    HttpEnd,
-    HttpError,
-    HttpRequest,
-    HttpResponse,
-    RunOutcome,
-    StepEnd,
-    StepStart,
-    ToolCall,
-    ToolResult,
-)
+from agentreplay.cassette.events import KINDS, ErrorInfo, Event
 from agentreplay.errors import CassetteError
 
 __all__ = ["ENCODERS", "KIND_CODES", "check_plain", "decode_event", "decode_events", "encode_event"]
@@ -42,33 +27,10 @@ Intern = Callable[[bytes], "bytes | list[int]"]
 Resolve = Callable[[list[int]], bytes]
 Encoder = Callable[[Event, Intern], list[Any]]
 
-# Field type tags: s=str, i=int, n=int|float, o=bool, b=bytes (maybe blob refs),
-# h=headers, e=ErrorInfo|None, l=list, d=dict with str keys, a=any plain value.
+# Each kind's code and (field, tag) pairs, from the registry of event kinds; the tags
+# are explained in events.py.
 _SCHEMA: Final[dict[type[Event], tuple[int, tuple[tuple[str, str], ...]]]] = {
-    HttpRequest: (
-        1,
-        (("method", "s"), ("url", "s"), ("headers", "h"), ("body", "b"), ("client", "s")),
-    ),
-    HttpResponse: (
-        2,
-        (
-            ("request", "i"),
-            ("status", "i"),
-            ("headers", "h"),
-            ("http_version", "s"),
-            ("reason", "s"),
-        ),
-    ),
-    HttpChunk: (3, (("request", "i"), ("data", "b"))),
-    HttpEnd: (4, (("request", "i"), ("complete", "o"))),
-    HttpError: (5, (("request", "i"), ("error", "E"))),
-    ClockRead: (6, (("clock", "s"), ("value", "n"))),
-    EntropyDraw: (7, (("source", "s"), ("data", "b"))),
-    ToolCall: (8, (("name", "s"), ("args", "l"), ("kwargs", "d"))),
-    ToolResult: (9, (("call", "i"), ("value", "a"), ("error", "e"))),
-    StepStart: (10, (("name", "s"),)),
-    StepEnd: (11, (("start", "i"), ("error", "e"))),
-    RunOutcome: (12, (("value", "a"), ("value_repr", "s"), ("error", "e"))),
+    cls: (kind.code, kind.fields) for cls, kind in KINDS.items()
 }
 
 KIND_CODES: Final[dict[type[Event], int]] = {cls: code for cls, (code, _) in _SCHEMA.items()}

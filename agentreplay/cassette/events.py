@@ -6,6 +6,12 @@ started), its sequence number within that task, and ``at``: nanoseconds since
 the run started. Events that belong to an HTTP exchange or a tool call point
 back at the sequence number of the event that opened it.
 
+Each kind is declared once, with `event_kind`: its number in the file, how it
+belongs to a step, and the role replay gives it. `KINDS` is that registry;
+the codec, step tracking, replay, the step model and the CLI read it, so a new
+kind is one class here (and, if it is a new kind of input, its handling where
+`replay` names a role no one handles yet; see docs/architecture.md).
+
 Conversion to plain msgpack data lives in `codec.py`; compression and framing
 in `frames.py`. This module only says what an event is.
 """
@@ -14,13 +20,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Any, TypeAlias, TypeVar, dataclass_transform
+from enum import IntEnum
+from typing import Any, Final, TypeAlias, TypeVar, dataclass_transform
 
 __all__ = [
+    "BY_CODE",
+    "KINDS",
     "ClockRead",
     "EntropyDraw",
     "ErrorInfo",
     "Event",
+    "EventKind",
     "Headers",
     "HttpChunk",
     "HttpEnd",
@@ -29,9 +39,12 @@ __all__ = [
     "HttpResponse",
     "RunOutcome",
     "StepEnd",
+    "StepRole",
     "StepStart",
     "ToolCall",
     "ToolResult",
+    "event_kind",
+    "fast_dataclass",
 ]
 
 E = TypeVar("E")
@@ -88,11 +101,121 @@ def _fast_init(cls: type[E]) -> Callable[..., None]:
 
 
 @dataclass_transform(frozen_default=True)
-def _event(cls: type[E]) -> type[E]:
-    """``@dataclass(frozen=True, slots=True)`` with a faster ``__init__``."""
+def fast_dataclass(cls: type[E]) -> type[E]:
+    """``@dataclass(frozen=True, slots=True)`` with a faster ``__init__``.
+
+    That ``__init__`` takes every field, in order: a field default or a
+    ``__post_init__`` would be silently ignored, so both are refused.
+    """
+    if "__post_init__" in vars(cls):
+        raise TypeError(f"{cls.__name__}: a fast dataclass cannot have __post_init__")
+    own = vars(cls).get("__annotations__", {})
+    defaults = [name for name in own if name in vars(cls)]
+    if defaults:
+        raise TypeError(f"{cls.__name__}: a fast dataclass cannot give defaults ({defaults})")
     cls = dataclass(frozen=True, slots=True)(cls)
     cls.__init__ = _fast_init(cls)  # type: ignore[method-assign]
     return cls
+
+
+class StepRole(IntEnum):
+    """What an event does to the step it belongs to (see `tracking.py`)."""
+
+    NONE = 0
+    """Belongs to the innermost step open in its task (clock reads, entropy, the outcome)."""
+    OPENS = 1
+    """Opens a new step."""
+    CONTINUES = 2
+    """Belongs to the step its ``link`` field names, which stays open."""
+    CLOSES = 3
+    """Belongs to, and closes, the step its ``link`` field names."""
+
+
+@dataclass(frozen=True)
+class EventKind:
+    """Everything the layers need to know of one kind of event, declared once.
+
+    ``code`` is its number in the file; ``fields`` its own fields with their
+    codec tags, derived from the annotations; ``step_role`` and ``link`` say
+    how it belongs to a step (``link`` names the field holding the sequence
+    number of the event that opened it), ``opens`` the kind of step it opens;
+    ``replay`` names the role replay and the step model give it.
+    """
+
+    cls: type[Event]
+    code: int
+    fields: tuple[tuple[str, str], ...]
+    step_role: StepRole
+    link: str
+    opens: str
+    replay: str
+
+
+KINDS: dict[type[Event], EventKind] = {}
+"""Every event kind, by class: the one registry the codec, step tracking, replay,
+the step model and the CLI read."""
+BY_CODE: dict[int, EventKind] = {}
+
+# Codec tags by annotation: s=str, i=int, n=int|float, o=bool, b=bytes (maybe blob
+# refs), h=headers, E=ErrorInfo, e=ErrorInfo|None, l=list, d=dict with str keys,
+# a=any plain value.
+_TAGS: Final = {
+    "str": "s",
+    "int": "i",
+    "int | float": "n",
+    "bool": "o",
+    "bytes": "b",
+    "Headers": "h",
+    "ErrorInfo": "E",
+    "ErrorInfo | None": "e",
+    "list[Any]": "l",
+    "dict[str, Any]": "d",
+    "Any": "a",
+}
+
+
+def _field_tags(cls: type[Event]) -> tuple[tuple[str, str], ...]:
+    tags = []
+    for item in fields(cls):
+        if item.name in ("task", "seq", "at"):
+            continue
+        annotation = item.type if isinstance(item.type, str) else item.type.__name__
+        tag = _TAGS.get(annotation)
+        if tag is None:
+            raise TypeError(
+                f"{cls.__name__}.{item.name}: a cassette cannot hold {annotation!r}; "
+                f"use one of {', '.join(_TAGS)}"
+            )
+        tags.append((item.name, tag))
+    return tuple(tags)
+
+
+@dataclass_transform(frozen_default=True)
+def event_kind(
+    code: int, *, replay: str, opens: str = "", continues: str = "", closes: str = ""
+) -> Callable[[type[E]], type[E]]:
+    """Declare an event kind: its file code, how replay uses it (``replay``), and how it
+    belongs to a step: ``opens="http"`` opens a step of that kind, ``continues="request"``
+    or ``closes="request"`` name the field linking it to the event that opened one."""
+
+    def declare(cls: type[E]) -> type[E]:
+        made: Any = fast_dataclass(cls)
+        if code in BY_CODE or made in KINDS:
+            raise TypeError(f"event code {code} or class {cls.__name__} is declared twice")
+        role = (
+            StepRole.OPENS
+            if opens
+            else StepRole.CONTINUES
+            if continues
+            else StepRole.CLOSES
+            if closes
+            else StepRole.NONE
+        )
+        kind = EventKind(made, code, _field_tags(made), role, continues or closes, opens, replay)
+        KINDS[made] = BY_CODE[code] = kind
+        return made  # type: ignore[no-any-return]
+
+    return declare
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +226,16 @@ class Event:
     seq: int
     at: int
 
+    def describe(self) -> str:
+        """A one-line summary, for people reading raw events."""
+        return ""
 
-@_event
+    def step_name(self) -> str:
+        """The name of the step this event opens (for kinds that open one)."""
+        return type(self).__name__
+
+
+@event_kind(1, opens="http", replay="http.request")
 class HttpRequest(Event):
     """A request leaving the process; opens an HTTP exchange and a step."""
 
@@ -114,8 +245,14 @@ class HttpRequest(Event):
     body: bytes
     client: str
 
+    def step_name(self) -> str:
+        return f"{self.method} {self.url}"
 
-@_event
+    def describe(self) -> str:
+        return f"{self.method} {self.url} ({len(self.body)} B body)"
+
+
+@event_kind(2, continues="request", replay="http.response")
 class HttpResponse(Event):
     """Status line and headers of the response to request ``request``."""
 
@@ -125,32 +262,44 @@ class HttpResponse(Event):
     http_version: str
     reason: str
 
+    def describe(self) -> str:
+        return f"{self.status} {self.reason} ({len(self.headers)} headers)"
 
-@_event
+
+@event_kind(3, continues="request", replay="http.chunk")
 class HttpChunk(Event):
     """One piece of a response body exactly as the client received it from the wire."""
 
     request: int
     data: bytes
 
+    def describe(self) -> str:
+        return f"{len(self.data)} B: {self.data[:48]!r}"
 
-@_event
+
+@event_kind(4, closes="request", replay="http.end")
 class HttpEnd(Event):
     """The response body ended; ``complete`` is False if the caller closed it early."""
 
     request: int
     complete: bool
 
+    def describe(self) -> str:
+        return "body complete" if self.complete else "body closed early"
 
-@_event
+
+@event_kind(5, closes="request", replay="http.error")
 class HttpError(Event):
     """The exchange failed (connection error, timeout, broken body) with this error."""
 
     request: int
     error: ErrorInfo
 
+    def describe(self) -> str:
+        return str(self.error)
 
-@_event
+
+@event_kind(6, replay="clock")
 class ClockRead(Event):
     """A clock read by agent code: ``wall`` (ns since the epoch), ``monotonic`` or
     ``perf_counter`` (the value returned)."""
@@ -158,16 +307,22 @@ class ClockRead(Event):
     clock: str
     value: int | float
 
+    def describe(self) -> str:
+        return f"{self.clock} = {self.value}"
 
-@_event
+
+@event_kind(7, replay="entropy")
 class EntropyDraw(Event):
     """Random bytes handed to agent code (``urandom``) or a seed (``seed``)."""
 
     source: str
     data: bytes
 
+    def describe(self) -> str:
+        return f"{self.source}: {len(self.data)} B"
 
-@_event
+
+@event_kind(8, opens="tool", replay="tool.call")
 class ToolCall(Event):
     """A call to a function marked ``@agentreplay.tool``; opens a step."""
 
@@ -175,8 +330,14 @@ class ToolCall(Event):
     args: list[Any]
     kwargs: dict[str, Any]
 
+    def step_name(self) -> str:
+        return self.name
 
-@_event
+    def describe(self) -> str:
+        return f"{self.name}({len(self.args)} args, {len(self.kwargs)} kwargs)"
+
+
+@event_kind(9, closes="call", replay="tool.result")
 class ToolResult(Event):
     """What tool call ``call`` returned, or the error it raised."""
 
@@ -184,26 +345,41 @@ class ToolResult(Event):
     value: Any
     error: ErrorInfo | None
 
+    def describe(self) -> str:
+        return f"raised {self.error}" if self.error else f"returned {self.value!r}"[:80]
 
-@_event
+
+@event_kind(10, opens="span", replay="span.start")
 class StepStart(Event):
     """``agentreplay.step(name)`` was entered; opens a step."""
 
     name: str
 
+    def step_name(self) -> str:
+        return self.name
 
-@_event
+    def describe(self) -> str:
+        return self.name
+
+
+@event_kind(11, closes="start", replay="span.end")
 class StepEnd(Event):
     """The span opened by StepStart ``start`` was left, perhaps by an exception."""
 
     start: int
     error: ErrorInfo | None
 
+    def describe(self) -> str:
+        return f"raised {self.error}" if self.error else "ok"
 
-@_event
+
+@event_kind(12, replay="outcome")
 class RunOutcome(Event):
     """How the run ended: the value it returned (as data and as repr) or its exception."""
 
     value: Any
     value_repr: str
     error: ErrorInfo | None
+
+    def describe(self) -> str:
+        return f"raised {self.error}" if self.error else f"returned {self.value_repr}"

@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Self
 
 from agentreplay.cassette.blobs import check_blob
 from agentreplay.cassette.codec import decode_events
@@ -22,10 +22,7 @@ from agentreplay.cassette.frames import FRAME_BLOBS, FRAME_EVENTS, FrameReader
 from agentreplay.cassette.tracking import StepInfo, StepTracker
 from agentreplay.errors import CassetteError, CassetteWarning
 
-if TYPE_CHECKING:
-    from agentreplay.steps import Step
-
-__all__ = ["Cassette", "open_cassette"]
+__all__ = ["CassetteReader", "open_reader"]
 
 Errors = Literal["raise", "warn"]
 
@@ -40,8 +37,10 @@ class _Index:
     rebuilt: bool
 
 
-class Cassette:
-    """An open cassette file. Use `agentreplay.open(path)` to get one."""
+class CassetteReader:
+    """An open cassette file, read at the level of events: header, events, the index of
+    steps, one step's events, the outcome. `agentreplay.open(path)` returns a
+    `agentreplay.Cassette`, which adds the decoded steps."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -61,7 +60,7 @@ class Cassette:
         self._blobs: dict[int, bytes] = {}
 
     # -- context manager -------------------------------------------------
-    def __enter__(self) -> Cassette:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -72,7 +71,7 @@ class Cassette:
 
     def __repr__(self) -> str:
         major, minor = self.format_version
-        return f"<Cassette {str(self.path)!r} format {major}.{minor}>"
+        return f"<{type(self).__name__} {str(self.path)!r} format {major}.{minor}>"
 
     @property
     def frames_decompressed(self) -> int:
@@ -256,12 +255,6 @@ class Cassette:
         """What the index says of every step: number, kind, name, task, parent, times."""
         return list(self._load_index().steps)
 
-    def steps(self) -> Iterator[Step]:
-        """Every step, decoded (LLM calls, tools, spans), in one streaming pass."""
-        from agentreplay.steps import iter_steps  # the step model sits above the format
-
-        return iter_steps(self)
-
     @property
     def event_count(self) -> int:
         return self._load_index().events
@@ -322,6 +315,6 @@ def _blob_ids(items: list[Any]) -> set[int]:
     return ids
 
 
-def open_cassette(path: str | os.PathLike[str]) -> Cassette:
-    """Open a cassette for reading: header now, events and steps on demand."""
-    return Cassette(path)
+def open_reader(path: str | os.PathLike[str]) -> CassetteReader:
+    """Open a cassette for reading: header now, events and the index on demand."""
+    return CassetteReader(path)

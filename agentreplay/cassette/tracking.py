@@ -14,20 +14,8 @@ rebuild a missing index, so both always agree.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
 
-from agentreplay.cassette.events import (
-    Event,
-    HttpChunk,
-    HttpEnd,
-    HttpError,
-    HttpRequest,
-    HttpResponse,
-    StepEnd,
-    StepStart,
-    ToolCall,
-    ToolResult,
-)
+from agentreplay.cassette.events import KINDS, Event, StepRole
 
 __all__ = ["StepInfo", "StepTracker"]
 
@@ -114,39 +102,13 @@ class StepTracker:
 
     def feed(self, event: Event) -> int:
         """Return the step ``event`` belongs to (0 for none)."""
-        role = _ROLES.get(type(event))
-        if role is None:  # clock reads, entropy draws, the outcome
+        kind = KINDS[type(event)]
+        role = kind.step_role
+        if role is StepRole.NONE:  # clock reads, entropy draws, the outcome
             return self._innermost(event.task)
-        action, attribute = role
-        if action == OPENS:
-            return self._open_step(event, *_describe(event))
-        opener = getattr(event, attribute)
-        if action == CLOSES:
+        if role is StepRole.OPENS:
+            return self._open_step(event, kind.opens, event.step_name())
+        opener = getattr(event, kind.link)
+        if role is StepRole.CLOSES:
             return self._close_step(event.task, opener, event.at)
         return self._owner.get((event.task, opener), 0)
-
-
-OPENS: Final = 1
-CLOSES: Final = 2
-CONTINUES: Final = 3
-# What each event does to steps, and the field naming the event that opened its step.
-_ROLES: Final[dict[type[Event], tuple[int, str]]] = {
-    HttpRequest: (OPENS, ""),
-    ToolCall: (OPENS, ""),
-    StepStart: (OPENS, ""),
-    HttpEnd: (CLOSES, "request"),
-    HttpError: (CLOSES, "request"),
-    ToolResult: (CLOSES, "call"),
-    StepEnd: (CLOSES, "start"),
-    HttpResponse: (CONTINUES, "request"),
-    HttpChunk: (CONTINUES, "request"),
-}
-
-
-def _describe(event: Event) -> tuple[str, str]:
-    if isinstance(event, HttpRequest):
-        return "http", f"{event.method} {event.url}"
-    if isinstance(event, ToolCall):
-        return "tool", event.name
-    assert isinstance(event, StepStart)
-    return "span", event.name

@@ -44,7 +44,7 @@ def _ports(text: str) -> tuple[int, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from agentreplay.demo.run import run_demo, serve
+    from agentreplay.cli.demo_run import run_demo, serve
 
     if args.serve:
         return serve(Path(args.dir), *_ports(args.ports), seed=args.seed)

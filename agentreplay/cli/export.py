@@ -9,9 +9,9 @@ import warnings
 from contextlib import nullcontext
 from typing import IO, Any
 
-from agentreplay.cassette import open_cassette
 from agentreplay.errors import CassetteWarning
 from agentreplay.export import jsonl_lines, otlp_json
+from agentreplay.steps import open_cassette
 
 __all__ = ["add_parser", "run"]
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentreplay.cassette import Cassette
-from agentreplay.steps import Summary, iter_steps
+from agentreplay.steps import Cassette, Summary, iter_steps
 
 __all__ = ["run_json"]
 

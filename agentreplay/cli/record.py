@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from agentreplay.debugger.launch import record_command
-from agentreplay.session.entrypoint import DEFAULT_CASSETTE, ENV_ALLOW, cassette_path
+from agentreplay.session.environment import DEFAULT_CASSETTE, ENV_ALLOW, cassette_path
 
 __all__ = ["add_parser", "run"]
 

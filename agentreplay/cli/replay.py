@@ -13,10 +13,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agentreplay.cassette import Cassette, open_cassette
+from agentreplay.cassette import CassetteReader, open_reader
 from agentreplay.debugger.launch import ReplayOptions, replay_cassette
 from agentreplay.debugger.overrides import check_override
 from agentreplay.errors import UsageError
+from agentreplay.session.core import parse_pace
 
 __all__ = ["EXIT_NOT_REPRODUCED", "EXIT_REPRODUCED", "EXIT_UNRUNNABLE", "add_parser", "run"]
 
@@ -99,12 +100,10 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from agentreplay.session.core import parse_pace
-
     parse_pace(args.pace)
     cassette = Path(args.file)
     # Opening it here makes a missing or unreadable file exit 3, as with show and export.
-    with open_cassette(cassette) as opened:
+    with open_reader(cassette) as opened:
         _check_steps(opened, args)
     options = ReplayOptions(
         pace=args.pace,
@@ -115,28 +114,28 @@ def run(args: argparse.Namespace) -> int:
         break_on_divergence=args.break_on_divergence,
     )
     report = replay_cassette(cassette.resolve(), options)
-    result = report.result
-    if result is None:
+    verdict = report.verdict
+    if verdict is None:
         print(
             f"agentreplay: the replay did not finish (exit code {report.exit_code})",
             file=sys.stderr,
         )
         return EXIT_UNRUNNABLE
-    for warning in result.get("warnings") or ():
+    for warning in verdict.warnings:
         print(f"agentreplay: warning: {warning}", file=sys.stderr)
-    if result.get("divergence"):
-        print(result["divergence"]["message"], file=sys.stderr)
-    print(f"agentreplay: {result['summary']}")
-    if result.get("fork"):
-        print(f"agentreplay: the live part was recorded into {result['fork']}")
-    if result["reproduced"]:
+    if verdict.divergence is not None:
+        print(verdict.divergence.message, file=sys.stderr)
+    print(f"agentreplay: {verdict.summary}")
+    if verdict.fork:
+        print(f"agentreplay: the live part was recorded into {verdict.fork}")
+    if verdict.reproduced:
         return EXIT_REPRODUCED
     # A what-if run changes the run on purpose: finishing without diverging is success.
-    finished = result.get("what_if") and not result.get("divergence")
+    finished = verdict.what_if and verdict.divergence is None
     return EXIT_REPRODUCED if finished else EXIT_NOT_REPRODUCED
 
 
-def _check_steps(cassette: Cassette, args: argparse.Namespace) -> None:
+def _check_steps(cassette: CassetteReader, args: argparse.Namespace) -> None:
     """Refuse a step number the cassette does not have, rather than never acting on it,
     and an override that cannot stand for its step's response."""
     wanted = [("--break-at", args.break_at, 1)] if args.break_at is not None else []

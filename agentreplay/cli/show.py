@@ -14,10 +14,9 @@ from rich.table import Table
 from rich.text import Text
 
 import agentreplay.cli.format as fmt
-from agentreplay.cassette import Cassette, open_cassette
 from agentreplay.cli.events import print_events
 from agentreplay.errors import CassetteWarning, UsageError
-from agentreplay.steps import Step, Summary, iter_steps, step_from_events
+from agentreplay.steps import Cassette, Step, Summary, iter_steps, open_cassette, step_from_events
 
 __all__ = ["add_parser", "load_step", "run"]
 

@@ -18,19 +18,19 @@ from __future__ import annotations
 import asyncio
 import importlib
 import inspect
-import json
 import os
 import runpy
 import sys
 import warnings
 from typing import Any
 
+from agentreplay.debugger.messages import OPTIONS_ENV, PLAN_ENV, RESULT_ENV, RunPlan, Verdict
+from agentreplay.debugger.policy import debug_replay
 from agentreplay.errors import CassetteWarning, DivergenceError, UsageError
 from agentreplay.session.core import Session
-from agentreplay.session.entrypoint import OPTIONS_ENV
-from agentreplay.session.outcome import RESULT_ENV, ExitStatus, write_result
-
-PLAN_ENV = "AGENTREPLAY_PLAN"
+from agentreplay.session.outcome import ExitStatus
+from agentreplay.session.recording import Recording
+from agentreplay.session.replaying import Replay
 
 
 def _exit_code(exc: SystemExit) -> int:
@@ -62,24 +62,14 @@ def _entrypoint(target: dict[str, Any]) -> Any:
     return getattr(func, "__wrapped__", func)
 
 
-def _options(plan: dict[str, Any]) -> dict[str, Any]:
-    options = dict(plan.get("options") or {})
-    options["overrides"] = {int(k): v for k, v in (options.get("overrides") or {}).items()}
-    return options
+def _session(plan: RunPlan) -> Session:
+    if plan.mode == "record":
+        return Recording(plan.cassette, header=plan.header, metadata=plan.metadata)
+    return debug_replay(plan.cassette, plan.options)
 
 
-def _session(plan: dict[str, Any]) -> Session:
-    if plan["mode"] == "record":
-        from agentreplay.session.recording import Recording
-
-        return Recording(plan["cassette"], header=plan.get("header"), metadata=plan.get("metadata"))
-    from agentreplay.session.replaying import Replay
-
-    return Replay(plan["cassette"], **_options(plan))
-
-
-def _run_entrypoint(plan: dict[str, Any], session: Session) -> int:
-    target = plan["target"]
+def _run_entrypoint(plan: RunPlan, session: Session) -> int:
+    target = plan.target
     func = _entrypoint(target)
     args, kwargs = target.get("args") or [[], {}]
     call = session(func)
@@ -90,23 +80,23 @@ def _run_entrypoint(plan: dict[str, Any], session: Session) -> int:
     return 0
 
 
-def _run_main_entrypoint(plan: dict[str, Any]) -> int:
+def _run_main_entrypoint(plan: RunPlan) -> int:
     """Run the script that holds the entrypoint; its decorator replays the call."""
-    target = plan["target"]
+    target = plan.target
     path = target.get("file")
     if not path or not os.path.exists(path):
         raise UsageError(f"the entrypoint's script {path or '(unknown)'} no longer exists")
     os.environ["AGENTREPLAY_MODE"] = "replay"
-    os.environ["AGENTREPLAY_CASSETTE"] = plan["cassette"]
-    os.environ[OPTIONS_ENV] = json.dumps(plan.get("options") or {})
-    if plan.get("result_file"):
-        os.environ[RESULT_ENV] = plan["result_file"]
+    os.environ["AGENTREPLAY_CASSETTE"] = plan.cassette
+    os.environ[OPTIONS_ENV] = plan.options.to_env()
+    if plan.result_file:
+        os.environ[RESULT_ENV] = plan.result_file
     _run_script({"kind": "path", "path": path, "argv": target.get("argv") or [path]})
     return 0
 
 
-def run(plan: dict[str, Any]) -> int:
-    target = plan["target"]
+def run(plan: RunPlan) -> int:
+    target = plan.target
     if target["kind"] == "entrypoint" and str(target["entrypoint"]).startswith("__main__:"):
         try:
             return _run_main_entrypoint(plan)
@@ -136,8 +126,9 @@ def run(plan: dict[str, Any]) -> int:
     except DivergenceError:
         code = 1  # reported once, by the parent, from the result file
     finally:
-        if plan.get("result_file"):
-            write_result(plan["result_file"], session)
+        verdict = Verdict.of(session) if isinstance(session, Replay) else None
+        if plan.result_file and verdict is not None:
+            verdict.write(plan.result_file)
     return code
 
 
@@ -150,10 +141,8 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
-    plan = json.loads(raw)
-    for key, value in (plan.get("env") or {}).items():
-        os.environ.setdefault(key, value)
-    if plan["mode"] == "replay":
+    plan = RunPlan.decode(raw)
+    if plan.mode == "replay":
         # The parent prints what could not be read, once, from the result file.
         warnings.filterwarnings("ignore", category=CassetteWarning)
     return run(plan)

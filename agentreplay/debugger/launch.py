@@ -12,7 +12,6 @@ Replaying a cassette runs the recorded script, or calls the recorded
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -21,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agentreplay.cassette.reader import open_cassette
-from agentreplay.debugger.bootstrap import PLAN_ENV
+from agentreplay.cassette.reader import open_reader
+from agentreplay.debugger.messages import PLAN_ENV, ReplayOptions, RunPlan, Verdict
 from agentreplay.errors import UsageError
-from agentreplay.session.entrypoint import PLACEHOLDER_KEYS, kept_env
+from agentreplay.session.environment import kept_env, set_placeholder_keys
 
 __all__ = ["ReplayOptions", "RunReport", "record_command", "replay_cassette", "target_of"]
 
@@ -65,21 +64,21 @@ def target_of(command: list[str]) -> tuple[str, dict[str, Any]]:
 @dataclass
 class RunReport:
     exit_code: int
-    result: dict[str, Any] | None
+    verdict: Verdict | None  # a replay's, when it finished
     output: str = ""  # stdout and stderr, when captured
 
 
 def _run_child(
     interpreter: str,
-    plan: dict[str, Any],
+    plan: RunPlan,
     env: dict[str, str],
     cwd: str | None,
     capture: bool = False,
 ) -> RunReport:
     with tempfile.TemporaryDirectory(prefix="agentreplay-") as tmp:
         result_file = os.path.join(tmp, "result.json")
-        plan = {**plan, "result_file": result_file}
-        child_env = {**env, PLAN_ENV: json.dumps(plan)}
+        plan.result_file = result_file
+        child_env = {**env, PLAN_ENV: plan.encode()}
         command = [interpreter, "-m", "agentreplay.debugger.bootstrap"]
         completed = subprocess.run(
             command,
@@ -90,11 +89,8 @@ def _run_child(
             stderr=subprocess.STDOUT if capture else None,
             text=True,
         )
-        result = None
-        if os.path.exists(result_file):
-            with open(result_file, encoding="utf-8") as file:
-                result = json.load(file)
-        return RunReport(completed.returncode, result, completed.stdout or "")
+        verdict = Verdict.read(result_file) if os.path.exists(result_file) else None
+        return RunReport(completed.returncode, verdict, completed.stdout or "")
 
 
 def record_command(
@@ -119,13 +115,7 @@ def record_command(
         "env": kept,
         "interpreter": interpreter,
     }
-    plan = {
-        "mode": "record",
-        "cassette": str(cassette),
-        "target": target,
-        "header": header,
-        "metadata": metadata,
-    }
+    plan = RunPlan("record", str(cassette), target, header=header, metadata=metadata)
     return _run_child(interpreter, plan, env, None, capture)
 
 
@@ -151,19 +141,9 @@ def _locate(path: str, recorded_cwd: str | None, what: str) -> str:
     )
 
 
-@dataclass
-class ReplayOptions:
-    pace: str = "instant"
-    live_after: int | None = None
-    fork_path: str | None = None
-    overrides: dict[int, Any] | None = None
-    break_at: int | None = None
-    break_on_divergence: bool = False
-
-
 def replay_cassette(cassette: Path, options: ReplayOptions, *, capture: bool = False) -> RunReport:
     """Run the program recorded in ``cassette`` again, under replay."""
-    with open_cassette(cassette) as opened:
+    with open_reader(cassette) as opened:
         header = dict(opened.header)
     recorded_cwd = header.get("cwd") if isinstance(header.get("cwd"), str) else None
     moved = False
@@ -203,21 +183,8 @@ def replay_cassette(cassette: Path, options: ReplayOptions, *, capture: bool = F
     env.update(header.get("env") or {})
     if header.get("pythonhashseed"):
         env["PYTHONHASHSEED"] = str(header["pythonhashseed"])
-    for name in PLACEHOLDER_KEYS:
-        env.setdefault(name, "replay-needs-no-key")
+    set_placeholder_keys(env)
     cwd = None if moved or not recorded_cwd or not os.path.isdir(recorded_cwd) else recorded_cwd
     interpreter = sys.executable
-    plan = {
-        "mode": "replay",
-        "cassette": str(Path(cassette).resolve()),
-        "target": target,
-        "options": {
-            "pace": options.pace,
-            "live_after": options.live_after,
-            "fork_path": options.fork_path,
-            "break_at": options.break_at,
-            "break_on_divergence": options.break_on_divergence,
-            "overrides": {str(k): v for k, v in (options.overrides or {}).items()},
-        },
-    }
+    plan = RunPlan("replay", str(Path(cassette).resolve()), target, options=options)
     return _run_child(interpreter, plan, env, cwd, capture)

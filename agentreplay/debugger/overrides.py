@@ -23,10 +23,10 @@ from urllib.parse import urlsplit
 
 from agentreplay.cassette.events import HttpChunk, HttpEnd, HttpResponse
 from agentreplay.cassette.tracking import StepInfo
+from agentreplay.cassette.values import check_plain
 from agentreplay.errors import RecordingError, UsageError
-from agentreplay.intercept.values import check_plain
 from agentreplay.llm.encode import ModelRequest, Reply, ToolCallSpec, api_of, render
-from agentreplay.session.replayer import RecordedExchange
+from agentreplay.runtime.contract import RecordedExchange
 
 __all__ = ["check_override", "override_exchange", "reply_from"]
 

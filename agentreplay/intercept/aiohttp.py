@@ -22,19 +22,21 @@ from typing import Any
 from urllib.parse import urlencode
 
 from agentreplay.cassette.events import ErrorInfo
-from agentreplay.errors import DivergenceError
 from agentreplay.intercept.common import (
     after_last_chunk,
     decode_headers,
     in_exchange,
+    no_response,
     rebuild_error,
 )
-from agentreplay.session.callers import agent_call_site
-from agentreplay.session.core import Session, active_session
-from agentreplay.session.matching import RequestInfo
-from agentreplay.session.recorder import ExchangeRecorder
-from agentreplay.session.replayer import RecordedExchange
-from agentreplay.session.tasks import TaskState
+from agentreplay.runtime.contract import (
+    ActiveSession,
+    ExchangeRecorder,
+    RecordedExchange,
+    RequestInfo,
+)
+from agentreplay.runtime.scope import active_session
+from agentreplay.runtime.tasks import TaskState
 
 __all__ = ["AiohttpInterceptor"]
 
@@ -105,7 +107,7 @@ def _describe(
 
 
 class AiohttpInterceptor:
-    def __init__(self) -> None:
+    def __init__(self, module_name: str) -> None:
         import aiohttp
         import yarl
 
@@ -175,7 +177,7 @@ class AiohttpInterceptor:
     async def replayed(
         self,
         client: Any,
-        session: Session,
+        session: ActiveSession,
         task: TaskState,
         exchange: RecordedExchange,
         info: RequestInfo,
@@ -184,14 +186,7 @@ class AiohttpInterceptor:
         aiohttp, yarl = self.aiohttp, self.yarl
         recorded = exchange.response
         if recorded is None:
-            if exchange.error is not None:
-                raise self._rebuild(exchange, info)
-            raise DivergenceError(
-                "the recording ends before this request got a response",
-                step=exchange.step,
-                task=task.id,
-                call_site=agent_call_site(),
-            )
+            raise no_response(session, task, exchange, lambda: self._rebuild(exchange, info))
         import asyncio
 
         from multidict import CIMultiDict, CIMultiDictProxy
@@ -273,7 +268,7 @@ def _live_pull(source: Any, recorder: ExchangeRecorder) -> Pull:
 
 def _replay_pull(
     interceptor: AiohttpInterceptor,
-    session: Session,
+    session: ActiveSession,
     task: TaskState,
     exchange: RecordedExchange,
     info: RequestInfo,

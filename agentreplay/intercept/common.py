@@ -1,4 +1,5 @@
-"""What every HTTP interceptor shares: rebuilding recorded errors, decoding headers."""
+"""What every HTTP interceptor shares: rebuilding recorded errors, decoding headers,
+and what a replayed exchange does when its recording stops short."""
 
 from __future__ import annotations
 
@@ -6,21 +7,21 @@ import builtins
 import contextvars
 from collections.abc import Callable, Iterable
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from agentreplay.cassette.events import ErrorInfo, Headers
 from agentreplay.errors import DivergenceError
-
-if TYPE_CHECKING:
-    from agentreplay.session.core import Session
-    from agentreplay.session.replayer import RecordedExchange
-    from agentreplay.session.tasks import TaskState
+from agentreplay.runtime.callers import agent_call_site
+from agentreplay.runtime.contract import ActiveSession, RecordedExchange
+from agentreplay.runtime.tasks import TaskState
 
 __all__ = [
+    "RecordedError",
     "after_last_chunk",
     "decode_headers",
     "encode_headers",
     "in_exchange",
+    "no_response",
     "rebuild_error",
 ]
 
@@ -89,8 +90,28 @@ def rebuild_error(
     return RecordedError(error)
 
 
+def no_response(
+    session: ActiveSession,
+    task: TaskState,
+    exchange: RecordedExchange,
+    rebuild: Callable[[], BaseException],
+) -> BaseException:
+    """What a replayed request with no recorded response raises: the recorded error, or a
+    divergence if the recording stopped before the response came."""
+    if exchange.error is not None:
+        return rebuild()
+    return session.diverge(
+        DivergenceError(
+            "the recording ends before this request got a response",
+            step=exchange.step,
+            task=task.id,
+            call_site=agent_call_site(),
+        )
+    )
+
+
 def after_last_chunk(
-    session: Session,
+    session: ActiveSession,
     task: TaskState,
     exchange: RecordedExchange,
     rebuild: Callable[[], BaseException],
@@ -102,8 +123,6 @@ def after_last_chunk(
         return rebuild()
     if exchange.end is not None and exchange.end.complete:
         return None
-    from agentreplay.session.callers import agent_call_site  # session imports this module
-
     why = (
         "the recording ends inside this response body"
         if exchange.end is None

@@ -25,9 +25,9 @@ import os
 import random
 from typing import Any, Final
 
-from agentreplay.session.callers import Origin, origin_of_caller
-from agentreplay.session.core import active_session
-from agentreplay.session.tasks import current_task
+from agentreplay.runtime.callers import Origin, origin_of_caller
+from agentreplay.runtime.scope import active_session
+from agentreplay.runtime.tasks import current_task
 
 __all__ = ["EntropyInterceptor"]
 

@@ -16,20 +16,22 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from types import ModuleType
 from typing import Any
 
-from agentreplay.errors import DivergenceError
 from agentreplay.intercept.common import (
     after_last_chunk,
     decode_headers,
     encode_headers,
     in_exchange,
+    no_response,
     rebuild_error,
 )
-from agentreplay.session.callers import agent_call_site
-from agentreplay.session.core import Session, active_session
-from agentreplay.session.matching import RequestInfo
-from agentreplay.session.recorder import ExchangeRecorder
-from agentreplay.session.replayer import RecordedExchange
-from agentreplay.session.tasks import TaskState
+from agentreplay.runtime.contract import (
+    ActiveSession,
+    ExchangeRecorder,
+    RecordedExchange,
+    RequestInfo,
+)
+from agentreplay.runtime.scope import active_session
+from agentreplay.runtime.tasks import TaskState
 
 __all__ = ["HttpxInterceptor"]
 
@@ -87,16 +89,17 @@ class HttpxInterceptor:
         return response
 
     # -- replay ------------------------------------------------------------
-    def replayed_response(self, exchange: RecordedExchange, request: Any, stream: Any) -> Any:
+    def replayed_response(
+        self,
+        session: ActiveSession,
+        task: TaskState,
+        exchange: RecordedExchange,
+        request: Any,
+        stream: Any,
+    ) -> Any:
         response = exchange.response
         if response is None:
-            if exchange.error is not None:
-                raise self.rebuild(exchange, request)
-            raise DivergenceError(
-                "the recording ends before this request got a response",
-                step=exchange.step,
-                call_site=agent_call_site(),
-            )
+            raise no_response(session, task, exchange, lambda: self.rebuild(exchange, request))
         return self.mod.Response(
             status_code=response.status,
             headers=encode_headers(response.headers),
@@ -139,7 +142,7 @@ class _SyncTransport:
             stream = self._interceptor.streams["ReplaySync"](
                 self._interceptor, session, task, exchange, request
             )
-            return self._interceptor.replayed_response(exchange, request, stream)
+            return self._interceptor.replayed_response(session, task, exchange, request, stream)
         recorder = session.http_record(task, info)
         if recorder is None:
             return self._inner.handle_request(request)
@@ -176,7 +179,7 @@ class _AsyncTransport:
             stream = self._interceptor.streams["ReplayAsync"](
                 self._interceptor, session, task, exchange, request
             )
-            return self._interceptor.replayed_response(exchange, request, stream)
+            return self._interceptor.replayed_response(session, task, exchange, request, stream)
         recorder = session.http_record(task, info)
         if recorder is None:
             return await self._inner.handle_async_request(request)
@@ -250,7 +253,7 @@ def _make_streams(mod: ModuleType) -> dict[str, type]:
         def __init__(
             self,
             interceptor: HttpxInterceptor,
-            session: Session,
+            session: ActiveSession,
             task: TaskState,
             exchange: RecordedExchange,
             request: Any,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib._bootstrap as bootstrap
 from typing import Any
 
-from agentreplay.session.callers import importing
+from agentreplay.runtime.callers import importing
 
 __all__ = ["ImportTracker"]
 

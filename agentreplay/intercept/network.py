@@ -16,8 +16,8 @@ import socket
 from typing import Any
 
 from agentreplay.errors import DivergenceError
-from agentreplay.session.callers import agent_call_site
-from agentreplay.session.core import Mode, active_session
+from agentreplay.runtime.callers import agent_call_site
+from agentreplay.runtime.scope import active_session
 
 __all__ = ["NetworkGuard"]
 
@@ -26,7 +26,7 @@ _INTERNET: frozenset[int] = frozenset({socket.AF_INET, socket.AF_INET6})
 
 def _refuse(address: Any, verb: str = "connect") -> DivergenceError | None:
     session = active_session()
-    if session is None or session.mode is not Mode.REPLAY or getattr(session, "live", False):
+    if session is None or not session.offline:
         return None
     task = session.run_task()
     if task is None:

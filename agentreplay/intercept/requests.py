@@ -16,19 +16,21 @@ from collections.abc import Iterator
 from typing import Any
 
 from agentreplay.cassette.events import ErrorInfo
-from agentreplay.errors import DivergenceError
 from agentreplay.intercept.common import (
     after_last_chunk,
     decode_headers,
     in_exchange,
+    no_response,
     rebuild_error,
 )
-from agentreplay.session.callers import agent_call_site
-from agentreplay.session.core import Session, active_session
-from agentreplay.session.matching import RequestInfo
-from agentreplay.session.recorder import ExchangeRecorder
-from agentreplay.session.replayer import RecordedExchange
-from agentreplay.session.tasks import TaskState
+from agentreplay.runtime.contract import (
+    ActiveSession,
+    ExchangeRecorder,
+    RecordedExchange,
+    RequestInfo,
+)
+from agentreplay.runtime.scope import active_session
+from agentreplay.runtime.tasks import TaskState
 
 __all__ = ["Urllib3Interceptor"]
 
@@ -180,7 +182,7 @@ def _live_source(live: Any, recorder: ExchangeRecorder) -> Iterator[bytes]:
 
 
 class Urllib3Interceptor:
-    def __init__(self) -> None:
+    def __init__(self, module_name: str) -> None:
         import urllib3
         import urllib3.exceptions
 
@@ -216,7 +218,7 @@ class Urllib3Interceptor:
         return f"{pool.scheme}://{pool.host}{port}{url}"
 
     def handle(
-        self, session: Session, task: TaskState, pool: Any, arguments: dict[str, Any]
+        self, session: ActiveSession, task: TaskState, pool: Any, arguments: dict[str, Any]
     ) -> Any:
         body = arguments.get("body")
         if body is not None and not isinstance(body, (bytes, str)):
@@ -298,7 +300,7 @@ class Urllib3Interceptor:
 
     def _replayed(
         self,
-        session: Session,
+        session: ActiveSession,
         task: TaskState,
         exchange: RecordedExchange,
         method: str,
@@ -308,14 +310,7 @@ class Urllib3Interceptor:
     ) -> Any:
         response = exchange.response
         if response is None:
-            if exchange.error is not None:
-                raise self._rebuild(exchange, url)
-            raise DivergenceError(
-                "the recording ends before this request got a response",
-                step=exchange.step,
-                task=task.id,
-                call_site=agent_call_site(),
-            )
+            raise no_response(session, task, exchange, lambda: self._rebuild(exchange, url))
 
         def source() -> Iterator[bytes]:
             for gap, chunk in zip(exchange.gaps(), exchange.chunks, strict=True):

@@ -15,16 +15,19 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 import warnings
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TypeVar, overload
 
 from agentreplay.cassette.events import ErrorInfo
+from agentreplay.cassette.values import check_plain, plain_args
 from agentreplay.errors import DivergenceError
-from agentreplay.intercept.values import check_plain, plain_args
-from agentreplay.session.core import active_session
-from agentreplay.session.tasks import TaskState, reset_current_task, set_current_task
+from agentreplay.intercept.common import rebuild_error
+from agentreplay.runtime.contract import ToolAnswer
+from agentreplay.runtime.scope import active_session
+from agentreplay.runtime.tasks import TaskState, reset_current_task, set_current_task
 
 __all__ = ["step", "tool"]
 
@@ -42,7 +45,7 @@ class _Call:
         self.name = name
         session = active_session()
         self.task = session.run_task() if session is not None else None
-        self.handle: Any = None
+        self.handle: Any = None  # a ToolRecorder, or a ToolAnswer
         self._args, self._kwargs = args, kwargs
         if session is not None and self.task is not None:
             self._before = (plain_args(args), plain_args(kwargs.values()))
@@ -58,6 +61,18 @@ class _Call:
         if exc is not None and not isinstance(exc, DivergenceError):
             self.handle.raised(exc)
 
+    @property
+    def answered(self) -> bool:
+        """The recording answers this call: the body does not run."""
+        return isinstance(self.handle, ToolAnswer)
+
+    def answer(self) -> Any:
+        """The recorded return value; raises the recorded exception."""
+        answer: ToolAnswer = self.handle
+        if answer.error is not None:
+            raise _rebuild_tool_error(answer.error)
+        return answer.value
+
     def returned(self, value: Any) -> Any:
         self.handle.returned(check_plain(value, f"the result of tool {self.name}()"))
         after = (plain_args(self._args), plain_args(self._kwargs.values()))
@@ -71,6 +86,13 @@ class _Call:
         return value
 
 
+def _rebuild_tool_error(error: ErrorInfo) -> BaseException:
+    """The recorded exception of a tool, as the same type if its module is loaded."""
+    module_name, _, _ = error.type.rpartition(".")
+    namespaces = [sys.modules[module_name]] if module_name in sys.modules else []
+    return rebuild_error(error, namespaces)
+
+
 def _wrap(func: F, name: str) -> F:
     if inspect.iscoroutinefunction(func):
 
@@ -79,8 +101,8 @@ def _wrap(func: F, name: str) -> F:
             call = _Call(name, args, kwargs)
             if call.handle is None:  # no session, or not the run's task
                 return await func(*args, **kwargs)
-            if call.handle.replayed:
-                return call.handle.outcome()
+            if call.answered:
+                return call.answer()
             with call:
                 value = await func(*args, **kwargs)
             return call.returned(value)
@@ -92,8 +114,8 @@ def _wrap(func: F, name: str) -> F:
         call = _Call(name, args, kwargs)
         if call.handle is None:
             return func(*args, **kwargs)
-        if call.handle.replayed:
-            return call.handle.outcome()
+        if call.answered:
+            return call.answer()
         with call:
             value = func(*args, **kwargs)
         return call.returned(value)
@@ -120,16 +142,13 @@ class step:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self._open: list[tuple[Any, TaskState, int]] = []
+        self._open: list[tuple[TaskState, int] | None] = []
 
     def __enter__(self) -> step:
         session = active_session()
         task = session.run_task() if session is not None else None
-        recorder = getattr(session, "recorder", None)
-        if task is not None and recorder is not None:
-            self._open.append((recorder, task, recorder.step_start(task, self.name)))
-        else:
-            self._open.append((None, None, 0))  # type: ignore[arg-type]
+        start = session.span_start(task, self.name) if session and task else None
+        self._open.append(None if task is None or start is None else (task, start))
         return self
 
     def __exit__(
@@ -138,10 +157,11 @@ class step:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        recorder, task, start = self._open.pop()
-        if recorder is not None:
+        opened = self._open.pop()
+        if opened is not None:
+            task, start = opened
             error = ErrorInfo.from_exception(exc) if exc is not None else None
-            recorder.step_end(task, start, error)
+            task.owner.span_end(task, start, error)
 
     async def __aenter__(self) -> step:
         return self.__enter__()

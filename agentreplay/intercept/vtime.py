@@ -22,13 +22,10 @@ import operator
 import time
 from typing import Any, SupportsIndex
 
-from agentreplay.session.core import active_session
-from agentreplay.session.tasks import jobs_in_flight
+from agentreplay.runtime.scope import active_session
+from agentreplay.runtime.tasks import jobs_in_flight
 
-__all__ = ["VirtualTimeInterceptor", "real_sleep"]
-
-real_sleep = time.sleep
-_real_monotonic = time.monotonic
+__all__ = ["VirtualTimeInterceptor"]
 
 
 class _VirtualSelector:
@@ -68,8 +65,9 @@ class _LoopClock:
 
     def factor(self) -> float:
         session = active_session()
-        pace = getattr(session, "pace", 1.0) if session is not None else 1.0
-        return pace if getattr(session, "virtual_time", False) else 1.0
+        if session is None or not session.virtual_time:
+            return 1.0
+        return session.pace
 
     def restore(self) -> None:
         if isinstance(self.loop._selector, _VirtualSelector):
@@ -94,12 +92,8 @@ class VirtualTimeInterceptor:
 
         def sleep(seconds: float | SupportsIndex, /) -> None:
             session = active_session()
-            if (
-                session is not None
-                and getattr(session, "virtual_time", False)
-                and session.run_task() is not None
-            ):
-                factor = session.pace  # type: ignore[attr-defined]
+            if session is not None and session.virtual_time and session.run_task() is not None:
+                factor = session.pace
                 # Like time.sleep: a float, or anything with __index__.
                 delay = seconds if isinstance(seconds, float) else operator.index(seconds)
                 if delay > 0 and factor != float("inf"):
@@ -113,7 +107,7 @@ class VirtualTimeInterceptor:
                 session = active_session()
                 if (
                     session is None
-                    or not getattr(session, "virtual_time", False)
+                    or not session.virtual_time
                     or session.run_task() is None
                     or not hasattr(loop, "_selector")
                 ):

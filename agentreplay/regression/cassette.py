@@ -15,8 +15,8 @@ from agentreplay.regression.paths import _SHARED, _resolve, _Resolved
 from agentreplay.regression.settings import CassetteMode, Choice, Settings
 
 if TYPE_CHECKING:
-    from agentreplay.cassette.reader import Cassette
     from agentreplay.session import Mode, Recording, Replay, ReplayResult
+    from agentreplay.steps import Cassette
 
 CASSETTE_KEY = pytest.StashKey["AgentCassette"]()
 
@@ -29,10 +29,10 @@ def _display(path: Path, config: pytest.Config) -> str:
 
 
 def _recorded_from_failure(path: Path) -> bool:
-    from agentreplay.cassette.reader import open_cassette
+    from agentreplay.cassette.reader import open_reader
 
     try:
-        with open_cassette(path) as cassette:
+        with open_reader(path) as cassette:
             outcome = cassette.outcome
     except CassetteError:
         return False  # replaying it reports the damage
@@ -108,7 +108,7 @@ class AgentCassette:
         return getattr(self.session, "result", None)
 
     def open(self) -> Cassette:
-        from agentreplay.cassette.reader import open_cassette
+        from agentreplay.steps import open_cassette
 
         return open_cassette(self.path)
 
@@ -166,7 +166,8 @@ class AgentCassette:
     # -- the run -----------------------------------------------------------------
     def start(self) -> AgentCassette:
         """Decide, ask the configure hook, and start recording or replaying."""
-        from agentreplay.session import DefaultMatcher, Mode, Redaction, record, replay
+        from agentreplay.api import record, replay
+        from agentreplay.session import DefaultMatcher, Mode, Redaction
 
         self._decide()
         if self.mode is Mode.OFF:

@@ -2,13 +2,15 @@
 
 `Session` is one object for every usage style: a context manager, an async
 context manager, and a decorator of sync and async functions. Starting it
-installs the interceptors (on first use; nested sessions share them),
-gives the run its root logical task, and pushes it on the stack of active
-sessions; stopping it undoes exactly that.
+installs the interceptors (on first use; nested sessions share them) and
+gives the run its root logical task, which makes it the active session of
+everything the run does (`agentreplay.runtime.scope`); stopping it undoes
+exactly that. Starting is all or nothing: whatever fails while starting
+undoes what was already done, and the error propagates.
 
 Interceptors never decide anything: they describe what they saw and ask the
-active session, through the methods at the bottom of this class, for the
-value to hand back.
+active session, through `agentreplay.runtime.contract.ActiveSession`, for
+the value to hand back. `Recording` and `Replay` implement that Protocol.
 """
 
 from __future__ import annotations
@@ -17,36 +19,27 @@ import functools
 import inspect
 import os
 import random
-import threading
+import traceback
 from collections.abc import Callable
+from contextlib import ExitStack
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
+from typing import Any, Self, TypeVar
 
-import agentreplay.session.tasks as tasks
 from agentreplay.cassette.events import ErrorInfo, RunOutcome
+from agentreplay.cassette.values import to_plain_or_none
 from agentreplay.errors import DivergenceError, UsageError
-from agentreplay.session.tasks import TaskState
+from agentreplay.runtime import escape, registry
+from agentreplay.runtime.tasks import (
+    TaskState,
+    current_task,
+    reset_current_task,
+    set_current_task,
+)
 
-if TYPE_CHECKING:
-    from agentreplay.session.matching import RequestInfo
-    from agentreplay.session.recorder import ExchangeRecorder, ToolRecording
-    from agentreplay.session.replayer import RecordedExchange
-
-__all__ = ["Mode", "Session", "active_session", "parse_pace"]
+__all__ = ["Mode", "Session", "parse_pace"]
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class ReplayedTool(Protocol):
-    """A tool call answered from the recording: its body does not run."""
-
-    @property
-    def replayed(self) -> Literal[True]: ...
-
-    def outcome(self) -> Any:
-        """The recorded return value; raises the recorded exception."""
-        ...
 
 
 class Mode(StrEnum):
@@ -85,50 +78,36 @@ def parse_pace(pace: str | float) -> float:
     return factor
 
 
-_urandom = os.urandom  # bound before any hook is installed
-_stack: list[Session] = []
-_stack_lock = threading.Lock()
-
-
-def active_session() -> Session | None:
-    """The innermost running session, if any."""
-    return _stack[-1] if _stack else None
-
-
-def _traceback_text(exc: BaseException) -> str:
-    import traceback
-
-    return "".join(traceback.format_exception(exc))
-
-
 class Session:
-    """Shared machinery of `Recording` and `Replay`."""
+    """What `Recording` and `Replay` share: the lifecycle and the usage styles."""
 
     mode: Mode
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.root: TaskState | None = None
-        self._token: Any = None
         self.running = False
         self.divergence: DivergenceError | None = None
+        self._token: Any = None
+        self._random_state: Any = None
 
     # -- lifecycle -------------------------------------------------------
-    def start(self) -> Session:
+    def start(self) -> Self:
         if self.running:
             raise UsageError(f"{type(self).__name__} for {self.path} is already running")
-        from agentreplay.intercept import activate
-
         self.divergence = None
-        self._open()
-        self.root = TaskState("0", self)
-        tasks.install_task_hooks()
-        self._token = tasks.set_current_task(self.root)
-        with _stack_lock:
-            _stack.append(self)
-        self.running = True
-        activate()
-        self._started()
+        with ExitStack() as undo:  # run only if a step below raises
+            self._open()
+            undo.callback(self._abort)
+            registry.activate()
+            undo.callback(registry.deactivate)
+            self.root = TaskState("0", self)
+            self._token = set_current_task(self.root)
+            undo.callback(_leave, self._token)
+            self.running = True
+            undo.callback(setattr, self, "running", False)
+            self._started()
+            undo.pop_all()
         return self
 
     def stop(
@@ -136,37 +115,33 @@ class Session:
     ) -> None:
         if not self.running:
             return
-        from agentreplay.intercept import deactivate
-
         try:
             self._finish(exc, value, returned)
         finally:
             self.running = False
-            deactivate()
-            with _stack_lock:
-                if self in _stack:
-                    _stack.remove(self)
             try:
-                tasks.reset_current_task(self._token)
-            except ValueError:  # stopped from another context (e.g. an async generator)
-                tasks.set_current_task(None)
-            tasks.uninstall_task_hooks()
-            self._close()
+                _leave(self._token)
+            finally:
+                try:
+                    registry.deactivate()
+                finally:
+                    self._close()
 
-    # Subclass steps.
+    # Subclass steps: _open may fail with nothing to undo; _abort undoes it.
     def _open(self) -> None: ...
+    def _abort(self) -> None: ...
     def _started(self) -> None: ...
     def _finish(self, exc: BaseException | None, value: Any, returned: bool) -> None: ...
     def _close(self) -> None: ...
 
     # -- usage styles ----------------------------------------------------
-    def __enter__(self) -> Session:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
         self.stop(exc)
 
-    async def __aenter__(self) -> Session:
+    async def __aenter__(self) -> Self:
         return self.start()
 
     async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
@@ -204,48 +179,24 @@ class Session:
     def _seed_global_random(self) -> None:
         """Give the global `random` a recorded seed; its old state comes back at the end."""
         assert self.root is not None
-        self._random_state: Any = random.getstate()
-        data = self.entropy(self.root, "seed", 32, _urandom)
+        self._random_state = random.getstate()
+        data = self.entropy(self.root, "seed", 32, escape.urandom)
         random._inst.seed(int.from_bytes(data, "big"))
 
     def _restore_global_random(self) -> None:
-        state = getattr(self, "_random_state", None)
-        if state is not None:
-            random.setstate(state)
+        if self._random_state is not None:
+            random.setstate(self._random_state)
             self._random_state = None
 
-    # -- for interceptors ------------------------------------------------
-    def http_replay(self, task: TaskState, info: RequestInfo) -> RecordedExchange | None:
-        """The recorded exchange to hand back for this request, or None to go to the network."""
-        raise NotImplementedError
-
-    def http_record(self, task: TaskState, info: RequestInfo) -> ExchangeRecorder | None:
-        """Where to note the live exchange for this request, or None to leave it unrecorded."""
-        raise NotImplementedError
-
-    def clock(self, task: TaskState, kind: str, live: Callable[[], Any]) -> Any:
-        raise NotImplementedError
-
+    # -- for interceptors (see agentreplay.runtime.contract.ActiveSession) ---
     def entropy(
         self, task: TaskState, source: str, size: int, live: Callable[[int], bytes]
     ) -> bytes:
-        raise NotImplementedError
-
-    def tool_begin(
-        self, task: TaskState, name: str, args: list[Any], kwargs: dict[str, Any]
-    ) -> ToolRecording | ReplayedTool:
-        raise NotImplementedError
-
-    def pace_sync(self, gap: float) -> None:
-        """Wait before handing out a replayed chunk recorded ``gap`` seconds after the last."""
-        raise NotImplementedError
-
-    async def pace_async(self, gap: float) -> None:
-        raise NotImplementedError
+        raise NotImplementedError  # both kinds of session answer it
 
     def run_task(self) -> TaskState | None:
         """The current logical task, if it belongs to this run and is not inside a tool."""
-        state = tasks.current_task()
+        state = current_task()
         if state is None or state.owner is not self or state.quiet:
             return None
         return state
@@ -260,10 +211,9 @@ class Session:
     def outcome_fields(
         exc: BaseException | None, value: Any, returned: bool
     ) -> tuple[Any, str, ErrorInfo | None]:
-        from agentreplay.intercept.values import to_plain_or_none
-
         if exc is not None and not isinstance(exc, DivergenceError):
-            return None, "", ErrorInfo.from_exception(exc, traceback=_traceback_text(exc))
+            text = "".join(traceback.format_exception(exc))
+            return None, "", ErrorInfo.from_exception(exc, traceback=text)
         if returned:
             return to_plain_or_none(value), repr(value), None
         return None, "", None
@@ -274,3 +224,11 @@ class Session:
         plain, text, error = self.outcome_fields(exc, value, returned)
         assert self.root is not None
         return RunOutcome(self.root.id, self.root.next_seq(), at, plain, text, error)
+
+
+def _leave(token: Any) -> None:
+    """Take the run's root task out of the context that started it."""
+    try:
+        reset_current_task(token)
+    except ValueError:  # stopped from another context (e.g. an async generator)
+        set_current_task(None)

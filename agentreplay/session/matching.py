@@ -12,32 +12,11 @@ import json
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
-from agentreplay.cassette.events import Headers, _event
+from agentreplay.runtime.contract import RequestInfo
 
 __all__ = ["DefaultMatcher", "Matcher", "RequestInfo", "json_diff"]
 
 MAX_DIFF_LINES = 12
-
-
-@_event
-class RequestInfo:
-    """An HTTP request as every client interceptor describes it."""
-
-    method: str
-    url: str
-    headers: Headers
-    body: bytes
-    client: str
-
-    def header(self, name: str) -> str | None:
-        lower = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lower:
-                return value
-        return None
-
-    def short(self) -> str:
-        return f"{self.method} {self.url}"
 
 
 class Matcher(Protocol):

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Final
 
 from agentreplay.cassette.events import ErrorInfo, RunOutcome
 from agentreplay.errors import DivergenceError
 
-__all__ = ["RESULT_ENV", "ReplayResult", "compare_outcomes", "describe_outcome", "write_result"]
-
-RESULT_ENV = "AGENTREPLAY_RESULT_FILE"
-"""Where a replay started by ``agentreplay replay`` writes its verdict, as JSON."""
+__all__ = ["ExitStatus", "ReplayResult", "compare_outcomes", "describe_outcome"]
 
 
 @dataclass(frozen=True)
@@ -132,24 +128,3 @@ def compare_outcomes(
         )
     where = f"at step {recorded_step}" if recorded_step else "before the first step"
     return result(True, f"reproduced: {expected} {where}")
-
-
-def write_result(path: str, session: object) -> None:
-    """Write a finished replay's verdict as JSON, for ``agentreplay replay`` to report."""
-    result: ReplayResult | None = getattr(session, "result", None)
-    if result is None:
-        return
-    divergence = result.divergence
-    data = {
-        "reproduced": result.reproduced,
-        "what_if": result.what_if,
-        "summary": result.summary,
-        "step": result.step,
-        "warnings": list(getattr(session, "warnings", ())),
-        "divergence": None
-        if divergence is None
-        else {"step": divergence.step, "task": divergence.task, "message": str(divergence)},
-        "fork": str(getattr(session, "fork_path", None) or "") or None,
-    }
-    with open(path, "w", encoding="utf-8") as file:
-        json.dump(data, file)

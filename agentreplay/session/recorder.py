@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from typing import Any, ClassVar, Literal
+from typing import Any
 
 from agentreplay.cassette.events import (
     ClockRead,
@@ -22,13 +21,14 @@ from agentreplay.cassette.events import (
     ToolResult,
 )
 from agentreplay.cassette.writer import CassetteWriter
-from agentreplay.session.matching import RequestInfo
+from agentreplay.runtime import escape
+from agentreplay.runtime.contract import RequestInfo
+from agentreplay.runtime.tasks import TaskState
 from agentreplay.session.redaction import Redaction
-from agentreplay.session.tasks import TaskState
 
 __all__ = ["ExchangeRecorder", "Recorder", "ToolRecording"]
 
-_perf_counter_ns = time.perf_counter_ns  # bound before any hook is installed
+_perf_counter_ns = escape.perf_counter_ns
 
 
 class Recorder:
@@ -140,8 +140,6 @@ class ExchangeRecorder:
 
 class ToolRecording:
     """A tool call whose body runs; its result is written when it returns."""
-
-    replayed: ClassVar[Literal[False]] = False
 
     def __init__(self, recorder: Recorder, task: TaskState, seq: int) -> None:
         self._recorder = recorder

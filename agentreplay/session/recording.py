@@ -5,34 +5,32 @@ from __future__ import annotations
 import os
 import platform
 import sys
-import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from agentreplay._version import __version__
+from agentreplay.cassette.events import ErrorInfo
 from agentreplay.cassette.writer import CassetteWriter
+from agentreplay.runtime import escape
+from agentreplay.runtime.contract import RequestInfo
+from agentreplay.runtime.tasks import TaskState
 from agentreplay.session.core import Mode, Session
-from agentreplay.session.matching import RequestInfo
 from agentreplay.session.recorder import ExchangeRecorder, Recorder, ToolRecording
 from agentreplay.session.redaction import Redaction
-from agentreplay.session.tasks import TaskState
 
 __all__ = ["Recording", "base_header"]
-
-_urandom = os.urandom  # bound before any hook is installed
-_time_ns = time.time_ns
 
 
 def base_header(
     mode: str, redaction: Redaction, metadata: dict[str, Any] | None, extra: dict[str, Any] | None
 ) -> dict[str, Any]:
-    now_ns = _time_ns()
+    now_ns = escape.time_ns()
     header: dict[str, Any] = {
         "agentreplay": __version__,
         "mode": mode,
-        "run_id": uuid.UUID(bytes=_urandom(16), version=4).hex,
+        "run_id": uuid.UUID(bytes=escape.urandom(16), version=4).hex,
         "created": datetime.fromtimestamp(now_ns / 1e9, UTC).isoformat(),
         "created_ns": now_ns,
         "python": sys.version.split()[0],
@@ -55,6 +53,7 @@ class Recording(Session):
     mode = Mode.RECORD
     virtual_time = False
     pace = 1.0
+    offline = False
 
     def __init__(
         self,
@@ -78,6 +77,13 @@ class Recording(Session):
         self.header = header
         self.recorder = Recorder(CassetteWriter(self.path, header), self.redaction)
 
+    def _abort(self) -> None:
+        """Starting failed: the cassette holds nothing worth keeping."""
+        if self.recorder is not None:
+            self.recorder.writer.abandon()
+            self.path.unlink(missing_ok=True)
+            self.recorder = None
+
     def _started(self) -> None:
         self._seed_global_random()
 
@@ -100,14 +106,16 @@ class Recording(Session):
 
     def clock(self, task: TaskState, kind: str, live: Callable[[], Any]) -> Any:
         value = live()
-        self.recorder.clock(task, kind, value)  # type: ignore[union-attr]
+        assert self.recorder is not None
+        self.recorder.clock(task, kind, value)
         return value
 
     def entropy(
         self, task: TaskState, source: str, size: int, live: Callable[[int], bytes]
     ) -> bytes:
         data = live(size)
-        self.recorder.entropy(task, source, data)  # type: ignore[union-attr]
+        assert self.recorder is not None
+        self.recorder.entropy(task, source, data)
         return data
 
     def tool_begin(
@@ -115,3 +123,17 @@ class Recording(Session):
     ) -> ToolRecording:
         assert self.recorder is not None
         return ToolRecording(self.recorder, task, self.recorder.tool_call(task, name, args, kwargs))
+
+    def span_start(self, task: TaskState, name: str) -> int | None:
+        assert self.recorder is not None
+        return self.recorder.step_start(task, name)
+
+    def span_end(self, task: TaskState, start: int, error: ErrorInfo | None) -> None:
+        assert self.recorder is not None
+        self.recorder.step_end(task, start, error)
+
+    def pace_sync(self, gap: float) -> None:
+        """Nothing to wait for: a recording hands out nothing recorded."""
+
+    async def pace_async(self, gap: float) -> None:
+        """Nothing to wait for: a recording hands out nothing recorded."""

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from agentreplay.cassette.events import Headers
-from agentreplay.session.matching import RequestInfo
+from agentreplay.runtime.contract import RequestInfo
 
 __all__ = ["REDACTED", "Redaction"]
 

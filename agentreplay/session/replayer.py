@@ -7,54 +7,27 @@ the scheduler runs them in.
 
 from __future__ import annotations
 
-import threading
 import warnings
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from agentreplay.cassette.events import (
+    KINDS,
     ClockRead,
     EntropyDraw,
     Event,
-    HttpChunk,
-    HttpEnd,
-    HttpError,
     HttpRequest,
-    HttpResponse,
     RunOutcome,
     ToolCall,
     ToolResult,
 )
-from agentreplay.cassette.reader import Cassette
+from agentreplay.cassette.reader import CassetteReader
 from agentreplay.errors import CassetteWarning
-from agentreplay.session.matching import RequestInfo
+from agentreplay.runtime.contract import RecordedExchange
 
 __all__ = ["RecordedExchange", "RecordedTool", "Replayer"]
-
-
-@dataclass(slots=True)
-class RecordedExchange:
-    request: HttpRequest
-    step: int
-    response: HttpResponse | None = None
-    chunks: list[HttpChunk] = field(default_factory=list)
-    end: HttpEnd | None = None
-    error: HttpError | None = None
-
-    def info(self) -> RequestInfo:
-        r = self.request
-        return RequestInfo(r.method, r.url, r.headers, r.body, r.client)
-
-    def gaps(self) -> list[float]:
-        """Seconds to wait before each chunk, measured from the previous one (or the head)."""
-        previous = self.response.at if self.response is not None else self.request.at
-        out = []
-        for chunk in self.chunks:
-            out.append(max(0, chunk.at - previous) / 1e9)
-            previous = chunk.at
-        return out
 
 
 @dataclass(slots=True)
@@ -76,7 +49,7 @@ class _Read(Generic[_E]):
 class Replayer:
     """All of a cassette's recorded inputs, ready to be handed out in order."""
 
-    def __init__(self, cassette: Cassette) -> None:
+    def __init__(self, cassette: CassetteReader) -> None:
         self.header = cassette.header
         self.path = cassette.path
         self.http: dict[str, deque[RecordedExchange]] = {}
@@ -86,52 +59,74 @@ class Replayer:
         self.outcome: RunOutcome | None = None
         self.outcome_step = 0
         self.steps = 0
-        self.complete = True
-        self._lock = threading.Lock()
+        self.events = 0
+        self._open_http: dict[tuple[str, int], RecordedExchange] = {}
+        self._open_tools: dict[tuple[str, int], RecordedTool] = {}
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", CassetteWarning)
             self._load(cassette.events_with_steps(errors="warn"))
         self.warnings = [str(w.message) for w in caught]
-        if caught:
-            self.complete = False
+        self._open_http.clear()
+        self._open_tools.clear()
 
     def _load(self, events: Iterable[tuple[int, Event]]) -> None:
-        open_http: dict[tuple[str, int], RecordedExchange] = {}
-        open_tools: dict[tuple[str, int], RecordedTool] = {}
+        handlers = {
+            "http.request": self._request,
+            "http.response": self._exchange_part,
+            "http.chunk": self._exchange_part,
+            "http.end": self._exchange_part,
+            "http.error": self._exchange_part,
+            "clock": self._clock,
+            "entropy": self._entropy,
+            "tool.call": self._tool_call,
+            "tool.result": self._tool_result,
+            "outcome": self._outcome,
+        }
         for step, event in events:
+            self.events += 1
             self.steps = max(self.steps, step)
-            task = event.task
-            if isinstance(event, HttpRequest):
-                exchange = RecordedExchange(event, step)
-                open_http[(task, event.seq)] = exchange
-                self.http.setdefault(task, deque()).append(exchange)
-            elif isinstance(event, (HttpResponse, HttpChunk, HttpEnd, HttpError)):
-                owner = open_http.get((task, event.request))
-                if owner is None:
-                    continue
-                if isinstance(event, HttpResponse):
-                    owner.response = event
-                elif isinstance(event, HttpChunk):
-                    owner.chunks.append(event)
-                elif isinstance(event, HttpEnd):
-                    owner.end = event
-                else:
-                    owner.error = event
-            elif isinstance(event, ClockRead):
-                self.clocks.setdefault((task, event.clock), deque()).append(_Read(event, step))
-            elif isinstance(event, EntropyDraw):
-                self.entropy.setdefault(task, deque()).append(_Read(event, step))
-            elif isinstance(event, ToolCall):
-                tool = RecordedTool(event, step)
-                open_tools[(task, event.seq)] = tool
-                self.tools.setdefault(task, deque()).append(tool)
-            elif isinstance(event, ToolResult):
-                owner_tool = open_tools.get((task, event.call))
-                if owner_tool is not None:
-                    owner_tool.result = event
-            elif isinstance(event, RunOutcome):
-                self.outcome = event
-                self.outcome_step = step or self.steps
+            handler = handlers.get(KINDS[type(event)].replay)
+            if handler is not None:  # spans substitute nothing
+                handler(step, event)
+
+    def _request(self, step: int, event: Any) -> None:
+        request: HttpRequest = event
+        exchange = RecordedExchange(request, step)
+        self._open_http[(request.task, request.seq)] = exchange
+        self.http.setdefault(request.task, deque()).append(exchange)
+
+    def _exchange_part(self, step: int, event: Any) -> None:
+        owner = self._open_http.get((event.task, event.request))
+        if owner is not None:
+            part = KINDS[type(event)].replay.removeprefix("http.")
+            if part == "chunk":
+                owner.chunks.append(event)
+            else:
+                setattr(owner, part, event)
+
+    def _clock(self, step: int, event: Any) -> None:
+        read: ClockRead = event
+        self.clocks.setdefault((read.task, read.clock), deque()).append(_Read(read, step))
+
+    def _entropy(self, step: int, event: Any) -> None:
+        draw: EntropyDraw = event
+        self.entropy.setdefault(draw.task, deque()).append(_Read(draw, step))
+
+    def _tool_call(self, step: int, event: Any) -> None:
+        call: ToolCall = event
+        tool = RecordedTool(call, step)
+        self._open_tools[(call.task, call.seq)] = tool
+        self.tools.setdefault(call.task, deque()).append(tool)
+
+    def _tool_result(self, step: int, event: Any) -> None:
+        result: ToolResult = event
+        owner = self._open_tools.get((result.task, result.call))
+        if owner is not None:
+            owner.result = result
+
+    def _outcome(self, step: int, event: Any) -> None:
+        self.outcome = event
+        self.outcome_step = step or self.steps
 
     @staticmethod
     def _pop(queue: deque[Any] | None) -> Any:
@@ -142,9 +137,6 @@ class Replayer:
         except IndexError:  # another thread emptied it
             return None
 
-    def next_http(self, task: str) -> RecordedExchange | None:
-        return self._pop(self.http.get(task))  # type: ignore[no-any-return]
-
     def next_tool(self, task: str) -> RecordedTool | None:
         return self._pop(self.tools.get(task))  # type: ignore[no-any-return]
 
@@ -153,10 +145,6 @@ class Replayer:
 
     def next_entropy(self, task: str) -> _Read[EntropyDraw] | None:
         return self._pop(self.entropy.get(task))  # type: ignore[no-any-return]
-
-    def peek_http_step(self, task: str) -> int | None:
-        queue = self.http.get(task)
-        return queue[0].step if queue else None
 
     def remaining_calls(self) -> int:
         """Recorded HTTP and tool calls that replay has not asked for."""

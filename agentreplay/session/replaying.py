@@ -5,53 +5,38 @@ Beyond strict replay, a replay can:
 - fork (``live_after=N``): steps 1..N come from the cassette, then the run
   goes live, and everything (the replayed steps included) is written to a new
   cassette whose header names its parent and N;
-- answer "what if" (``overrides={N: value}``): step N gets ``value`` instead of
-  its recorded response; later steps replay while their requests still match;
-- stop in pdb at the agent's line that issues step N (``break_at=N``), or
-  where the run diverges (``break_on_divergence=True``).
+- be steered by a `ReplayPolicy` from the layer above: the debugger's stops
+  at a step or where the run diverges, and its "what if" answers (step N gets
+  another value than its recorded response; later steps replay while their
+  requests still match).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from agentreplay.cassette.events import (
-    ClockRead,
-    EntropyDraw,
-    Event,
-    HttpChunk,
-    HttpEnd,
-    HttpError,
-    HttpRequest,
-    HttpResponse,
-    ToolCall,
-    ToolResult,
-)
-from agentreplay.cassette.reader import open_cassette
-from agentreplay.cassette.tracking import StepInfo
+from agentreplay.cassette.events import KINDS, ErrorInfo, Event
+from agentreplay.cassette.reader import open_reader
 from agentreplay.cassette.writer import CassetteWriter
-from agentreplay.errors import CassetteWarning, DivergenceError, UsageError
-from agentreplay.session.callers import agent_call_site, agent_frame
+from agentreplay.errors import CassetteError, CassetteWarning, DivergenceError, UsageError
+from agentreplay.runtime import escape
+from agentreplay.runtime.callers import agent_call_site
+from agentreplay.runtime.contract import RecordedExchange, RequestInfo, ToolAnswer
+from agentreplay.runtime.tasks import TaskState
 from agentreplay.session.core import Mode, Session, parse_pace
-from agentreplay.session.matching import (
-    DefaultMatcher,
-    Matcher,
-    RequestInfo,
-    address_hint,
-    json_diff,
-)
+from agentreplay.session.matching import DefaultMatcher, Matcher, address_hint, json_diff
 from agentreplay.session.outcome import ReplayResult, compare_outcomes
+from agentreplay.session.policy import PlainReplay, ReplayPolicy
 from agentreplay.session.recorder import ExchangeRecorder, Recorder, ToolRecording
 from agentreplay.session.recording import base_header
 from agentreplay.session.redaction import Redaction
-from agentreplay.session.replayer import RecordedExchange, RecordedTool, Replayer
-from agentreplay.session.tasks import TaskState
-from agentreplay.session.tool_replay import ToolReplayed
+from agentreplay.session.replayer import Replayer
 
 __all__ = ["Replay", "ReplayResult"]
 
@@ -87,10 +72,8 @@ class Replay(Session):
         redact: Redaction | None = None,
         pace: str | float = "instant",
         live_after: int | None = None,
-        overrides: dict[int, Any] | None = None,
-        break_at: int | None = None,
-        break_on_divergence: bool = False,
         fork_path: str | os.PathLike[str] | None = None,
+        policy: ReplayPolicy | None = None,
     ) -> None:
         super().__init__(path)
         self.strict = strict
@@ -101,9 +84,7 @@ class Replay(Session):
         if live_after is not None and live_after < 0:
             raise UsageError(f"live_after must be a step number, not {live_after}")
         self.live_after = live_after
-        self.overrides = dict(overrides or {})
-        self.break_at = break_at
-        self.break_on_divergence = break_on_divergence
+        self.policy: ReplayPolicy = policy if policy is not None else PlainReplay()
         self.fork_path = Path(fork_path) if fork_path is not None else None
         self.replayer: Replayer | None = None
         self.recorder: Recorder | None = None  # the fork's, when there is one
@@ -124,11 +105,21 @@ class Replay(Session):
         return self.replayer.header
 
     # -- lifecycle -------------------------------------------------------
+    @property
+    def offline(self) -> bool:
+        return not self.live
+
     def _open(self) -> None:
-        with open_cassette(self.path) as cassette:
+        with open_reader(self.path) as cassette:
             self.replayer = Replayer(cassette)
-            if self.overrides:
-                self._check_overrides(cassette.step_infos())
+            if not self.replayer.events:
+                raise CassetteError(
+                    "the cassette holds no events: the recording stopped before it "
+                    "wrote any (a process killed in its first moments), so there is "
+                    "nothing to replay",
+                    path=str(self.path),
+                )
+            self.policy.check(cassette.step_infos())
         for message in self.replayer.warnings:
             warnings.warn(message, CassetteWarning, stacklevel=4)
         if not self._redaction_given:  # match as the recording did
@@ -169,18 +160,12 @@ class Replay(Session):
             )
             self.recorder = Recorder(CassetteWriter(target, header), self.redaction)
 
-    def _check_overrides(self, infos: list[StepInfo]) -> None:
-        """Refuse, before the run starts, an override the run could never use."""
-        from agentreplay.debugger.overrides import check_override
-
-        for number, value in self.overrides.items():
-            if type(number) is not int:
-                raise UsageError(f"overrides: step numbers are integers, not {number!r}")
-            if not 1 <= number <= len(infos):
-                raise UsageError(
-                    f"overrides: step {number} is not in {self.path} (it has {len(infos)} steps)"
-                )
-            check_override(infos[number - 1], value)
+    def _abort(self) -> None:
+        """Starting failed: the fork's cassette holds nothing worth keeping."""
+        if self.recorder is not None and self.fork_path is not None:
+            self.recorder.writer.abandon()
+            self.fork_path.unlink(missing_ok=True)
+            self.recorder = None
 
     def _started(self) -> None:
         self._seed_global_random()
@@ -191,10 +176,7 @@ class Replay(Session):
         return list(self.replayer.warnings) if self.replayer is not None else []
 
     def _what_if(self) -> str:
-        changes = []
-        if self.overrides:
-            steps = ", ".join(str(n) for n in sorted(self.overrides))
-            changes.append(f"step {steps} overridden")
+        changes = [change] if (change := self.policy.changes()) else []
         if self.live and self.live_after is not None:
             changes.append(f"live after step {self.live_after}")
         return "; ".join(changes)
@@ -234,14 +216,7 @@ class Replay(Session):
             return False
         if step > self.step:
             previous, self.step = self.step, step
-            if self.break_at is not None and previous < self.break_at <= step:
-                from agentreplay.debugger.breaks import break_into
-
-                site = agent_call_site(3)
-                break_into(
-                    agent_frame(3),
-                    f"agentreplay: stopped before step {step}{f' at {site}' if site else ''}",
-                )
+            self.policy.step_reached(step, previous)
         return True
 
     def _go_live_instead(self) -> bool:
@@ -261,7 +236,7 @@ class Replay(Session):
         actual: str = "",
         diff: list[str] | None = None,
     ) -> DivergenceError:
-        error = self.diverge(
+        return self.diverge(
             DivergenceError(
                 reason,
                 step=step,
@@ -272,10 +247,12 @@ class Replay(Session):
                 call_site=agent_call_site(3),
             )
         )
-        if self.break_on_divergence:
-            from agentreplay.debugger.breaks import break_into
 
-            break_into(agent_frame(3), f"agentreplay: {error}")
+    def diverge(self, error: DivergenceError) -> DivergenceError:
+        first = self.divergence is None
+        super().diverge(error)
+        if first:
+            self.policy.diverged(error)
         return error
 
     def _past_end(self, task: TaskState, what: str) -> DivergenceError:
@@ -297,11 +274,12 @@ class Replay(Session):
             seq = task.next_seq()
             seqs[event.seq] = seq
             # Keep the recorded spacing (a stream's chunk gaps) from this moment on.
-            fields = {"task": task.id, "seq": seq, "at": now + event.at - events[0].at}
-            for name in ("request", "call"):
-                if hasattr(event, name):
-                    fields[name] = seqs.get(getattr(event, name), 0)
-            self.recorder.emit(_replace(event, fields))
+            fields: dict[str, Any] = {"task": task.id, "seq": seq}
+            fields["at"] = now + event.at - events[0].at
+            link = KINDS[type(event)].link  # the event it belongs to, renumbered too
+            if link:
+                fields[link] = seqs.get(getattr(event, link), 0)
+            self.recorder.emit(dataclasses.replace(event, **fields))
 
     # -- for interceptors ------------------------------------------------
     def http_record(self, task: TaskState, info: RequestInfo) -> ExchangeRecorder | None:
@@ -353,10 +331,7 @@ class Replay(Session):
         return self._hand_out(task, exchange)
 
     def _hand_out(self, task: TaskState, exchange: RecordedExchange) -> RecordedExchange:
-        if exchange.step in self.overrides:
-            from agentreplay.debugger.overrides import override_exchange
-
-            exchange = override_exchange(exchange, self.overrides[exchange.step])
+        exchange = self.policy.exchange(exchange)
         recorded: list[Event] = [exchange.request]
         recorded += [e for e in (exchange.response,) if e is not None]
         recorded += exchange.chunks
@@ -408,7 +383,7 @@ class Replay(Session):
 
     def tool_begin(
         self, task: TaskState, name: str, args: list[Any], kwargs: dict[str, Any]
-    ) -> ToolReplayed | ToolRecording:
+    ) -> ToolAnswer | ToolRecording:
         assert self.replayer is not None
         queue = self.replayer.tools.get(task.id)
         recorded = queue[0] if queue else None
@@ -440,13 +415,18 @@ class Replay(Session):
                 diff=diff,
             )
         self.replayer.next_tool(task.id)
-        if recorded.step in self.overrides and recorded.result is not None:
-            value = self.overrides[recorded.step]
-            recorded = RecordedTool(
-                call, recorded.step, _replace(recorded.result, {"value": value, "error": None})
+        recorded = self.policy.tool(recorded)
+        result = recorded.result
+        self._echo(task, [e for e in (call, result) if e is not None])
+        if result is None:
+            raise self._divergence(
+                "the recording ends inside this tool call",
+                task,
+                step=recorded.step,
+                expected="a recorded result",
+                actual="none",
             )
-        self._echo(task, [e for e in (call, recorded.result) if e is not None])
-        return ToolReplayed(recorded, self._divergence, task)
+        return ToolAnswer(result.value, result.error)
 
     def _record_tool(
         self, task: TaskState, name: str, args: list[Any], kwargs: dict[str, Any]
@@ -455,32 +435,17 @@ class Replay(Session):
         assert self.recorder is not None
         return ToolRecording(self.recorder, task, self.recorder.tool_call(task, name, args, kwargs))
 
+    def span_start(self, task: TaskState, name: str) -> int | None:
+        return None if self.recorder is None else self.recorder.step_start(task, name)
+
+    def span_end(self, task: TaskState, start: int, error: ErrorInfo | None) -> None:
+        if self.recorder is not None:
+            self.recorder.step_end(task, start, error)
+
     def pace_sync(self, gap: float) -> None:
         if self.pace != _INF and gap > 0:
-            from agentreplay.intercept.vtime import real_sleep
-
-            real_sleep(gap / self.pace)
+            escape.sleep(gap / self.pace)
 
     async def pace_async(self, gap: float) -> None:
         if self.pace != _INF and gap > 0:
             await asyncio.sleep(gap)  # the loop's virtual clock applies the pace
-
-
-_REPLACEABLE = (
-    HttpRequest,
-    HttpResponse,
-    HttpChunk,
-    HttpEnd,
-    HttpError,
-    ClockRead,
-    EntropyDraw,
-    ToolCall,
-    ToolResult,
-)
-
-
-def _replace(event: Any, fields: dict[str, Any]) -> Any:
-    import dataclasses
-
-    assert isinstance(event, _REPLACEABLE)
-    return dataclasses.replace(event, **fields)

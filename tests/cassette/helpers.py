@@ -6,8 +6,9 @@ import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
-from agentreplay.cassette import Cassette, CassetteWriter, Event
+from agentreplay.cassette import CassetteWriter, Event
 from agentreplay.errors import CassetteError, CassetteWarning
+from agentreplay.steps import Cassette
 
 
 def write(

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import agentreplay
-from agentreplay.cassette import HttpChunk, HttpEnd, HttpRequest, HttpResponse
+from agentreplay.cassette import ClockRead, Event, HttpChunk, HttpEnd, HttpRequest, HttpResponse
 
 from .helpers import read_until_damage, write
 
@@ -38,13 +38,13 @@ def test_writer_killed_with_sigkill_leaves_a_readable_cassette(tmp_path: Path) -
     events, _ = read_until_damage(path)
     assert len(events) > 1000
     assert [e.seq for e in events] == list(range(len(events)))
-    assert all(e.value == e.seq * 1000 for e in events)
+    assert all(isinstance(e, ClockRead) and e.value == e.seq * 1000 for e in events)
     with agentreplay.open(path) as cassette:
         assert not cassette.closed_cleanly
 
 
-def _long_run(steps: int) -> list:
-    events = []
+def _long_run(steps: int) -> list[Event]:
+    events: list[Event] = []
     for n in range(steps):
         seq = n * 4
         events += [

@@ -9,19 +9,28 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import agentreplay
-from agentreplay.cassette import ClockRead, HttpChunk, HttpEnd, HttpRequest, HttpResponse
+from agentreplay.cassette import (
+    ClockRead,
+    Event,
+    HttpChunk,
+    HttpEnd,
+    HttpRequest,
+    HttpResponse,
+)
 from agentreplay.cassette.codec import decode_events
 from agentreplay.errors import CassetteError, CassetteWarning
 
 from .helpers import read_until_damage, write
+
+Sample = tuple[Path, list[Event], list[tuple[int, int]]]
 
 SETTINGS = settings(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 
 
-def _sample_events() -> list:
-    events = []
+def _sample_events() -> list[Event]:
+    events: list[Event] = []
     seq = 0
     for turn in range(6):
         body = (
@@ -42,7 +51,7 @@ def _sample_events() -> list:
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list, list[tuple[int, int]]]:
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Sample:
     path = tmp_path_factory.mktemp("sample") / "run.cassette"
     events = _sample_events()
     writer = write(path, events, flush_events=4)
@@ -50,7 +59,8 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list, list[t
     frames = writer._frames
     data = path.read_bytes()
     ends = [frame[0] for frame in frames[1:]] + [len(data) - 0]
-    bounds, count = [], 0
+    bounds: list[tuple[int, int]] = []
+    count = 0
     index_start = struct.unpack("<Q", data[-8:])[0]
     ends[-1] = index_start
     for frame, end in zip(frames, ends, strict=True):
@@ -61,7 +71,9 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list, list[t
 
 @SETTINGS
 @given(cut=st.integers(min_value=0, max_value=10**9))
-def test_truncation_at_any_byte_keeps_every_complete_frame(sample, tmp_path: Path, cut) -> None:
+def test_truncation_at_any_byte_keeps_every_complete_frame(
+    sample: Sample, tmp_path: Path, cut: int
+) -> None:
     path, events, bounds = sample
     data = path.read_bytes()
     cut %= len(data)
@@ -79,7 +91,7 @@ def test_truncation_at_any_byte_keeps_every_complete_frame(sample, tmp_path: Pat
         assert error.events_read == len(got)
 
 
-def test_every_truncation_point_in_the_data(sample, tmp_path: Path) -> None:
+def test_every_truncation_point_in_the_data(sample: Sample, tmp_path: Path) -> None:
     path, events, bounds = sample
     data = path.read_bytes()
     header_end = 8 + struct.unpack_from("<I", data, 4)[0]
@@ -94,7 +106,7 @@ def test_every_truncation_point_in_the_data(sample, tmp_path: Path) -> None:
 @SETTINGS
 @given(position=st.integers(min_value=0, max_value=10**9), bit=st.integers(0, 7))
 def test_bit_flip_gives_cassette_error_or_correct_events(
-    sample, tmp_path: Path, position, bit
+    sample: Sample, tmp_path: Path, position: int, bit: int
 ) -> None:
     path, events, _ = sample
     data = bytearray(path.read_bytes())
@@ -108,7 +120,7 @@ def test_bit_flip_gives_cassette_error_or_correct_events(
         assert got == events
 
 
-def test_truncated_cassette_warns_and_yields_what_it_can(sample, tmp_path: Path) -> None:
+def test_truncated_cassette_warns_and_yields_what_it_can(sample: Sample, tmp_path: Path) -> None:
     path, events, bounds = sample
     data = path.read_bytes()
     cut = bounds[3][0] + 5
@@ -126,7 +138,9 @@ def test_truncated_cassette_warns_and_yields_what_it_can(sample, tmp_path: Path)
     assert f"at byte {bounds[3][0]}" in str(info.value)
 
 
-def test_cassette_cut_at_a_frame_boundary_reads_fully_with_a_warning(sample, tmp_path) -> None:
+def test_cassette_cut_at_a_frame_boundary_reads_fully_with_a_warning(
+    sample: Sample, tmp_path: Path
+) -> None:
     path, events, bounds = sample
     damaged = tmp_path / "cut.cassette"
     damaged.write_bytes(path.read_bytes()[: bounds[-1][0]])
@@ -173,7 +187,7 @@ def test_ext_types_are_refused(tmp_path: Path) -> None:
     assert "extension type" in str(error)
 
 
-def test_damaged_index_is_rebuilt_by_scanning(sample, tmp_path: Path) -> None:
+def test_damaged_index_is_rebuilt_by_scanning(sample: Sample, tmp_path: Path) -> None:
     path, events, _ = sample
     data = bytearray(path.read_bytes())
     index_offset = struct.unpack("<Q", data[-8:])[0]

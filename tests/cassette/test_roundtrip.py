@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import agentreplay
-from agentreplay.cassette import HttpRequest
+from agentreplay.cassette import Event, HttpRequest
 
 from .helpers import write
 from .strategies import events
@@ -18,7 +18,9 @@ SETTINGS = settings(
 
 @SETTINGS
 @given(st.lists(events, max_size=40), st.integers(min_value=1, max_value=50))
-def test_any_events_written_come_back_identical(tmp_path: Path, written, flush_every) -> None:
+def test_any_events_written_come_back_identical(
+    tmp_path: Path, written: list[Event], flush_every: int
+) -> None:
     path = tmp_path / "run.cassette"
     write(path, written, flush_events=flush_every)
     with agentreplay.open(path) as cassette:

@@ -9,7 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from agentreplay.demo.run import agent_path
+import pytest
+
+from agentreplay.cli.demo_run import agent_path
 
 
 def test_demo_records_a_failure_and_reproduces_it_twice(tmp_path: Path) -> None:
@@ -52,15 +54,15 @@ def test_the_packaged_agent_is_the_example() -> None:
 
 
 def test_demo_from_an_installed_package_runs_a_copy_of_the_agent(
-    tmp_path: Path, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Installed from a wheel, there is no examples/ folder: the packaged copy lives inside
     # agentreplay, whose own code is never recorded, so the demo must run a copy of it.
     import io
 
     from rich.console import Console
 
-    from agentreplay.demo import run
+    from agentreplay.cli import demo_run as run
 
     monkeypatch.setattr(run, "_REPO_EXAMPLE", tmp_path / "missing" / "support_agent.py")
     monkeypatch.chdir(tmp_path)
@@ -99,6 +101,7 @@ def test_demo_serve_runs_the_servers_for_the_example_by_hand(tmp_path: Path) -> 
     finally:
         serving.send_signal(signal.SIGINT)
         assert serving.wait(10) == 0
+        assert serving.stdout is not None
         serving.stdout.close()
     served = ("OPENAI_BASE_URL", "SUPPORT_TOOLS_URL", "OPENAI_API_KEY")
     bare = {k: v for k, v in os.environ.items() if k not in served}

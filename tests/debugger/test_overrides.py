@@ -57,13 +57,14 @@ def _chat(server: _Address, stream: bool) -> tuple[str, str, dict[str, Any]]:
 def _responses(server: _Address, stream: bool) -> tuple[str, str, dict[str, Any]]:
     client = openai_client(server)
     tools: Any = [{"type": "function", "name": "get_weather", "parameters": {}}]
+    response: Any
     if stream:
         with client.responses.stream(model="m", input="Weather?", tools=tools) as events:
             response = events.get_final_response()
     else:
         response = client.responses.create(model="m", input="Weather?", tools=tools)
     call = next(item for item in response.output if item.type == "function_call")
-    return response.output_text, call.name, json.loads(call.arguments)  # type: ignore[union-attr]
+    return response.output_text, call.name, json.loads(call.arguments)
 
 
 def _messages(server: _Address, stream: bool) -> tuple[str, str, dict[str, Any]]:
@@ -81,7 +82,7 @@ def _messages(server: _Address, stream: bool) -> tuple[str, str, dict[str, Any]]
         message = client.messages.create(**kwargs)
     text = "".join(block.text for block in message.content if block.type == "text")
     use = next(block for block in message.content if block.type == "tool_use")
-    return text, use.name, dict(use.input)  # type: ignore[union-attr,arg-type]
+    return text, use.name, dict(use.input)
 
 
 CLIENTS: dict[str, Callable[[_Address, bool], tuple[str, str, dict[str, Any]]]] = {

@@ -46,7 +46,7 @@ def test_round_trip_is_identical_offline(server: ToolServer, cassette: Path) -> 
 
 
 def test_recording_passes_the_first_piece_through(server: ToolServer, cassette: Path) -> None:
-    server.gate = threading.Event()
+    gate = server.gate = threading.Event()
 
     async def run() -> None:
         async with (
@@ -54,7 +54,7 @@ def test_recording_passes_the_first_piece_through(server: ToolServer, cassette: 
             session.get(f"{server.url}/sse?n=3") as response,
         ):
             async for _ in response.content.iter_any():
-                server.gate.set()
+                gate.set()
 
     with agentreplay.record(cassette):
         asyncio.run(run())

@@ -126,6 +126,22 @@ def test_recording_inside_time_machine_records_the_travelled_time(cassette: Path
         assert time.time() == recorded
 
 
+def test_a_travel_started_before_a_recording_can_be_stopped_inside_it(cassette: Path) -> None:
+    y2k = dt.datetime(2000, 1, 1, tzinfo=dt.UTC).timestamp()
+    travel = time_machine.travel(y2k, tick=False)
+    travel.start()
+    with agentreplay.record(cassette):
+        inside = time.time()
+        travel.stop()  # stops the user's travel, not agentreplay's hook
+        after_stop = time.time()
+    assert inside == y2k
+    assert after_stop > y2k + 10 * 365 * 86400  # the real clock again, still recorded
+    assert abs(time.time() - after_stop) < 60  # not frozen after the session either
+    assert time_machine.traveller_stack == []
+    with agentreplay.replay(cassette):
+        assert (time.time(), time.time()) == (inside, after_stop)
+
+
 def test_freezegun_inside_a_recording_is_deterministic_and_not_recorded(cassette: Path) -> None:
     def main() -> tuple[str, str]:
         with freezegun.freeze_time("2020-01-01 12:00:00"):

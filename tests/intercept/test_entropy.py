@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import agentreplay
 from agentreplay.cassette import EntropyDraw
@@ -121,8 +122,8 @@ def test_a_different_number_of_draws_is_a_divergence(cassette: Path) -> None:
 
 
 def test_reads_made_while_a_module_is_first_imported_are_not_recorded(
-    cassette: Path, tmp_path: Path, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+    cassette: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "noisy_module.py").write_text(
         "import os, time\nTOKEN = os.urandom(32)\nLOADED_AT = time.time()\n"
     )

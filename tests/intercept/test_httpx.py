@@ -107,7 +107,7 @@ def test_recording_passes_the_first_chunk_through_before_the_second_is_sent(
 def test_async_recording_passes_the_first_chunk_through(
     http: Any, server: ToolServer, cassette: Path
 ) -> None:
-    server.gate = threading.Event()
+    gate = server.gate = threading.Event()
 
     async def run() -> None:
         async with (
@@ -115,7 +115,7 @@ def test_async_recording_passes_the_first_chunk_through(
             client.stream("GET", f"{server.url}/sse?n=3") as response,
         ):
             async for _ in response.aiter_raw():
-                server.gate.set()
+                gate.set()
 
     with agentreplay.record(cassette):
         asyncio.run(run())
@@ -168,7 +168,7 @@ def test_errors_replay_as_the_same_exception(
 def test_changed_request_is_a_divergence_with_a_json_diff(
     http: Any, server: ToolServer, cassette: Path
 ) -> None:
-    body = {"messages": [{"role": "user", "content": "Paris"}], "model": "m"}
+    body: Any = {"messages": [{"role": "user", "content": "Paris"}], "model": "m"}
     with agentreplay.record(cassette), http.Client() as client:
         client.post(f"{server.url}/echo", json=body)
     body["messages"][0]["content"] = "Lyon"

@@ -23,8 +23,8 @@ from agentreplay.session.replaying import Replay
 from tests.helpers import cassette_bytes
 
 API_KEY = "sk-proj-SECRET-0123456789"
-MESSAGES = [{"role": "user", "content": "Find me a flight to Lisbon"}]
-TOOLS = [
+MESSAGES: Any = [{"role": "user", "content": "Find me a flight to Lisbon"}]
+TOOLS: Any = [
     {
         "type": "function",
         "function": {
@@ -162,7 +162,7 @@ def test_a_changed_prompt_diverges_once_without_retries(model: ModelServer, cass
     with agentreplay.record(cassette), _openai(url) as client:
         client.chat.completions.create(model="gpt-test", messages=MESSAGES)
     model.stop()
-    changed = [{"role": "user", "content": "Find me a flight to Porto"}]
+    changed: Any = [{"role": "user", "content": "Find me a flight to Porto"}]
     calls = mock.patch.object(Replay, "http_replay", autospec=True, side_effect=Replay.http_replay)
     with (
         calls as http_replay,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import anthropic
 import openai
@@ -68,9 +69,16 @@ def record_calls(path: Path, agent: Callable[[], object]) -> list[LLMCall]:
     return [exchange.call() for exchange in record(path, agent)]
 
 
-def openai_client(server: ModelServer) -> openai.OpenAI:
+class HasUrl(Protocol):
+    """A server, or just where it was (replay needs only the address)."""
+
+    @property
+    def url(self) -> str: ...
+
+
+def openai_client(server: HasUrl) -> openai.OpenAI:
     return openai.OpenAI(base_url=server.url + "/v1", api_key="sk-test", max_retries=0)
 
 
-def anthropic_client(server: ModelServer) -> anthropic.Anthropic:
+def anthropic_client(server: HasUrl) -> anthropic.Anthropic:
     return anthropic.Anthropic(base_url=server.url, api_key="sk-ant-test", max_retries=0)

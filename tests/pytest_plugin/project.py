@@ -23,7 +23,7 @@ import httpx  # noqa: F401 - imported once here, not again by every in-process r
 import pytest
 
 import agentreplay
-import agentreplay.session.tasks
+import agentreplay.runtime.tasks
 
 CONFTEST = """
 import dataclasses

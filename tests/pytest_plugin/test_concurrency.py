@@ -14,8 +14,8 @@ import asyncio
 import httpx
 import pytest
 
-from agentreplay.session import active_session
-from agentreplay.session.tasks import current_task
+from agentreplay.runtime.scope import active_session
+from agentreplay.runtime.tasks import current_task
 
 
 @pytest.mark.asyncio

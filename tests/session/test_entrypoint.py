@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 import agentreplay
-from agentreplay.session import active_session
+from agentreplay.runtime.scope import active_session
 from tests.servers import ToolServer
 
 seen: list[object] = []

@@ -39,7 +39,7 @@ QUESTIONS = [
 
 
 _REPO_EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "support_agent.py"
-_PACKAGED = Path(__file__).with_name("support_agent.py")
+_PACKAGED = Path(__file__).parents[1] / "demo" / "support_agent.py"
 
 
 def agent_path() -> Path:
@@ -163,8 +163,12 @@ def run_demo(
     verdicts = []
     for attempt in (1, 2):
         report = replay_cassette(failed, ReplayOptions(), capture=True)
-        verdict = (report.result or {}).get("summary", f"no result (exit {report.exit_code})")
-        verdicts.append(bool(report.result and report.result.get("reproduced")))
+        verdict = (
+            report.verdict.summary
+            if report.verdict is not None
+            else f"no result (exit {report.exit_code})"
+        )
+        verdicts.append(report.verdict is not None and report.verdict.reproduced)
         console.print(f"   replay {attempt}: {verdict}")
     _next_steps(failed, console)
     return 0 if all(verdicts) else 1
@@ -187,9 +191,9 @@ def _short(path: Path) -> str:
 
 
 def _next_steps(cassette: Path, console: Console) -> None:
-    from agentreplay.cassette.reader import open_cassette
+    from agentreplay.cassette.reader import open_reader
 
-    with open_cassette(cassette) as opened:
+    with open_reader(cassette) as opened:
         last = max(1, len(opened.step_infos()))
     name = _short(cassette)
     console.print("[bold]5. Next, try:[/]")

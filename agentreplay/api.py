@@ -1,4 +1,7 @@
-"""``@agentreplay.entrypoint``: record or replay a program's main function, by environment.
+"""The front doors: ``record()``, ``replay()`` and ``@entrypoint``.
+
+``@agentreplay.entrypoint`` records or replays a program's main function, by
+environment::
 
     AGENTREPLAY_MODE=off|record|replay     (default off: no patching, one env lookup)
     AGENTREPLAY_CASSETTE=runs/{timestamp}-{run_id}.cassette
@@ -14,39 +17,88 @@ from __future__ import annotations
 
 import functools
 import inspect
-import json
 import os
 import sys
-import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, TypeVar, overload
 
+from agentreplay.cassette.reader import open_reader
+from agentreplay.cassette.values import to_plain_or_none
+from agentreplay.debugger.messages import OPTIONS_ENV, RESULT_ENV, ReplayOptions, Verdict
+from agentreplay.debugger.policy import debug_replay
 from agentreplay.errors import UsageError
-from agentreplay.intercept.values import to_plain_or_none
 from agentreplay.session.core import Mode, Session
-from agentreplay.session.outcome import RESULT_ENV, write_result
+from agentreplay.session.environment import (
+    DEFAULT_CASSETTE,
+    ENV_NAMES,
+    cassette_path,
+    kept_env,
+    set_placeholder_keys,
+)
+from agentreplay.session.matching import Matcher
+from agentreplay.session.recording import Recording
+from agentreplay.session.redaction import Redaction
+from agentreplay.session.replaying import Replay
 
-__all__ = ["DEFAULT_CASSETTE", "ENV_ALLOW", "ENV_NAMES", "cassette_path", "entrypoint", "kept_env"]
+__all__ = ["entrypoint", "record", "replay"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-DEFAULT_CASSETTE = "runs/{timestamp}-{run_id}.cassette"
-_urandom = os.urandom
+
+def record(
+    path: str | os.PathLike[str],
+    *,
+    redact: Redaction | None = None,
+    metadata: dict[str, object] | None = None,
+) -> Recording:
+    """Record a run into the cassette at ``path``.
+
+    Works as ``with record(path):``, ``async with record(path):``, and as a
+    decorator of sync and async functions (whose return value is recorded as
+    the run's outcome).
+    """
+    return Recording(path, redact=redact, metadata=metadata)
 
 
-def cassette_path(template: str) -> Path:
-    """Fill ``{timestamp}`` (UTC, sortable) and ``{run_id}`` (random) in a path template."""
-    now = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    run_id = uuid.UUID(bytes=_urandom(16)).hex[:12]
-    try:
-        return Path(template.format(timestamp=now, run_id=run_id))
-    except (KeyError, IndexError, ValueError) as exc:
-        raise UsageError(
-            f"bad cassette path template {template!r}: only {{timestamp}} and "
-            f"{{run_id}} can be filled in"
-        ) from exc
+def replay(
+    path: str | os.PathLike[str],
+    *,
+    strict: bool = True,
+    matcher: Matcher | None = None,
+    redact: Redaction | None = None,
+    pace: str | float = "instant",
+    live_after: int | None = None,
+    overrides: dict[int, Any] | None = None,
+    break_at: int | None = None,
+    break_on_divergence: bool = False,
+    fork_path: str | os.PathLike[str] | None = None,
+) -> Replay:
+    """Replay the run recorded at ``path``, with no network.
+
+    Every HTTP call, clock read, random draw and tool call gets its recorded
+    answer. A call that does not match the recording raises `DivergenceError`.
+    ``pace`` is ``"instant"`` (default), ``"recorded"``, or a speed factor for
+    streamed responses and sleeps. After the run, ``.result`` says whether it
+    reproduced the recorded outcome.
+
+    ``live_after=N`` forks the run: steps 1..N replay, then it goes live and is
+    recorded into ``fork_path`` (default ``<name>.forkN.cassette``).
+    ``overrides={N: value}`` replaces step N's response (an LLM answer, an HTTP
+    response, or a tool's return value). ``break_at=N`` stops in pdb at the
+    agent's line that issues step N; ``break_on_divergence`` where it diverges.
+    """
+    options = ReplayOptions(
+        pace=pace,
+        live_after=live_after,
+        fork_path=fork_path,
+        overrides=dict(overrides or {}),
+        break_at=break_at,
+        break_on_divergence=break_on_divergence,
+    )
+    return debug_replay(path, options, strict=strict, matcher=matcher, redact=redact)
+
+
+# -- @entrypoint -------------------------------------------------------------------
 
 
 def _describe(func: Callable[..., Any]) -> dict[str, Any]:
@@ -72,80 +124,45 @@ def _session(
         return None
     template = cassette or os.environ.get("AGENTREPLAY_CASSETTE") or DEFAULT_CASSETTE
     if mode is Mode.RECORD:
-        from agentreplay.session.recording import Recording
-
         header = _describe(func)
         header["args"] = to_plain_or_none([list(args), kwargs])
         header["env"] = kept_env(os.environ.get(ENV_NAMES, "").split(","))
         return Recording(cassette_path(template), header=header, **options)
-    from agentreplay.session.replaying import Replay
-
     if "{" in template:
         raise UsageError(
             "AGENTREPLAY_MODE=replay needs AGENTREPLAY_CASSETTE (or cassette=) "
             "to name one cassette, not a template"
         )
-    for name in PLACEHOLDER_KEYS:  # the SDKs insist on a key; replay sends nothing
-        os.environ.setdefault(name, "replay-needs-no-key")
+    set_placeholder_keys(os.environ)
     _restore_env(template)
-    extra = json.loads(os.environ.get(OPTIONS_ENV) or "{}")  # from `agentreplay replay`
-    extra["overrides"] = {int(k): v for k, v in (extra.get("overrides") or {}).items()}
-    return Replay(template, **{**extra, **options})
-
-
-PLACEHOLDER_KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
-ENV_ALLOW = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONHASHSEED", "PYTHONUTF8")
-"""Environment variables every entrypoint or script cassette keeps (secrets never are)."""
-ENV_NAMES = "AGENTREPLAY_ENV"
-"""Comma-separated names of more variables for a recording to keep (never secrets)."""
-
-
-_SECRET_WORDS = frozenset(
-    {"KEY", "APIKEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "CREDENTIALS"}
-)
-
-
-def kept_env(names: list[str]) -> dict[str, str]:
-    """The variables a cassette keeps: `ENV_ALLOW` and ``names``, those that are set.
-    A name that reads like a secret (``OPENAI_API_KEY``, ``GITHUB_TOKEN``) is refused:
-    cassettes are shared, and a replay needs no key."""
-    extra = [name.strip() for name in names if name.strip()]
-    for name in extra:
-        if _SECRET_WORDS & set(name.upper().replace("-", "_").split("_")):
-            raise UsageError(
-                f"{name} looks like a secret, and a cassette never keeps secrets (a replay "
-                f"needs no key); keep only addresses and settings"
-            )
-    return {name: os.environ[name] for name in (*ENV_ALLOW, *extra) if name in os.environ}
+    given = ReplayOptions.from_env(os.environ.get(OPTIONS_ENV))  # from `agentreplay replay`
+    return replay(template, **{**vars(given), **options})
 
 
 def _restore_env(path: str) -> None:
     """Set the variables the recording kept, as `agentreplay replay` does: the function
     reads them when called, and must ask for the same addresses as when recorded."""
-    from agentreplay.cassette.reader import open_cassette
-
     if not os.path.exists(path):
         return  # Replay reports the missing cassette
-    with open_cassette(path) as cassette:
+    with open_reader(path) as cassette:
         env = cassette.header.get("env")
     for name, value in (env if isinstance(env, dict) else {}).items():
         if isinstance(name, str) and isinstance(value, str):
             os.environ[name] = value
 
 
-OPTIONS_ENV = "AGENTREPLAY_REPLAY_OPTIONS"
-
-
 def _report(session: Session) -> None:
-    result = getattr(session, "result", None)
-    if result is None:
+    if not isinstance(session, Replay):
         print(f"agentreplay: recorded {session.path}", file=sys.stderr)
+        return
+    verdict = Verdict.of(session)
+    if verdict is None:
         return
     result_file = os.environ.get(RESULT_ENV)
     if result_file:  # started by `agentreplay replay`, which reports the verdict itself
-        write_result(result_file, session)
+        verdict.write(result_file)
     else:
-        print(f"agentreplay: {result}", file=sys.stderr)
+        print(f"agentreplay: {verdict.summary}", file=sys.stderr)
 
 
 @overload

@@ -1,53 +1,22 @@
-"""Steps: what a person navigates in a recorded run.
+"""The step model: what a person navigates in a recorded run.
 
 A step is one agent-level interaction: an LLM call, a tool call (HTTP to a
 non-LLM host, or an ``@agentreplay.tool`` function), or a span opened with
 ``agentreplay.step(name)``. Steps are numbered from 1 in the order they
 start; each knows its parent step and its logical task, and the clock and
 entropy reads that happened inside it.
-
-`iter_steps` reads a cassette once, front to back, holding only the steps
-still open (and, for an LLM call, its response body until it is decoded), so
-it works on cassettes of any size. `step_from_events` builds one step and
-also keeps its HTTP exchange: request and response headers and bodies.
 """
 
 from __future__ import annotations
 
 import base64
-import heapq
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from agentreplay.cassette.events import (
-    ClockRead,
-    EntropyDraw,
-    Event,
-    Headers,
-    HttpChunk,
-    HttpEnd,
-    HttpError,
-    HttpRequest,
-    HttpResponse,
-    RunOutcome,
-    StepEnd,
-    StepStart,
-    ToolCall,
-    ToolResult,
-)
-from agentreplay.cassette.tracking import StepInfo
-from agentreplay.llm import LLMCall, decode_exchange, detect_api
-from agentreplay.llm.wire import body_pieces
+from agentreplay.cassette.events import Headers, HttpChunk, HttpRequest, HttpResponse, RunOutcome
+from agentreplay.llm import LLMCall
 
-__all__ = [
-    "BODY_LIMIT",
-    "Step",
-    "Summary",
-    "body_plain",
-    "iter_steps",
-    "step_from_events",
-]
+__all__ = ["BODY_LIMIT", "Step", "Summary", "body_plain", "price"]
 
 BODY_LIMIT = 64 * 1024
 """Bytes of each HTTP body that `Step.to_plain` includes at most."""
@@ -207,147 +176,6 @@ def price(call: LLMCall) -> float | None:
         return float(result.total_price)
     except Exception:  # unknown model, or a price table that does not load: no cost
         return None
-
-
-class _Builder:
-    """Consumes (step, event) pairs in cassette order and emits finished steps."""
-
-    def __init__(self, infos: dict[int, Any] | None = None, *, keep_exchange: bool = False) -> None:
-        self.keep_exchange = keep_exchange
-        self.open: dict[int, Step] = {}
-        self.done: list[tuple[int, Step]] = []
-        self.next_number = 1
-        self.outcome: RunOutcome | None = None
-        self.last_at = 0
-        self._infos = infos or {}
-
-    def _start(self, number: int, event: Event, kind: str, name: str) -> Step:
-        info = self._infos.get(number)
-        parent = info.parent if info is not None else 0
-        step = Step(number, kind, name, event.task, parent, event.at)
-        self.open[number] = step
-        return step
-
-    def _finish(self, step: Step, at: int) -> None:
-        step.end_at = at
-        if step.status == "open":
-            step.status = "ok"
-        if step._request is not None:
-            self._decode(step)
-        heapq.heappush(self.done, (step.number, step))
-        self.open.pop(step.number, None)
-
-    def _decode(self, step: Step) -> None:
-        request = step._request
-        assert request is not None
-        if self.keep_exchange:
-            self._keep_exchange(step, request)
-        if step._chunks is not None:
-            call = decode_exchange(request, step._response, step._chunks, step.end_at)
-            if call is not None:
-                step.llm = call
-                step.kind = "llm"
-                step.cost = price(call)
-                if call.error and step.status == "ok":
-                    step.status, step.error = "error", call.error
-        step._request = step._response = None
-        step._chunks = None
-
-    @staticmethod
-    def _keep_exchange(step: Step, request: HttpRequest) -> None:
-        step.request_headers, step.request_body = request.headers, request.body
-        response, chunks = step._response, step._chunks or []
-        if response is None:
-            return
-        pieces = body_pieces(response.headers, chunks)
-        raw = (data for _, data in pieces) if pieces is not None else (c.data for c in chunks)
-        step.response_headers, step.response_body = response.headers, b"".join(raw)
-
-    def feed(self, number: int, event: Event) -> None:
-        self.last_at = max(self.last_at, event.at)
-        if isinstance(event, HttpRequest):
-            started = self._start(number, event, "http", f"{event.method} {event.url}")
-            started.method, started.url = event.method, event.url
-            started._request = event
-            if self.keep_exchange or detect_api(event.method, event.url) is not None:
-                started._chunks = []
-            return
-        if isinstance(event, ToolCall):
-            started = self._start(number, event, "tool", event.name)
-            started.args, started.kwargs = event.args, event.kwargs
-            return
-        if isinstance(event, StepStart):
-            self._start(number, event, "span", event.name)
-            return
-        if isinstance(event, RunOutcome):
-            self.outcome = event
-        step = self.open.get(number)
-        if step is None:
-            return
-        if isinstance(event, HttpResponse):
-            step._response = event
-            step.http_status = event.status
-            if event.status >= 400:
-                step.status, step.error = "error", f"HTTP {event.status} {event.reason}"
-        elif isinstance(event, HttpChunk):
-            step.body_bytes += len(event.data)
-            if step._chunks is not None:
-                step._chunks.append(event)
-        elif isinstance(event, (HttpEnd, ToolResult, StepEnd, HttpError)):
-            error = getattr(event, "error", None)
-            if error is not None:
-                step.status, step.error = "error", str(error)
-            if isinstance(event, ToolResult):
-                step.value = event.value
-            self._finish(step, event.at)
-        elif isinstance(event, (ClockRead, EntropyDraw)):
-            step.reads += 1
-
-    def ready(self) -> Iterator[Step]:
-        """Finished steps whose predecessors are all finished, in number order."""
-        while self.done and (not self.open or self.done[0][0] < min(self.open)):
-            yield heapq.heappop(self.done)[1]
-
-    def flush(self) -> Iterator[Step]:
-        for step in list(self.open.values()):
-            if step._request is not None:
-                self._decode(step)
-            heapq.heappush(self.done, (step.number, step))
-        self.open.clear()
-        while self.done:
-            yield heapq.heappop(self.done)[1]
-
-
-class StepSource(Protocol):
-    """What building steps needs of a cassette (`agentreplay.Cassette` is one)."""
-
-    def step_infos(self) -> list[StepInfo]: ...
-
-    def events_with_steps(self, *, errors: Any = ...) -> Iterator[tuple[int, Event]]: ...
-
-
-def iter_steps(cassette: StepSource, *, errors: str = "warn") -> Iterator[Step]:
-    """Every step of the cassette in number order, built in one streaming pass."""
-    builder = _Builder({info.number: info for info in cassette.step_infos()})
-    for number, event in cassette.events_with_steps(errors=errors):
-        builder.feed(number, event)
-        yield from builder.ready()
-    yield from builder.flush()
-
-
-def step_from_events(number: int, events: Iterable[Event], parent: int = 0) -> Step | None:
-    """One step from its own events (as `Cassette.step(n)` returns them), with its HTTP
-    exchange: request and response headers and bodies."""
-    builder = _Builder({number: _Parent(parent)}, keep_exchange=True)
-    for event in events:
-        builder.feed(number, event)
-    steps = list(builder.flush())
-    return steps[0] if steps else None
-
-
-@dataclass
-class _Parent:
-    parent: int
 
 
 @dataclass

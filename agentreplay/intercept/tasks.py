@@ -1,10 +1,10 @@
-"""Logical task ids: which strand of the run produced an event.
+"""Carrying logical task ids into the tasks, threads and jobs a run starts.
 
-The root of a run is task ``"0"``; the n-th asyncio task, thread or executor
-job that task ``p`` starts is ``"p.n"`` (n from 1). Ids depend only on the
-order in which each task starts its children, which is the same on record
-and on replay, so replay can hand each task its own next event however the
-scheduler interleaves them.
+The ids themselves are explained in `agentreplay.runtime.tasks`. These hooks
+give each asyncio task, thread and executor job started by a run's task the
+next child id, set in the child's context before it runs:
+``BaseEventLoop.create_task`` (which ``gather``, ``to_thread``... use),
+``Thread.start``/``_bootstrap_inner``, and ``ThreadPoolExecutor.submit``.
 
 Tasks started by machinery (an HTTP pool's background task, an executor's
 worker thread) do not take a number: they would exist on record and not on
@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-import itertools
 import os
 import sys
 import threading
@@ -24,58 +23,17 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from agentreplay.session.callers import Origin, classify
-
-__all__ = [
-    "TaskState",
-    "current_task",
-    "install_task_hooks",
-    "jobs_in_flight",
-    "uninstall_task_hooks",
-]
-
-
-class TaskState:
-    """One logical task: its id and its counters for events and children."""
-
-    __slots__ = ("_children", "_seq", "id", "owner", "quiet", "random")
-
-    def __init__(self, task_id: str, owner: object, *, quiet: bool = False) -> None:
-        self.id = task_id
-        self.owner = owner  # the session this id belongs to
-        self.quiet = quiet  # inside a recorded tool body: nothing is recorded or replayed
-        self.random: Any = None  # this task's stand-in for the global random, once used
-        self._seq = itertools.count()
-        self._children = itertools.count(1)
-
-    def next_seq(self) -> int:
-        return next(self._seq)
-
-    def child(self, *, machinery: bool = False) -> TaskState:
-        if machinery or self.quiet:
-            # Shares nothing with the agent's numbering.
-            return TaskState(f"{self.id}.~", self.owner, quiet=True)
-        return TaskState(f"{self.id}.{next(self._children)}", self.owner)
-
-    def __repr__(self) -> str:
-        return f"<TaskState {self.id}>"
-
-
-_current: contextvars.ContextVar[TaskState | None] = contextvars.ContextVar(
-    "agentreplay_task", default=None
+from agentreplay.runtime.callers import Origin, classify
+from agentreplay.runtime.tasks import (
+    TaskState,
+    current_task,
+    job_done,
+    job_started,
+    reset_current_task,
+    set_current_task,
 )
 
-
-def current_task() -> TaskState | None:
-    return _current.get()
-
-
-def set_current_task(state: TaskState | None) -> contextvars.Token[TaskState | None]:
-    return _current.set(state)
-
-
-def reset_current_task(token: contextvars.Token[TaskState | None]) -> None:
-    _current.reset(token)
+__all__ = ["TaskInterceptor"]
 
 
 def _is_machinery(func: Any) -> bool | None:
@@ -106,26 +64,25 @@ def _created_by_machinery() -> bool:
 # -- the hooks ------------------------------------------------------------------
 
 _originals: dict[str, Any] = {}
-_lock = threading.Lock()
 
 
 def _patched_create_task(
     self: asyncio.AbstractEventLoop, coro: Any, *args: Any, **kwargs: Any
 ) -> Any:
-    parent = _current.get()
+    parent = current_task()
     if parent is None:
         return _originals["create_task"](self, coro, *args, **kwargs)
     child = parent.child(machinery=_is_machinery(coro) is not False and _created_by_machinery())
     context = kwargs.get("context")
     if context is None:
         context = contextvars.copy_context()
-    context.run(_current.set, child)
+    context.run(set_current_task, child)
     kwargs["context"] = context
     return _originals["create_task"](self, coro, *args, **kwargs)
 
 
 def _patched_thread_start(self: threading.Thread) -> None:
-    parent = _current.get()
+    parent = current_task()
     if parent is not None:
         target = getattr(self, "_target", None)
         if target is None and type(self).run is not threading.Thread.run:
@@ -140,23 +97,8 @@ def _patched_thread_start(self: threading.Thread) -> None:
 def _patched_bootstrap_inner(self: threading.Thread) -> None:
     state = getattr(self, "_agentreplay_task", None)
     if state is not None:
-        _current.set(state)
+        set_current_task(state)
     _originals["bootstrap_inner"](self)
-
-
-_jobs = 0
-_jobs_lock = threading.Lock()
-
-
-def jobs_in_flight() -> int:
-    """Executor jobs started by a run that have not finished yet."""
-    return _jobs
-
-
-def _job_done() -> None:
-    global _jobs
-    with _jobs_lock:
-        _jobs -= 1
 
 
 def _run_as(
@@ -165,7 +107,7 @@ def _run_as(
     try:
         return _run_inside(state, fn, args, kwargs)
     finally:
-        _job_done()
+        job_done()
 
 
 def _run_inside(
@@ -180,21 +122,21 @@ def _run_inside(
         inner, inner_args = fn.args[0], fn.args[1:]
 
         def run_inside() -> Any:
-            _current.set(state)
+            set_current_task(state)
             return inner(*inner_args, *args, **fn.keywords, **kwargs)
 
         return context.run(run_inside)
-    token = _current.set(state)
+    token = set_current_task(state)
     try:
         return fn(*args, **kwargs)
     finally:
-        _current.reset(token)
+        reset_current_task(token)
 
 
 def _patched_submit(
     self: ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
 ) -> Any:
-    parent = _current.get()
+    parent = current_task()
     if parent is None:
         return _originals["submit"](self, fn, *args, **kwargs)
     target = fn
@@ -204,26 +146,18 @@ def _patched_submit(
         target = fn.args[0]
     machinery = _is_machinery(target)
     child = parent.child(machinery=_created_by_machinery() if machinery is None else machinery)
-    global _jobs
-    with _jobs_lock:
-        _jobs += 1
+    job_started()
     try:
         return _originals["submit"](self, _run_as, child, fn, args, kwargs)
     except BaseException:
-        _job_done()
+        job_done()
         raise
 
 
-_installs = 0
+class TaskInterceptor:
+    """Patches task creation, thread start and executor submission."""
 
-
-def install_task_hooks() -> None:
-    """Start propagating task ids; nestable, undone by `uninstall_task_hooks`."""
-    global _installs
-    with _lock:
-        _installs += 1
-        if _installs > 1:
-            return
+    def install(self) -> None:
         _originals["create_task"] = asyncio.BaseEventLoop.create_task
         _originals["thread_start"] = threading.Thread.start
         _originals["bootstrap_inner"] = threading.Thread._bootstrap_inner  # type: ignore[attr-defined]
@@ -233,13 +167,7 @@ def install_task_hooks() -> None:
         threading.Thread._bootstrap_inner = _patched_bootstrap_inner  # type: ignore[attr-defined]
         ThreadPoolExecutor.submit = _patched_submit  # type: ignore[method-assign,assignment]
 
-
-def uninstall_task_hooks() -> None:
-    global _installs
-    with _lock:
-        _installs -= 1
-        if _installs > 0:
-            return
+    def uninstall(self) -> None:
         asyncio.BaseEventLoop.create_task = _originals["create_task"]  # type: ignore[method-assign]
         threading.Thread.start = _originals["thread_start"]  # type: ignore[method-assign]
         threading.Thread._bootstrap_inner = _originals["bootstrap_inner"]  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from agentreplay.session.callers import Origin, agent_call_site, classify
+from agentreplay.runtime.callers import Origin, agent_call_site, classify
 
 
 def test_agent_library_and_machinery_code_are_told_apart() -> None:
@@ -33,7 +33,7 @@ def test_packages_of_every_site_directory_are_libraries(tmp_path: Path) -> None:
         f"""
         import sys
         sys.path[:0] = [{str(other_site)!r}, {str(tmp_path)!r}]
-        from agentreplay.session.callers import classify
+        from agentreplay.runtime.callers import classify
         import agent, vendor_sdk
         print(classify(vendor_sdk.__file__).name, classify(agent.__file__).name)
         """

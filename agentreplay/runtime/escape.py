@@ -1,0 +1,32 @@
+"""The real functions behind the hooks, bound before any hook is installed.
+
+Like time-machine's ``escape_hatch``: agentreplay's own machinery (event
+timestamps, replay's pacing, run ids and cassette names) must read the real
+clock and the real entropy source while the hooks stand in for them. The
+hooks themselves keep what they replaced and put it back when removed.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Final
+
+import time_machine
+
+__all__ = ["perf_counter_ns", "sleep", "time_ns", "urandom"]
+
+sleep: Final = time.sleep
+perf_counter_ns: Final = time.perf_counter_ns
+urandom: Final = os.urandom
+
+
+_time_ns: Final = time.time_ns
+_hatch: Final = time_machine.escape_hatch
+
+
+def time_ns() -> int:
+    """The real wall clock, whatever time-machine (ours or the user's) is doing."""
+    if _hatch.is_travelling():
+        return _hatch.time.time_ns()
+    return _time_ns()

@@ -1,0 +1,92 @@
+"""Logical task ids: which strand of the run produced an event.
+
+The root of a run is task ``"0"``; the n-th asyncio task, thread or executor
+job that task ``p`` starts is ``"p.n"`` (n from 1). Ids depend only on the
+order in which each task starts its children, which is the same on record
+and on replay, so replay can hand each task its own next event however the
+scheduler interleaves them.
+
+The current task lives in a context variable, so it follows asyncio tasks
+and copied contexts; the hooks that carry it into threads and executor jobs
+are in `agentreplay.intercept.tasks`.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import itertools
+import threading
+from typing import Any
+
+__all__ = [
+    "TaskState",
+    "current_task",
+    "job_done",
+    "job_started",
+    "jobs_in_flight",
+    "reset_current_task",
+    "set_current_task",
+]
+
+
+class TaskState:
+    """One logical task: its id, the session it belongs to, and its counters."""
+
+    __slots__ = ("_children", "_seq", "id", "owner", "quiet", "random")
+
+    def __init__(self, task_id: str, owner: Any, *, quiet: bool = False) -> None:
+        self.id = task_id
+        self.owner = owner  # the session this id belongs to
+        self.quiet = quiet  # inside a recorded tool body: nothing is recorded or replayed
+        self.random: Any = None  # this task's stand-in for the global random, once used
+        self._seq = itertools.count()
+        self._children = itertools.count(1)
+
+    def next_seq(self) -> int:
+        return next(self._seq)
+
+    def child(self, *, machinery: bool = False) -> TaskState:
+        if machinery or self.quiet:
+            # Shares nothing with the agent's numbering.
+            return TaskState(f"{self.id}.~", self.owner, quiet=True)
+        return TaskState(f"{self.id}.{next(self._children)}", self.owner)
+
+    def __repr__(self) -> str:
+        return f"<TaskState {self.id}>"
+
+
+_current: contextvars.ContextVar[TaskState | None] = contextvars.ContextVar(
+    "agentreplay_task", default=None
+)
+
+current_task = _current.get
+"""The logical task of the running code, or None outside any session."""
+
+
+def set_current_task(state: TaskState | None) -> contextvars.Token[TaskState | None]:
+    return _current.set(state)
+
+
+def reset_current_task(token: contextvars.Token[TaskState | None]) -> None:
+    _current.reset(token)
+
+
+_jobs = 0
+_jobs_lock = threading.Lock()
+
+
+def jobs_in_flight() -> int:
+    """Executor jobs started by a run that have not finished yet."""
+    return _jobs
+
+
+def job_started() -> None:
+    global _jobs
+    with _jobs_lock:
+        _jobs += 1
+
+
+def job_done() -> None:
+    global _jobs
+    with _jobs_lock:
+        _jobs -= 1
