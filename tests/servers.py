@@ -4,11 +4,29 @@ from __future__ import annotations
 
 import gzip
 import json
+import random
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+_JITTER = random.Random()  # the server's own: never part of a recorded run
+
+
+def _delay(value: str, owner: ToolServer, path: str) -> float:
+    """``?delay=0.2`` waits 0.2 s; ``?delay=rand`` a random 5-80 ms; ``?delay=spread`` gives
+    each path one of 10, 70, 130... ms, dealt at random when the server starts (so racing
+    requests finish far apart, in another order each run)."""
+    if value == "rand":
+        return _JITTER.uniform(0.005, 0.08)
+    if value == "spread":
+        with owner._lock:
+            if path not in owner.spread:
+                owner.spread[path] = owner._spread_left.pop()
+            return owner.spread[path]
+    return float(value)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -60,7 +78,7 @@ class _Handler(BaseHTTPRequestHandler):
             }
             self._send(200, json.dumps(payload).encode(), extra={"set-cookie": "session=s3cret"})
         elif path.startswith("/tool/"):
-            time.sleep(float(query.get("delay", 0)))
+            time.sleep(_delay(query.get("delay", "0"), owner, path))
             n = path.rsplit("/", 1)[-1]
             self._send(
                 200, json.dumps({"tool": n, "answer": f"result-{n}", "served": arrival}).encode()
@@ -71,7 +89,7 @@ class _Handler(BaseHTTPRequestHandler):
                 if i == 1 and owner.gate is not None:
                     owner.gate_opened_in_time = owner.gate.wait(5)
                 self._chunk(f"data: {json.dumps({'i': i, 'text': f'token{i}'})}\n\n".encode())
-                time.sleep(float(query.get("delay", 0)))
+                time.sleep(_delay(query.get("delay", "0"), owner, path))
             self._chunk(b"data: [DONE]\n\n")
             self.wfile.write(b"0\r\n\r\n")
         elif path == "/gzip":
@@ -104,11 +122,15 @@ class _Handler(BaseHTTPRequestHandler):
 
 class ToolServer:
     """Routes: /echo, /tool/N?delay=S, /sse?n=N&delay=S, /gzip, /bytes?n=N, /status/CODE,
-    /slow?delay=S, /drop (breaks the connection mid-body)."""
+    /slow?delay=S, /drop (breaks the connection mid-body). ``delay=rand`` is 5-80 ms."""
 
     class _Server(ThreadingHTTPServer):
         daemon_threads = True
         owner: ToolServer
+
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            if not isinstance(sys.exc_info()[1], ConnectionError):  # a client that gave up
+                super().handle_error(request, client_address)
 
     def __init__(self) -> None:
         self._server = self._Server(("127.0.0.1", 0), _Handler)
@@ -117,6 +139,8 @@ class ToolServer:
         self.requests: list[tuple[str, str, dict[str, str], bytes]] = []
         self._lock = threading.Lock()
         self.gate: threading.Event | None = None
+        self.spread: dict[str, float] = {}
+        self._spread_left = _JITTER.sample([0.01 + 0.06 * n for n in range(8)], 8)
         self.gate_opened_in_time: bool | None = None
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True

@@ -37,6 +37,7 @@ __all__ = [
     "HttpError",
     "HttpRequest",
     "HttpResponse",
+    "OrderPoint",
     "RunOutcome",
     "StepEnd",
     "StepRole",
@@ -51,6 +52,15 @@ E = TypeVar("E")
 
 Headers: TypeAlias = tuple[tuple[str, str], ...]
 """HTTP header pairs in wire order, names and values decoded as latin-1 (lossless)."""
+
+
+_CANCELLATIONS: Final = frozenset(
+    {
+        "asyncio.exceptions.CancelledError",
+        "concurrent.futures._base.CancelledError",
+        "trio.Cancelled",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +81,12 @@ class ErrorInfo:
         args = list(exc.args)
         plain = all(isinstance(a, (str, int, float, bool, bytes, type(None))) for a in args)
         return cls(name, str(exc), traceback, args if plain else None)
+
+    @property
+    def cancellation(self) -> bool:
+        """The program cut the work short itself (a deadline, ``task.cancel()``): it did
+        not fail. Replay holds such work open until the same cancellation comes."""
+        return self.type in _CANCELLATIONS
 
     def __str__(self) -> str:
         short = self.type.rsplit(".", 1)[-1]
@@ -371,6 +387,18 @@ class StepEnd(Event):
 
     def describe(self) -> str:
         return f"raised {self.error}" if self.error else "ok"
+
+
+@event_kind(13, replay="order")
+class OrderPoint(Event):
+    """A point where the run's threads took turns: an executor job ended (``job.end``),
+    or an item went into or out of a shared queue (``queue.put``, ``queue.get``).
+    Replay lets threads pass these points in the recorded order."""
+
+    what: str
+
+    def describe(self) -> str:
+        return self.what
 
 
 @event_kind(12, replay="outcome")

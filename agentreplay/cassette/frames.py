@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 FORMAT_MAJOR: Final = 1
-FORMAT_MINOR: Final = 0
+FORMAT_MINOR: Final = 1
 
 HEADER_MAGIC: Final = 0x184D2A50
 INDEX_MAGIC: Final = 0x184D2A51

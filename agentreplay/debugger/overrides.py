@@ -172,4 +172,6 @@ def override_exchange(exchange: RecordedExchange, value: Any) -> RecordedExchang
         for i, chunk in enumerate(chunks)
     ]
     end = HttpEnd(request.task, seq + len(chunks) + 1, head.at, request.seq, True)
-    return RecordedExchange(request, exchange.step, response, events, end, None)
+    return RecordedExchange(
+        request, exchange.step, response, events, end, None, position=exchange.position
+    )

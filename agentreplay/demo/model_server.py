@@ -145,6 +145,8 @@ class ModelServer:
     A test may set ``first_chunk_gate``: each streamed answer then sends its
     first event and waits (up to 5 s) for the gate before the rest;
     ``gate_opened_in_time`` says whether the last such wait ended by the gate.
+    ``jitter`` adds a random wait of up to that many seconds before each answer and
+    each streamed event, so that concurrent live runs finish in a different order.
     """
 
     def __init__(
@@ -152,11 +154,14 @@ class ModelServer:
         responder: Responder | None = None,
         *,
         chunk_delay: float = 0.0,
+        jitter: float = 0.0,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
         self.responder: Responder = responder or echo_responder
         self.chunk_delay = chunk_delay
+        self.jitter = jitter
+        self._jitter = random.Random()  # the server's own, never part of a recorded run
         self.host = host
         self.port = port
         self.requests: list[ModelRequest] = []
@@ -279,6 +284,8 @@ class ModelServer:
         headers: Mapping[str, str] | None = None,
     ) -> None:
         data = json.dumps(body).encode()
+        if self.jitter:
+            self._stopping.wait(self._jitter.uniform(0, self.jitter))
         handler.send_response(status)
         handler.send_header("content-type", "application/json")
         handler.send_header("content-length", str(len(data)))
@@ -297,8 +304,9 @@ class ModelServer:
         handler.end_headers()
         try:
             for number, (name, data) in enumerate(events):
-                if number and self.chunk_delay > 0:
-                    self._stopping.wait(self.chunk_delay)
+                delay = self.chunk_delay + self._jitter.uniform(0, self.jitter)
+                if (number or self.jitter) and delay > 0:
+                    self._stopping.wait(delay)
                 _write_chunk(handler.wfile, _sse(name, data))
                 if number == 0:
                     self._wait_at_gate()

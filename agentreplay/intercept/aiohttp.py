@@ -128,6 +128,7 @@ class AiohttpInterceptor:
             info = _describe(client, method, str_or_url, kwargs, interceptor.yarl)
             exchange = session.http_replay(task, info)
             if exchange is not None:
+                await session.await_answer(task, exchange)
                 return await interceptor.replayed(client, session, task, exchange, info, kwargs)
             recorder = session.http_record(task, info)
             if recorder is None:
@@ -273,12 +274,15 @@ def _replay_pull(
     exchange: RecordedExchange,
     info: RequestInfo,
 ) -> Pull:
-    pieces = iter(zip(exchange.gaps(), exchange.chunks, strict=True))
+    pieces = iter(exchange.chunks)
 
     async def pull() -> bytes | None:
-        for gap, chunk in pieces:
-            await session.pace_async(gap)
+        for chunk in pieces:
+            await session.arrive(chunk.at)
             return chunk.data
+        await session.arrive(exchange.ended_at())
+        if exchange.cancelled:
+            await session.hold_open(task, exchange)
         error = after_last_chunk(
             session, task, exchange, lambda: interceptor._rebuild(exchange, info)
         )

@@ -139,6 +139,7 @@ class _SyncTransport:
         info = _describe(request, request.read(), self._interceptor.name)
         exchange = session.http_replay(task, info)
         if exchange is not None:
+            session.wait_answer(task, exchange)
             stream = self._interceptor.streams["ReplaySync"](
                 self._interceptor, session, task, exchange, request
             )
@@ -176,6 +177,7 @@ class _AsyncTransport:
         info = _describe(request, await request.aread(), self._interceptor.name)
         exchange = session.http_replay(task, info)
         if exchange is not None:
+            await session.await_answer(task, exchange)
             stream = self._interceptor.streams["ReplayAsync"](
                 self._interceptor, session, task, exchange, request
             )
@@ -287,9 +289,12 @@ def _make_streams(mod: ModuleType) -> dict[str, type]:
     class ReplayAsync(_Replay, mod.AsyncByteStream):  # type: ignore[name-defined,misc]
         async def __aiter__(self) -> AsyncIterator[bytes]:
             exchange, session = self._exchange, self._session
-            for gap, chunk in zip(exchange.gaps(), exchange.chunks, strict=True):
-                await session.pace_async(gap)
+            for chunk in exchange.chunks:
+                await session.arrive(chunk.at)
                 yield chunk.data
+            await session.arrive(exchange.ended_at())
+            if exchange.cancelled:
+                await session.hold_open(self._task, exchange)
             error = self._after_last_chunk()
             if error is not None:
                 raise error

@@ -232,6 +232,7 @@ class Urllib3Interceptor:
         decode = arguments.get("decode_content", True)
         exchange = session.http_replay(task, info)
         if exchange is not None:
+            session.wait_answer(task, exchange)
             return self._replayed(session, task, exchange, method, url, preload, decode)
         recorder = session.http_record(task, info)
         arguments = dict(arguments)

@@ -9,6 +9,11 @@ next child id, set in the child's context before it runs:
 Tasks started by machinery (an HTTP pool's background task, an executor's
 worker thread) do not take a number: they would exist on record and not on
 replay, and shift the numbers of the agent's own tasks.
+
+The end of each numbered executor job is an ordering point (``job.end``):
+recorded as the job's result is about to be set, and on replay the job waits
+for its recorded turn there, so ``as_completed`` and ``wait(FIRST_COMPLETED)``
+see the jobs finish in the recorded order.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import importlib.util
 import os
 import sys
 import threading
@@ -49,14 +55,24 @@ def _is_machinery(func: Any) -> bool | None:
     return classify(code.co_filename) is Origin.MACHINERY
 
 
-_ASYNCIO_DIR = os.path.dirname(asyncio.__file__) + os.sep
+def _package_dir(name: str) -> str | None:
+    spec = importlib.util.find_spec(name)  # finds it without running it
+    origin = spec.origin if spec is not None else None
+    return os.path.dirname(origin) + os.sep if origin else None
+
+
+_SPAWNERS = tuple(
+    directory for directory in (_package_dir("asyncio"), _package_dir("anyio")) if directory
+)
+"""Code that starts tasks on its caller's behalf (``gather``, ``to_thread``, ``wait_for``,
+an anyio task group's ``start_soon``): who called it decides."""
 
 
 def _created_by_machinery() -> bool:
-    """Was the task being created started by machinery (not through asyncio on the
-    agent's behalf, as gather, to_thread and wait_for do)?"""
+    """Was the task being created started by machinery, and not by the agent through
+    asyncio or anyio?"""
     frame = sys._getframe(2)
-    while frame is not None and frame.f_code.co_filename.startswith(_ASYNCIO_DIR):
+    while frame is not None and frame.f_code.co_filename.startswith(_SPAWNERS):
         frame = frame.f_back  # type: ignore[assignment]
     return frame is None or classify(frame.f_code.co_filename) is Origin.MACHINERY
 
@@ -98,16 +114,48 @@ def _patched_bootstrap_inner(self: threading.Thread) -> None:
     state = getattr(self, "_agentreplay_task", None)
     if state is not None:
         set_current_task(state)
-    _originals["bootstrap_inner"](self)
+    try:
+        _originals["bootstrap_inner"](self)
+    finally:
+        if state is not None and not state.quiet:
+            state.owner.order_finish(state)
+
+
+class _JobEnd:
+    """The ordering point at the end of one executor job."""
+
+    __slots__ = ("position", "state")
+
+    def __init__(self, state: TaskState) -> None:
+        self.state = state
+        self.position: int | None = None
+
+    def reach(self) -> None:
+        """In the job's thread, just before its result is set."""
+        state = self.state
+        self.position = state.owner.order_wait(state, "job.end")
+        if self.position is None:  # recording: noted now, before anyone can see the result
+            state.owner.order_mark(state, "job.end", None)
+
+    def passed(self, future: Any) -> None:
+        """After the result is set (waiters already told): the next thread may go on."""
+        if self.position is not None:
+            self.state.owner.order_mark(self.state, "job.end", self.position)
 
 
 def _run_as(
-    state: TaskState, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    state: TaskState,
+    end: _JobEnd | None,
+    fn: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
 ) -> Any:
     try:
         return _run_inside(state, fn, args, kwargs)
     finally:
         job_done()
+        if end is not None:
+            end.reach()
 
 
 def _run_inside(
@@ -146,12 +194,16 @@ def _patched_submit(
         target = fn.args[0]
     machinery = _is_machinery(target)
     child = parent.child(machinery=_created_by_machinery() if machinery is None else machinery)
+    end = None if child.quiet else _JobEnd(child)
     job_started()
     try:
-        return _originals["submit"](self, _run_as, child, fn, args, kwargs)
+        future = _originals["submit"](self, _run_as, child, end, fn, args, kwargs)
     except BaseException:
         job_done()
         raise
+    if end is not None:
+        future.add_done_callback(end.passed)
+    return future
 
 
 class TaskInterceptor:

@@ -1,18 +1,24 @@
 """Virtual time on replay: sleeps, timeouts and backoff without the waiting.
 
-A replayed run answers every HTTP call at once, so what is left of its
-duration is waiting: ``time.sleep``, ``asyncio.sleep``, ``wait_for`` and the
-SDKs' retry backoff. During replay (and only for the run's own tasks):
+A replayed run answers every call from memory, so what is left of its
+duration is waiting: ``time.sleep``, ``asyncio.sleep``, ``wait_for``, the
+SDKs' retry backoff, and the recorded latency of each answer. During replay
+(and only for the run's own tasks):
 
 - ``time.sleep(d)`` waits ``d / pace`` (no time at all when instant);
-- an asyncio loop the run uses gets a virtual clock: ``loop.time()`` is the
-  real monotonic clock plus an offset, and when the loop has nothing to do
-  but wait for its next timer, the offset jumps forward instead (or the
-  loop waits ``1 / pace`` of the interval). Every asyncio and anyio timer,
-  timeout and sleep goes through ``loop.time()``, so all of them follow.
+- an asyncio loop the run uses gets a virtual clock: ``loop.time()`` moves
+  only when the loop waits. When it has nothing to do but wait for its next
+  timer, the clock jumps to it instead (or the loop waits ``1 / pace`` of the
+  interval). Every asyncio and anyio timer, timeout and sleep goes through
+  ``loop.time()``, so all of them follow, and the loop's own code takes no
+  virtual time: a replay is never later than its recording, whatever the
+  machine is doing.
 
 The loop waits for real while executor jobs started by the run are still
-working, so a timeout cannot fire ahead of work that is really happening.
+working, with its clock stopped (up to `FREEZE` real seconds), so a timeout
+cannot fire ahead of work that is really happening, and a loaded machine does
+not make the replay late. When a replay goes live (a fork), the clock moves in
+real time again from the instant it had reached.
 """
 
 from __future__ import annotations
@@ -22,52 +28,90 @@ import operator
 import time
 from typing import Any, SupportsIndex
 
+from agentreplay.runtime import escape
+from agentreplay.runtime.contract import ActiveSession
 from agentreplay.runtime.scope import active_session
 from agentreplay.runtime.tasks import jobs_in_flight
 
 __all__ = ["VirtualTimeInterceptor"]
 
+_INF = float("inf")
+FREEZE = 0.5
+"""Real seconds the loop's clock stays stopped while the run's executor jobs work."""
+_FREEZE_STEP = 0.02
+
 
 class _VirtualSelector:
     """Wraps a loop's selector: a wait with nothing ready becomes a jump in time."""
 
-    def __init__(self, real: Any, state: _LoopClock) -> None:
+    def __init__(self, real: Any, clock: _LoopClock) -> None:
         self._real = real
-        self._state = state
+        self._clock = clock
 
     def select(self, timeout: float | None = None) -> Any:
-        factor = self._state.factor()
-        if timeout is None or timeout <= 0 or factor <= 1.0:
+        clock = self._clock
+        if not clock.virtual():
             return self._real.select(timeout)
+        if timeout is not None and timeout <= 0:
+            return self._real.select(0)
         events = self._real.select(0)
-        if events or _busy():
-            return events or self._real.select(timeout)
-        wait = timeout / factor
-        if wait > 0.0005:
-            events = self._real.select(wait)
-            if events:
-                return events
-        self._state.offset += timeout - wait
-        return []
+        if events:
+            return events
+        if timeout is None:  # no timer: wait for a thread's wake-up; time stands still
+            return self._real.select(None)
+        if jobs_in_flight() > 0:
+            return self._busy(timeout)
+        clock.busy = 0.0
+        pace = clock.session.pace
+        if pace == _INF:
+            clock.now += timeout  # nothing to do before the next timer: go there
+            return []
+        start = escape.monotonic()
+        events = self._real.select(timeout / pace)  # at the pace asked for
+        clock.now += (escape.monotonic() - start) * pace if events else timeout
+        return events
+
+    def _busy(self, timeout: float) -> Any:
+        """Executor jobs of the run are working (they run for real, at the machine's
+        speed): the loop waits for them with its clock stopped, so a slow machine
+        does not make the replay late. A job still running after `FREEZE` real
+        seconds may be waiting for the loop itself: then time moves as waited."""
+        clock = self._clock
+        start = escape.monotonic()
+        events = self._real.select(min(timeout, _FREEZE_STEP))
+        waited = escape.monotonic() - start
+        clock.busy += waited
+        if clock.busy > FREEZE:
+            clock.now += waited
+        return events
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)
 
 
 class _LoopClock:
-    __slots__ = ("loop", "offset", "selector")
+    """The virtual clock of one event loop during one replay."""
 
-    def __init__(self, loop: Any) -> None:
+    __slots__ = ("busy", "loop", "now", "offset", "selector", "session")
+
+    def __init__(self, loop: Any, session: ActiveSession, real_now: float) -> None:
         self.loop = loop
-        self.offset = 0.0
+        self.session = session
+        self.now = real_now
+        self.busy = 0.0  # real seconds waited for executor jobs, the clock stopped
+        self.offset: float | None = None  # real -> loop time, once the replay went live
         self.selector = loop._selector
         loop._selector = _VirtualSelector(self.selector, self)
 
-    def factor(self) -> float:
-        session = active_session()
-        if session is None or not session.virtual_time:
-            return 1.0
-        return session.pace
+    def virtual(self) -> bool:
+        return self.offset is None and self.session.virtual_time
+
+    def time(self, real_now: float) -> float:
+        if self.offset is None:
+            if self.session.virtual_time:
+                return self.now
+            self.offset = self.now - real_now  # went live: real time from this instant on
+        return real_now + self.offset
 
     def restore(self) -> None:
         if isinstance(self.loop._selector, _VirtualSelector):
@@ -75,10 +119,6 @@ class _LoopClock:
 
 
 _loops: dict[int, _LoopClock] = {}
-
-
-def _busy() -> bool:
-    return jobs_in_flight() > 0
 
 
 class VirtualTimeInterceptor:
@@ -96,12 +136,13 @@ class VirtualTimeInterceptor:
                 factor = session.pace
                 # Like time.sleep: a float, or anything with __index__.
                 delay = seconds if isinstance(seconds, float) else operator.index(seconds)
-                if delay > 0 and factor != float("inf"):
+                if delay > 0 and factor != _INF:
                     original_sleep(delay / factor)
                 return
             original_sleep(seconds)
 
         def loop_time(loop: asyncio.BaseEventLoop) -> float:
+            real_now = original_loop_time(loop)
             clock = _loops.get(id(loop))
             if clock is None or clock.loop is not loop:
                 session = active_session()
@@ -111,9 +152,9 @@ class VirtualTimeInterceptor:
                     or session.run_task() is None
                     or not hasattr(loop, "_selector")
                 ):
-                    return original_loop_time(loop)
-                clock = _loops[id(loop)] = _LoopClock(loop)
-            return original_loop_time(loop) + clock.offset
+                    return real_now
+                clock = _loops[id(loop)] = _LoopClock(loop, session, real_now)
+            return clock.time(real_now)
 
         time.sleep = sleep
         asyncio.BaseEventLoop.time = loop_time  # type: ignore[method-assign,assignment]

@@ -70,6 +70,24 @@ class RecordedExchange:
     chunks: list[HttpChunk] = field(default_factory=list)
     end: HttpEnd | None = None
     error: HttpError | None = None
+    position: int = -1
+    """Where its answer (the head, or the error) stands in the recorded order of the
+    run's answers (-1 for none): threads take their answers in that order."""
+
+    @property
+    def cancelled(self) -> bool:
+        """The recorded program cut this exchange short itself (a deadline, a cancel)."""
+        return self.error is not None and self.error.error.cancellation
+
+    def ended_at(self) -> int:
+        """When the body ended, or failed (ns into the run); the last chunk if neither."""
+        last = self.end or self.error or (self.chunks[-1] if self.chunks else self.response)
+        return last.at if last is not None else self.request.at
+
+    def latency(self) -> float:
+        """Seconds from the request to its answer (the head, or else the error)."""
+        answer = self.response or self.error
+        return 0.0 if answer is None else max(0, answer.at - self.request.at) / 1e9
 
     def info(self) -> RequestInfo:
         r = self.request
@@ -166,12 +184,48 @@ class ActiveSession(Protocol):
 
     def span_end(self, task: TaskState, start: int, error: ErrorInfo | None) -> None: ...
 
+    def wait_answer(self, task: TaskState, exchange: RecordedExchange) -> None:
+        """Before a thread gets a replayed exchange's head (or its error): wait for the
+        thread's turn in the recorded order."""
+        ...
+
+    async def await_answer(self, task: TaskState, exchange: RecordedExchange) -> None:
+        """Before an event loop gets a replayed exchange's head (or its error): wait until
+        the instant it was recorded at, in the loop's virtual time, and for the pending
+        answers recorded before it. An exchange the recorded program cancelled is held
+        open here until the program cancels it again."""
+        ...
+
+    async def hold_open(self, task: TaskState, exchange: RecordedExchange) -> None:
+        """After the last chunk of a body the recorded program cancelled: wait for the
+        same cancellation (raises a divergence if it never comes)."""
+        ...
+
+    def order_wait(self, task: TaskState, what: str) -> int | None:
+        """Before an ordering point (``job.end``, ``queue.get``, ``queue.put``): wait for
+        this thread's recorded turn. Returns the point's position to pass to
+        `order_mark`, or None when there is nothing to wait for (recording, for one)."""
+        ...
+
+    def order_mark(self, task: TaskState, what: str, position: int | None) -> None:
+        """Where the ordering point takes effect: recording notes it here; replay lets
+        the next thread in the recorded order go on."""
+        ...
+
+    def order_finish(self, task: TaskState) -> None:
+        """A thread or job of the run ended: the ordering points it never reached are
+        not waited for."""
+        ...
+
     def pace_sync(self, gap: float) -> None:
         """Sleep virtually before handing out a replayed chunk recorded ``gap`` s after the
         last one (no wait at all when instant)."""
         ...
 
-    async def pace_async(self, gap: float) -> None: ...
+    async def arrive(self, at: int) -> None:
+        """Before an event loop gets a replayed chunk: wait until the instant it was
+        recorded at (``at``, ns into the run), in the loop's virtual time."""
+        ...
 
     def diverge(self, error: DivergenceError) -> DivergenceError:
         """Report a divergence a hook found; returns it, for the hook to raise."""

@@ -14,9 +14,10 @@ from typing import Final
 
 import time_machine
 
-__all__ = ["perf_counter_ns", "sleep", "time_ns", "urandom"]
+__all__ = ["monotonic", "perf_counter_ns", "sleep", "time_ns", "urandom"]
 
 sleep: Final = time.sleep
+monotonic: Final = time.monotonic
 perf_counter_ns: Final = time.perf_counter_ns
 urandom: Final = os.urandom
 

@@ -34,6 +34,8 @@ class Interceptor(Protocol):
 
 ALWAYS: Final = (
     ("tasks", "agentreplay.intercept.tasks:TaskInterceptor"),
+    ("queues", "agentreplay.intercept.queues:QueueInterceptor"),
+    ("futures", "agentreplay.intercept.futures:FuturesInterceptor"),
     ("clock", "agentreplay.intercept.clock:ClockInterceptor"),
     ("entropy", "agentreplay.intercept.entropy:EntropyInterceptor"),
     ("vtime", "agentreplay.intercept.vtime:VirtualTimeInterceptor"),

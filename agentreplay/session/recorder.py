@@ -15,6 +15,7 @@ from agentreplay.cassette.events import (
     HttpError,
     HttpRequest,
     HttpResponse,
+    OrderPoint,
     StepEnd,
     StepStart,
     ToolCall,
@@ -67,6 +68,9 @@ class Recorder:
             )
         )
         return ExchangeRecorder(self, task, seq)
+
+    def order(self, task: TaskState, what: str) -> None:
+        self.writer.append(OrderPoint(task.id, task.next_seq(), self.now(), what))
 
     def tool_call(self, task: TaskState, name: str, args: list[Any], kwargs: dict[str, Any]) -> int:
         seq = task.next_seq()

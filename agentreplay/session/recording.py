@@ -14,7 +14,7 @@ from agentreplay._version import __version__
 from agentreplay.cassette.events import ErrorInfo
 from agentreplay.cassette.writer import CassetteWriter
 from agentreplay.runtime import escape
-from agentreplay.runtime.contract import RequestInfo
+from agentreplay.runtime.contract import RecordedExchange, RequestInfo
 from agentreplay.runtime.tasks import TaskState
 from agentreplay.session.core import Mode, Session
 from agentreplay.session.recorder import ExchangeRecorder, Recorder, ToolRecording
@@ -132,8 +132,28 @@ class Recording(Session):
         assert self.recorder is not None
         self.recorder.step_end(task, start, error)
 
-    def pace_sync(self, gap: float) -> None:
-        """Nothing to wait for: a recording hands out nothing recorded."""
+    def order_wait(self, task: TaskState, what: str) -> int | None:
+        return None
 
-    async def pace_async(self, gap: float) -> None:
-        """Nothing to wait for: a recording hands out nothing recorded."""
+    def order_mark(self, task: TaskState, what: str, position: int | None) -> None:
+        assert self.recorder is not None
+        self.recorder.order(task, what)
+
+    def order_finish(self, task: TaskState) -> None:
+        pass
+
+    # A recording hands out nothing recorded: nothing to wait for.
+    def wait_answer(self, task: TaskState, exchange: RecordedExchange) -> None:
+        pass
+
+    async def await_answer(self, task: TaskState, exchange: RecordedExchange) -> None:
+        pass
+
+    async def hold_open(self, task: TaskState, exchange: RecordedExchange) -> None:
+        pass
+
+    def pace_sync(self, gap: float) -> None:
+        pass
+
+    async def arrive(self, at: int) -> None:
+        pass

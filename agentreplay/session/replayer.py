@@ -1,8 +1,10 @@
 """The replaying side of a session: the recorded inputs, queued per logical task.
 
 Each logical task gets its own queues (HTTP exchanges, each clock, entropy,
-tool calls), so concurrent tasks receive their own next input whatever order
-the scheduler runs them in.
+tool calls, ordering points), so concurrent tasks receive their own next
+input whatever order the scheduler runs them in. Every answer also gets its
+position in the recorded order of all the run's answers (`position`), which
+replay uses to let threads take their answers in the recorded order.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from agentreplay.cassette.events import (
     EntropyDraw,
     Event,
     HttpRequest,
+    OrderPoint,
     RunOutcome,
     ToolCall,
     ToolResult,
@@ -35,15 +38,17 @@ class RecordedTool:
     call: ToolCall
     step: int
     result: ToolResult | None = None
+    position: int = -1
 
 
-_E = TypeVar("_E", ClockRead, EntropyDraw)
+_E = TypeVar("_E", ClockRead, EntropyDraw, OrderPoint)
 
 
 @dataclass(slots=True)
 class _Read(Generic[_E]):
     event: _E
     step: int
+    position: int
 
 
 class Replayer:
@@ -56,6 +61,9 @@ class Replayer:
         self.tools: dict[str, deque[RecordedTool]] = {}
         self.clocks: dict[tuple[str, str], deque[_Read[ClockRead]]] = {}
         self.entropy: dict[str, deque[_Read[EntropyDraw]]] = {}
+        self.order: dict[str, deque[_Read[OrderPoint]]] = {}
+        self.positions: list[tuple[int, str, str]] = []
+        """(step, task, what) of every answer, in the recorded order."""
         self.outcome: RunOutcome | None = None
         self.outcome_step = 0
         self.steps = 0
@@ -80,6 +88,7 @@ class Replayer:
             "entropy": self._entropy,
             "tool.call": self._tool_call,
             "tool.result": self._tool_result,
+            "order": self._order,
             "outcome": self._outcome,
         }
         for step, event in events:
@@ -95,22 +104,36 @@ class Replayer:
         self._open_http[(request.task, request.seq)] = exchange
         self.http.setdefault(request.task, deque()).append(exchange)
 
+    def _position(self, step: int, task: str, what: str) -> int:
+        self.positions.append((step, task, what))
+        return len(self.positions) - 1
+
     def _exchange_part(self, step: int, event: Any) -> None:
         owner = self._open_http.get((event.task, event.request))
         if owner is not None:
             part = KINDS[type(event)].replay.removeprefix("http.")
             if part == "chunk":
                 owner.chunks.append(event)
-            else:
-                setattr(owner, part, event)
+                return
+            if part in ("response", "error") and owner.position < 0:
+                what = f"the answer to {owner.request.method} {owner.request.url}"
+                owner.position = self._position(step, event.task, what)
+            setattr(owner, part, event)
 
     def _clock(self, step: int, event: Any) -> None:
         read: ClockRead = event
-        self.clocks.setdefault((read.task, read.clock), deque()).append(_Read(read, step))
+        position = self._position(step, read.task, f"a {read.clock} clock read")
+        self.clocks.setdefault((read.task, read.clock), deque()).append(_Read(read, step, position))
 
     def _entropy(self, step: int, event: Any) -> None:
         draw: EntropyDraw = event
-        self.entropy.setdefault(draw.task, deque()).append(_Read(draw, step))
+        position = self._position(step, draw.task, f"a draw of random bytes ({draw.source})")
+        self.entropy.setdefault(draw.task, deque()).append(_Read(draw, step, position))
+
+    def _order(self, step: int, event: Any) -> None:
+        point: OrderPoint = event
+        position = self._position(step, point.task, point.what)
+        self.order.setdefault(point.task, deque()).append(_Read(point, step, position))
 
     def _tool_call(self, step: int, event: Any) -> None:
         call: ToolCall = event
@@ -123,6 +146,7 @@ class Replayer:
         owner = self._open_tools.get((result.task, result.call))
         if owner is not None:
             owner.result = result
+            owner.position = self._position(step, result.task, f"the result of {owner.call.name}()")
 
     def _outcome(self, step: int, event: Any) -> None:
         self.outcome = event
@@ -145,6 +169,9 @@ class Replayer:
 
     def next_entropy(self, task: str) -> _Read[EntropyDraw] | None:
         return self._pop(self.entropy.get(task))  # type: ignore[no-any-return]
+
+    def next_order(self, task: str) -> _Read[OrderPoint] | None:
+        return self._pop(self.order.get(task))  # type: ignore[no-any-return]
 
     def remaining_calls(self) -> int:
         """Recorded HTTP and tool calls that replay has not asked for."""

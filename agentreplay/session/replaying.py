@@ -14,47 +14,33 @@ Beyond strict replay, a replay can:
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import os
 import warnings
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from agentreplay.cassette.events import KINDS, ErrorInfo, Event
+from agentreplay.cassette.events import ErrorInfo, Event
 from agentreplay.cassette.reader import open_reader
-from agentreplay.cassette.writer import CassetteWriter
 from agentreplay.errors import CassetteError, CassetteWarning, DivergenceError, UsageError
 from agentreplay.runtime import escape
 from agentreplay.runtime.callers import agent_call_site
 from agentreplay.runtime.contract import RecordedExchange, RequestInfo, ToolAnswer
 from agentreplay.runtime.tasks import TaskState
 from agentreplay.session.core import Mode, Session, parse_pace
+from agentreplay.session.fork import echo, open_fork
 from agentreplay.session.matching import DefaultMatcher, Matcher, address_hint, json_diff
 from agentreplay.session.outcome import ReplayResult, compare_outcomes
 from agentreplay.session.policy import PlainReplay, ReplayPolicy
 from agentreplay.session.recorder import ExchangeRecorder, Recorder, ToolRecording
-from agentreplay.session.recording import base_header
 from agentreplay.session.redaction import Redaction
 from agentreplay.session.replayer import Replayer
+from agentreplay.session.schedule import DEFAULT_ORDER_TIMEOUT, HOLD_GRACE, Schedule
 
 __all__ = ["Replay", "ReplayResult"]
 
 _INF = float("inf")
-_PER_RUN_HEADER = frozenset(
-    {
-        "agentreplay",
-        "mode",
-        "run_id",
-        "created",
-        "created_ns",
-        "python",
-        "platform",
-        "redaction",
-        "metadata",
-        "parent",
-    }
-)
 
 
 class Replay(Session):
@@ -74,6 +60,7 @@ class Replay(Session):
         live_after: int | None = None,
         fork_path: str | os.PathLike[str] | None = None,
         policy: ReplayPolicy | None = None,
+        order_timeout: float = DEFAULT_ORDER_TIMEOUT,
     ) -> None:
         super().__init__(path)
         self.strict = strict
@@ -88,6 +75,12 @@ class Replay(Session):
         self.fork_path = Path(fork_path) if fork_path is not None else None
         self.replayer: Replayer | None = None
         self.recorder: Recorder | None = None  # the fork's, when there is one
+        self.order_timeout = order_timeout
+        self.schedule: Schedule | None = None
+        # Each event loop's clock at the run's recorded instant 0 (virtual seconds).
+        self._timelines: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, float] = (
+            weakref.WeakKeyDictionary()
+        )
         self.step = 0
         self.live = False
         self.result: ReplayResult | None = None
@@ -136,29 +129,16 @@ class Replay(Session):
         self.step = 0
         self.live = False
         self.result = None
+        self.schedule = Schedule(
+            len(self.replayer.positions), self._describe_position, self.order_timeout
+        )
         if self.live_after is not None:
-            target = self.fork_path or self.path.with_name(
+            self.fork_path = self.fork_path or self.path.with_name(
                 f"{self.path.stem}.fork{self.live_after}{self.path.suffix}"
             )
-            self.fork_path = target
-            parent = {
-                "path": str(self.path),
-                "run_id": self.replayer.header.get("run_id"),
-                "step": self.live_after,
-            }
-            # Everything that says how to run the program again, so the fork replays too.
-            extra = {
-                key: value
-                for key, value in self.replayer.header.items()
-                if key not in _PER_RUN_HEADER
-            }
-            header = base_header(
-                "fork",
-                self.redaction,
-                self.replayer.header.get("metadata"),
-                {**extra, "parent": parent},
+            self.recorder = open_fork(
+                self.fork_path, self.path, self.replayer.header, self.live_after, self.redaction
             )
-            self.recorder = Recorder(CassetteWriter(target, header), self.redaction)
 
     def _abort(self) -> None:
         """Starting failed: the fork's cassette holds nothing worth keeping."""
@@ -203,8 +183,21 @@ class Replay(Session):
 
     def _close(self) -> None:
         self._restore_global_random()
+        if self.schedule is not None:
+            self.schedule.release()
         if self.recorder is not None:
             self.recorder.writer.close()
+
+    def _describe_position(self, position: int) -> str:
+        assert self.replayer is not None
+        step, task, what = self.replayer.positions[position]
+        return f"step {step} (task {task}: {what})" if step else f"task {task}: {what}"
+
+    def _turn(self, task: TaskState, position: int) -> None:
+        """A thread takes its recorded turn for the answer at ``position``."""
+        assert self.schedule is not None
+        self.schedule.wait(position, f"task {task.id}")
+        self.schedule.deliver(position)
 
     # -- stepping, breaking, going live ------------------------------------
     def _serve(self, step: int) -> bool:
@@ -212,7 +205,7 @@ class Replay(Session):
         if self.live:
             return False
         if self.live_after is not None and step > self.live_after:
-            self.live = True
+            self._go_live()
             return False
         if step > self.step:
             previous, self.step = self.step, step
@@ -222,9 +215,14 @@ class Replay(Session):
     def _go_live_instead(self) -> bool:
         """At the end of the recording or a mismatch: go live if forking, else diverge."""
         if self.live_after is not None:
-            self.live = True
+            self._go_live()
             return True
         return False
+
+    def _go_live(self) -> None:
+        self.live = True
+        if self.schedule is not None:
+            self.schedule.release()  # live answers come when they come
 
     def _divergence(
         self,
@@ -252,6 +250,8 @@ class Replay(Session):
         first = self.divergence is None
         super().diverge(error)
         if first:
+            if self.schedule is not None:
+                self.schedule.release()  # the run is off the recording: no more turns
             self.policy.diverged(error)
         return error
 
@@ -266,20 +266,8 @@ class Replay(Session):
 
     def _echo(self, task: TaskState, events: list[Event]) -> None:
         """Write replayed events into the fork, renumbered as the fork's own."""
-        if self.recorder is None:
-            return
-        seqs: dict[int, int] = {}
-        now = self.recorder.now()
-        for event in events:
-            seq = task.next_seq()
-            seqs[event.seq] = seq
-            # Keep the recorded spacing (a stream's chunk gaps) from this moment on.
-            fields: dict[str, Any] = {"task": task.id, "seq": seq}
-            fields["at"] = now + event.at - events[0].at
-            link = KINDS[type(event)].link  # the event it belongs to, renumbered too
-            if link:
-                fields[link] = seqs.get(getattr(event, link), 0)
-            self.recorder.emit(dataclasses.replace(event, **fields))
+        if self.recorder is not None:
+            echo(self.recorder, task, events)
 
     # -- for interceptors ------------------------------------------------
     def http_record(self, task: TaskState, info: RequestInfo) -> ExchangeRecorder | None:
@@ -351,6 +339,7 @@ class Replay(Session):
                 self.recorder.clock(task, kind, value)
             return value
         self.replayer.next_clock(task.id, kind)
+        self._turn(task, read.position)
         self._echo(task, [read.event])
         return read.event.value
 
@@ -378,6 +367,7 @@ class Replay(Session):
                 actual=f"{size} bytes for {source}",
             )
         self.replayer.next_entropy(task.id)
+        self._turn(task, read.position)
         self._echo(task, [event])
         return data
 
@@ -415,6 +405,7 @@ class Replay(Session):
                 diff=diff,
             )
         self.replayer.next_tool(task.id)
+        self._turn(task, recorded.position)
         recorded = self.policy.tool(recorded)
         result = recorded.result
         self._echo(task, [e for e in (call, result) if e is not None])
@@ -442,10 +433,91 @@ class Replay(Session):
         if self.recorder is not None:
             self.recorder.step_end(task, start, error)
 
+    # -- time and order ------------------------------------------------------
+    def wait_answer(self, task: TaskState, exchange: RecordedExchange) -> None:
+        if self.pace != _INF:
+            escape.sleep(exchange.latency() / self.pace)
+        self._turn(task, exchange.position)
+
+    def _delay(self, at: int, anchor: int) -> float:
+        """Virtual seconds from now until the recorded instant ``at``. A loop's clock is
+        tied to the recorded timeline by its first answer: then, it stands at the instant
+        the request was recorded at (``anchor``)."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        base = self._timelines.get(loop)
+        if base is None:
+            base = self._timelines[loop] = now - anchor / 1e9
+        return base + at / 1e9 - now
+
+    async def await_answer(self, task: TaskState, exchange: RecordedExchange) -> None:
+        assert self.schedule is not None
+        if exchange.response is None and exchange.cancelled:
+            await self._held_open(task, exchange, exchange.latency(), exchange.position)
+        answer = exchange.response or exchange.error
+        delay = self._delay(answer.at, exchange.request.at) if answer is not None else 0.0
+        await self.schedule.due(exchange.position, delay)
+
+    async def arrive(self, at: int) -> None:
+        delay = self._delay(at, at)
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def hold_open(self, task: TaskState, exchange: RecordedExchange) -> None:
+        await self._held_open(task, exchange, 0.0, -1)
+
+    async def _held_open(
+        self, task: TaskState, exchange: RecordedExchange, after: float, position: int
+    ) -> None:
+        """Wait for the cancellation the recorded program made; it never comes back."""
+        assert self.schedule is not None and exchange.error is not None
+        try:
+            await asyncio.sleep(after + HOLD_GRACE)
+        finally:  # cancelled as recorded (or not): its turn is over either way
+            self.schedule.deliver(position)
+        raise self._divergence(
+            "the recorded run cancelled this request (a deadline, or a cancel() of its "
+            f"task) {after:.3f} s after sending it, but the replay did not cancel it",
+            task,
+            step=exchange.step,
+            expected="the request cancelled by the program",
+            actual=f"still waiting {HOLD_GRACE:g} s later",
+        )
+
+    def order_wait(self, task: TaskState, what: str) -> int | None:
+        assert self.replayer is not None and self.schedule is not None
+        if self.live:
+            return None
+        queue = self.replayer.order.get(task.id)
+        if not queue:
+            return None
+        if queue[0].event.what != what:
+            # The recorded points before the next one like this did not happen here (a
+            # poll fewer): let them go, so nobody waits for them. None ahead: this one
+            # is not in the recording, so it holds nobody.
+            if not any(point.event.what == what for point in queue):
+                return None
+            while queue[0].event.what != what:
+                self.schedule.deliver(queue.popleft().position)
+        point = queue[0]
+        self.schedule.wait(point.position, f"task {task.id}")
+        return point.position
+
+    def order_finish(self, task: TaskState) -> None:
+        assert self.replayer is not None and self.schedule is not None
+        queue = self.replayer.order.get(task.id)
+        while queue:  # recorded points this thread never reached: nobody waits for them
+            self.schedule.deliver(queue.popleft().position)
+
+    def order_mark(self, task: TaskState, what: str, position: int | None) -> None:
+        assert self.replayer is not None and self.schedule is not None
+        if position is None:
+            if self.live and self.recorder is not None:
+                self.recorder.order(task, what)
+            return
+        self.replayer.next_order(task.id)
+        self.schedule.deliver(position)
+
     def pace_sync(self, gap: float) -> None:
         if self.pace != _INF and gap > 0:
             escape.sleep(gap / self.pace)
-
-    async def pace_async(self, gap: float) -> None:
-        if self.pace != _INF and gap > 0:
-            await asyncio.sleep(gap)  # the loop's virtual clock applies the pace

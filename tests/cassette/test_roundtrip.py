@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 import agentreplay
 from agentreplay.cassette import Event, HttpRequest
+from agentreplay.cassette.frames import FORMAT_MAJOR, FORMAT_MINOR
 
 from .helpers import write
 from .strategies import events
@@ -33,7 +34,7 @@ def test_header_comes_back(tmp_path: Path) -> None:
     write(path, [], header={"entrypoint": "agent:main", "args": [1, "two"]})
     with agentreplay.open(path) as cassette:
         assert cassette.header == {"entrypoint": "agent:main", "args": [1, "two"]}
-        assert cassette.format_version == (1, 0)
+        assert cassette.format_version == (FORMAT_MAJOR, FORMAT_MINOR)
         assert list(cassette.events()) == []
 
 

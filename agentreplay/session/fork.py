@@ -1,0 +1,63 @@
+"""A fork: the cassette a replay writes once it goes live (``live_after=N``).
+
+It holds the whole run: the replayed steps, echoed into it as the fork's own
+events, then everything the live part did. Its header names its parent and N,
+and keeps everything that says how to run the program again, so a fork can
+be replayed like the run it came from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any, Final
+
+from agentreplay.cassette.events import KINDS, Event
+from agentreplay.cassette.writer import CassetteWriter
+from agentreplay.runtime.tasks import TaskState
+from agentreplay.session.recorder import Recorder
+from agentreplay.session.recording import base_header
+from agentreplay.session.redaction import Redaction
+
+__all__ = ["echo", "open_fork"]
+
+_PER_RUN_HEADER: Final = frozenset(
+    {
+        "agentreplay",
+        "mode",
+        "run_id",
+        "created",
+        "created_ns",
+        "python",
+        "platform",
+        "redaction",
+        "metadata",
+        "parent",
+    }
+)
+
+
+def open_fork(
+    target: Path, parent: Path, parent_header: dict[str, Any], step: int, redaction: Redaction
+) -> Recorder:
+    """Start writing the fork of ``parent`` that goes live after ``step`` into ``target``."""
+    extra = {key: value for key, value in parent_header.items() if key not in _PER_RUN_HEADER}
+    extra["parent"] = {"path": str(parent), "run_id": parent_header.get("run_id"), "step": step}
+    header = base_header("fork", redaction, parent_header.get("metadata"), extra)
+    return Recorder(CassetteWriter(target, header), redaction)
+
+
+def echo(recorder: Recorder, task: TaskState, events: list[Event]) -> None:
+    """Write replayed events into the fork, renumbered as the fork's own."""
+    seqs: dict[int, int] = {}
+    now = recorder.now()
+    for event in events:
+        seq = task.next_seq()
+        seqs[event.seq] = seq
+        # Keep the recorded spacing (a stream's chunk gaps) from this moment on.
+        fields: dict[str, Any] = {"task": task.id, "seq": seq}
+        fields["at"] = now + event.at - events[0].at
+        link = KINDS[type(event)].link  # the event it belongs to, renumbered too
+        if link:
+            fields[link] = seqs.get(getattr(event, link), 0)
+        recorder.emit(dataclasses.replace(event, **fields))

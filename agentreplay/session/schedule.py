@@ -1,0 +1,143 @@
+"""Replaying time and order: the recorded order of answers, and when they are due.
+
+Each logical task gets its own answers whatever the scheduler does. What the
+scheduler decides is *when* each arrives, and programs look at that too: the
+first of three hedged requests to answer wins, ``as_completed`` yields in
+completion order, a deadline fires before a slow response. Replay reproduces
+it in two ways:
+
+- **Threads take turns.** Every answer (an HTTP response, a clock read, a
+  random draw, a tool result) and every ordering point (an executor job
+  ending, an item going through a shared ``queue.Queue``) has its position in
+  the recorded order. A thread that asks for the answer at position ``p``
+  waits until every answer before ``p`` has been handed out, as rr serialises
+  threads, so threads see the recorded interleaving. A wait that lasts longer
+  than ``timeout`` seconds is a divergence naming who waited for what.
+- **Event loops run in virtual time.** An asyncio answer is due its recorded
+  latency after it was asked for (the loop's clock jumps instead of waiting),
+  and among answers pending at the same time, the one recorded first is
+  handed out first. A loop's own code takes no virtual time, so a response
+  that beat a deadline when recorded beats it on replay, and a request the
+  program itself cancelled (a deadline, the loser of a race) is held open
+  until the program cancels it again.
+
+Loop threads never block on the turns of other threads: an asyncio program
+that also uses threads has its threads ordered among themselves and against
+what the loop has already handed out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from typing import Final
+
+from agentreplay.errors import DivergenceError
+from agentreplay.runtime import escape
+
+__all__ = ["DEFAULT_ORDER_TIMEOUT", "HOLD_GRACE", "Schedule"]
+
+DEFAULT_ORDER_TIMEOUT: Final = 30.0
+"""Seconds a thread waits for its recorded turn before the replay diverges."""
+HOLD_GRACE: Final = 600.0
+"""Virtual seconds a cancelled request is held open past its recorded cancellation
+before the replay says the cancellation never came (virtual: costs no real time)."""
+
+_in_loop = asyncio._get_running_loop
+
+
+class Schedule:
+    """The recorded order of a run's answers, and who has been handed theirs."""
+
+    def __init__(
+        self,
+        count: int,
+        describe: Callable[[int], str],
+        timeout: float = DEFAULT_ORDER_TIMEOUT,
+    ) -> None:
+        self._delivered = bytearray(count)
+        self._low = 0  # every position below it is handed out
+        self._cond = threading.Condition(threading.Lock())
+        self._waiting = 0
+        self._describe = describe
+        self.timeout = timeout
+        self.released = False
+        # Asyncio answers pending now: position -> future done when handed out.
+        self._pending: dict[int, asyncio.Future[None]] = {}
+
+    # -- threads ---------------------------------------------------------------
+    def wait(self, position: int, who: str) -> None:
+        """Block this thread until every answer before ``position`` is handed out."""
+        if position <= self._low or self.released or _in_loop() is not None:
+            return
+        deadline = escape.monotonic() + self.timeout
+        with self._cond:
+            while self._low < position and not self.released:
+                remaining = deadline - escape.monotonic()
+                if remaining <= 0:
+                    raise self._stuck(position, who)
+                self._waiting += 1
+                try:
+                    self._cond.wait(remaining)
+                finally:
+                    self._waiting -= 1
+
+    def deliver(self, position: int) -> None:
+        """The answer at ``position`` has been handed out."""
+        if position < 0 or position >= len(self._delivered):
+            return
+        with self._cond:
+            self._delivered[position] = 1
+            if position == self._low:
+                low, delivered = position, self._delivered
+                while low < len(delivered) and delivered[low]:
+                    low += 1
+                self._low = low
+                if self._waiting:
+                    self._cond.notify_all()
+
+    def release(self) -> None:
+        """Stop ordering (the run went live or diverged): nobody waits any more."""
+        with self._cond:
+            self.released = True
+            self._cond.notify_all()
+
+    def _stuck(self, position: int, who: str) -> DivergenceError:
+        missing = [self._describe(p) for p in range(self._low, position) if not self._delivered[p]]
+        shown = "; ".join(missing[:3]) + (
+            f"; and {len(missing) - 3} more" if len(missing) > 3 else ""
+        )
+        return DivergenceError(
+            f"the threads no longer follow the recorded order: {who} waited "
+            f"{self.timeout:g} s for its turn, but what came before it was never asked for",
+            expected=f"first: {shown}",
+            actual=f"{who} asked for {self._describe(position)}",
+        )
+
+    # -- event loops -----------------------------------------------------------
+    async def due(self, position: int, delay: float) -> None:
+        """Wait ``delay`` virtual seconds, then for the pending answers recorded before
+        this one; hand this one out."""
+        loop = asyncio.get_running_loop()
+        mine: asyncio.Future[None] = loop.create_future()
+        if position >= 0:
+            self._pending[position] = mine
+        try:
+            if delay > 0:
+                await asyncio.sleep(delay)
+            while True:
+                earlier = [
+                    future
+                    for other, future in self._pending.items()
+                    if other < position and not future.done()
+                ]
+                if not earlier or self.released:
+                    break
+                await asyncio.wait(earlier)
+        finally:
+            # Handed out, or (cancelled) never to be: either way nobody waits for it.
+            if not mine.done():
+                mine.set_result(None)
+            self._pending.pop(position, None)
+            self.deliver(position)

@@ -1,0 +1,105 @@
+"""Deadlines: a request or a stream cut by the agent's own deadline replays as cut."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import httpx
+import httpx2
+import pytest
+
+from tests.order.conftest import record_and_replay
+from tests.servers import ToolServer
+
+Get = Callable[[str], Awaitable[Any]]
+
+
+async def _with_httpx(module: Any, job: Callable[[Get], Awaitable[Any]]) -> Any:
+    async with module.AsyncClient() as client:
+        return await job(client.get)
+
+
+async def _with_aiohttp(job: Callable[[Get], Awaitable[Any]]) -> Any:
+    async with aiohttp.ClientSession() as session:
+
+        async def get(url: str) -> Any:
+            async with session.get(url) as response:
+                return await response.read()
+
+        return await job(get)
+
+
+CLIENTS: dict[str, Callable[[Callable[[Get], Awaitable[Any]]], Coroutine[Any, Any, Any]]] = {
+    "httpx": lambda job: _with_httpx(httpx, job),
+    "httpx2": lambda job: _with_httpx(httpx2, job),
+    "aiohttp": _with_aiohttp,
+}
+
+
+@pytest.mark.parametrize("client", sorted(CLIENTS))
+def test_a_deadline_that_cut_a_request_cuts_it_again(
+    client: str, server: ToolServer, cassette: Path
+) -> None:
+    async def job(get: Get) -> list[str]:
+        outcomes = []
+        for delay in ("0.3", "0", "0.3"):
+            try:
+                await asyncio.wait_for(get(f"{server.url}/tool/1?delay={delay}"), 0.1)
+                outcomes.append("answered")
+            except TimeoutError:
+                outcomes.append("timed out")
+        return outcomes
+
+    recorded, replays = record_and_replay(
+        cassette, lambda: asyncio.run(CLIENTS[client](job)), server.stop
+    )
+    assert recorded == ["timed out", "answered", "timed out"]
+    assert replays == [recorded] * len(replays)
+
+
+def test_a_deadline_that_cut_a_stream_cuts_it_after_the_same_chunks(
+    server: ToolServer, cassette: Path
+) -> None:
+    async def read() -> tuple[int, str]:
+        got = []
+        async with httpx.AsyncClient() as client:
+            try:
+                async with asyncio.timeout(0.25):
+                    async with client.stream(
+                        "GET", f"{server.url}/sse?n=40&delay=rand"
+                    ) as response:
+                        async for line in response.aiter_lines():
+                            if line.startswith("data:"):
+                                got.append(line)
+                return len(got), "complete"
+            except TimeoutError:
+                return len(got), "cut"
+
+    recorded, replays = record_and_replay(cassette, lambda: asyncio.run(read()), server.stop)
+    count, how = recorded
+    assert how == "cut" and 0 < count < 40
+    assert replays == [recorded] * len(replays)
+
+
+def test_an_aiohttp_stream_cut_by_a_deadline_is_cut_again(
+    server: ToolServer, cassette: Path
+) -> None:
+    async def read() -> tuple[int, str]:
+        pieces = 0
+        async with aiohttp.ClientSession() as session:
+            try:
+                async with asyncio.timeout(0.25):
+                    async with session.get(f"{server.url}/sse?n=40&delay=rand") as response:
+                        async for _ in response.content.iter_any():
+                            pieces += 1
+                return pieces, "complete"
+            except TimeoutError:
+                return pieces, "cut"
+
+    recorded, replays = record_and_replay(cassette, lambda: asyncio.run(read()), server.stop)
+    assert recorded[1] == "cut" and recorded[0] > 0
+    assert replays == [recorded] * len(replays)
