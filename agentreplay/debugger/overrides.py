@@ -25,7 +25,7 @@ from agentreplay.cassette.events import HttpChunk, HttpEnd, HttpResponse
 from agentreplay.cassette.tracking import StepInfo
 from agentreplay.cassette.values import check_plain
 from agentreplay.errors import RecordingError, UsageError
-from agentreplay.llm.encode import ModelRequest, Reply, ToolCallSpec, api_of, render
+from agentreplay.llm.encode import Reply, ToolCallSpec, api_of, model_request, render
 from agentreplay.runtime.contract import RecordedExchange
 
 __all__ = ["check_override", "override_exchange", "reply_from"]
@@ -145,8 +145,9 @@ def override_exchange(exchange: RecordedExchange, value: Any) -> RecordedExchang
             body = json.loads(request.body or b"{}")
         except ValueError:
             body = {}
-        stream = bool(body.get("stream"))
-        content_type, chunks = render(ModelRequest(api, path, {}, body, stream), reply_from(value))
+        sent = model_request(request.method, path, {}, body if isinstance(body, dict) else {})
+        assert sent is not None
+        content_type, chunks = render(sent, reply_from(value))
         status, headers = 200, [*kept, ("content-type", content_type)]
     elif isinstance(value, dict):
         status, extra, data = _http_body(value)

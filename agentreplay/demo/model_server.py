@@ -1,15 +1,19 @@
-"""A local fake model server that speaks the OpenAI and Anthropic wire formats.
+"""A local fake model server that speaks the OpenAI, Anthropic, Gemini and Bedrock formats.
 
 ``ModelServer`` listens on 127.0.0.1 over real HTTP/1.1 and answers
 
 - ``POST /v1/chat/completions`` (OpenAI Chat Completions),
 - ``POST /v1/responses`` (OpenAI Responses),
 - ``POST /v1/messages`` (Anthropic Messages),
+- ``POST /v1beta/models/{model}:generateContent`` and
+  ``:streamGenerateContent`` (Google Gemini),
+- ``POST /model/{model}/converse`` and ``/converse-stream`` (Amazon Bedrock),
 
-with or without ``/v1``, as JSON or, when the request asks for ``stream``, as
-server-sent events sent one HTTP chunk per event. The answers are close
-enough to the real ones that the official SDKs parse them, stream helpers
-included. What to answer is decided by a *responder*, a function from the
+under any path prefix (``/v1``, ``/api/v1``...), as JSON or, when the
+request asks for a stream, as events sent one HTTP chunk per event
+(server-sent events; AWS event-stream messages for Bedrock). The answers are
+close enough to the real ones that the official SDKs parse them, stream
+helpers included. What to answer is decided by a *responder*, a function from the
 ``ModelRequest`` to a ``Reply``: tests script exact replies, and the demo
 uses ``random_responder`` so that two runs really differ.
 
@@ -33,16 +37,15 @@ from types import TracebackType
 from typing import Any
 
 from agentreplay.llm.encode import (
-    _BODIES,
-    _EVENTS,
     ModelRequest,
     Reply,
     ToolCallSpec,
-    _Event,
-    _route,
-    _sse,
-    _Turn,
+    api_of,
+    json_body,
+    model_request,
+    stream_chunks,
 )
+from agentreplay.llm.turn import Turn
 
 __all__ = [
     "ModelRequest",
@@ -242,8 +245,7 @@ class ModelServer:
 
     def _serve(self, handler: _Handler) -> None:
         raw = _read_body(handler)
-        api = _route(handler.command, handler.path)
-        if api is None:
+        if api_of(handler.command, handler.path) is None:
             reason = f"no model API at {handler.command} {handler.path}"
             self._send_json(handler, *_error(404, reason, "not_found_error"))
             return
@@ -256,7 +258,8 @@ class ModelServer:
             self._send_json(handler, *_error(400, "body is not an object", "invalid_request_error"))
             return
         headers = {name.lower(): value for name, value in handler.headers.items()}
-        request = ModelRequest(api, handler.path, headers, body, bool(body.get("stream")))
+        request = model_request(handler.command, handler.path, headers, body)
+        assert request is not None
         with self._lock:
             self.requests.append(request)
             failure = self._failures.pop(0) if self._failures else None
@@ -267,14 +270,14 @@ class ModelServer:
 
     def _answer(self, handler: _Handler, request: ModelRequest) -> None:
         try:
-            turn = _Turn(request, self.responder(request), self._new_id)
+            turn = Turn(request, self.responder(request), self._new_id)
         except Exception as err:
             self._send_json(handler, *_error(500, f"responder failed: {err!r}", "api_error"))
             return
         if request.stream:
-            self._send_stream(handler, _EVENTS[request.api](turn))
+            self._send_stream(handler, *stream_chunks(turn))
         else:
-            self._send_json(handler, 200, _BODIES[request.api](turn))
+            self._send_body(handler, 200, json_body(turn))
 
     def _send_json(
         self,
@@ -283,7 +286,15 @@ class ModelServer:
         body: dict[str, Any],
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        data = json.dumps(body).encode()
+        self._send_body(handler, status, json.dumps(body).encode(), headers)
+
+    def _send_body(
+        self,
+        handler: _Handler,
+        status: int,
+        data: bytes,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         if self.jitter:
             self._stopping.wait(self._jitter.uniform(0, self.jitter))
         handler.send_response(status)
@@ -295,19 +306,19 @@ class ModelServer:
         handler.end_headers()
         handler.wfile.write(data)
 
-    def _send_stream(self, handler: _Handler, events: Iterator[_Event]) -> None:
+    def _send_stream(self, handler: _Handler, content_type: str, chunks: Iterator[bytes]) -> None:
         handler.send_response(200)
-        handler.send_header("content-type", "text/event-stream; charset=utf-8")
+        handler.send_header("content-type", content_type)
         handler.send_header("cache-control", "no-cache")
         handler.send_header("transfer-encoding", "chunked")
         handler.send_header("x-request-id", self._new_id("req_"))
         handler.end_headers()
         try:
-            for number, (name, data) in enumerate(events):
+            for number, chunk in enumerate(chunks):
                 delay = self.chunk_delay + self._jitter.uniform(0, self.jitter)
                 if (number or self.jitter) and delay > 0:
                     self._stopping.wait(delay)
-                _write_chunk(handler.wfile, _sse(name, data))
+                _write_chunk(handler.wfile, chunk)
                 if number == 0:
                     self._wait_at_gate()
             _write_chunk(handler.wfile, b"")
@@ -336,19 +347,24 @@ def _text_of(content: Any) -> str:
         return content
     if not isinstance(content, list):
         return ""
-    parts = [p for p in content if isinstance(p, dict) and p.get("type") in ("text", "input_text")]
+    # Gemini parts and Bedrock blocks are typed by their keys, not by a "type".
+    kinds = ("text", "input_text", None)
+    parts = [p for p in content if isinstance(p, dict) and "text" in p and p.get("type") in kinds]
     return "".join(str(part.get("text", "")) for part in parts)
 
 
 def _last_user_text(request: ModelRequest) -> str:
+    content_key = "content"
     if request.api == "responses":
         messages = request.body.get("input", "")
         if isinstance(messages, str):
             return messages
+    elif request.api == "generateContent":
+        messages, content_key = request.body.get("contents", []), "parts"
     else:
         messages = request.body.get("messages", [])
     users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
-    return _text_of(users[-1].get("content")) if users else ""
+    return _text_of(users[-1].get(content_key)) if users else ""
 
 
 def echo_responder(request: ModelRequest) -> Reply:
@@ -377,6 +393,13 @@ def _sentence(rng: random.Random, low: int, high: int) -> str:
 
 
 def _offered_tools(request: ModelRequest) -> list[tuple[str, dict[str, Any]]]:
+    if request.api == "generateContent":
+        return _gemini_tools(request.body)
+    if request.api == "converse":
+        specs = [
+            t.get("toolSpec") or {} for t in (request.body.get("toolConfig") or {}).get("tools", [])
+        ]
+        return [(t["name"], (t.get("inputSchema") or {}).get("json") or {}) for t in specs if t]
     tools = [t for t in request.body.get("tools") or [] if isinstance(t, dict)]
     if request.api == "messages":
         return [(t["name"], t["input_schema"]) for t in tools if "input_schema" in t]
@@ -385,6 +408,16 @@ def _offered_tools(request: ModelRequest) -> list[tuple[str, dict[str, Any]]]:
     else:
         tools = [t for t in tools if t.get("type") == "function"]
     return [(t["name"], t.get("parameters") or {}) for t in tools]
+
+
+def _gemini_tools(body: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    keys = ("parametersJsonSchema", "parameters_json_schema", "parameters")
+    for entry in body.get("tools") or []:
+        for spec in entry.get("functionDeclarations") or entry.get("function_declarations") or []:
+            schema: dict[str, Any] = next((spec[k] for k in keys if spec.get(k)), {})
+            found.append((spec["name"], schema))
+    return found
 
 
 def _random_value(rng: random.Random, schema: dict[str, Any]) -> Any:

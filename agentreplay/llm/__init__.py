@@ -1,11 +1,13 @@
 """Provider HTTP traffic decoded into LLM calls: the llm/ stage of the pipeline.
 
 `decode_exchange` reads one recorded exchange (request, response head, body
-chunks, end) of the OpenAI Chat Completions, OpenAI Responses or Anthropic
-Messages API, from OpenAI, Anthropic or any server speaking their formats,
-into an `LLMCall`: model, messages sent, tools offered, output, tool calls,
-usage and timing. One module per API (`chat`, `responses`, `messages`);
-`wire` undoes content encodings and parses server-sent events.
+chunks, end) of the OpenAI Chat Completions, OpenAI Responses, Anthropic
+Messages, Google Gemini generateContent or Amazon Bedrock Converse API, from
+those providers or any server speaking their formats, into an `LLMCall`:
+model, messages sent, tools offered, output, tool calls, usage and timing.
+One module per API (`chat`, `responses`, `messages`, `gemini`, `bedrock`);
+`wire` undoes content encodings and parses server-sent events, `eventstream`
+reads AWS event-stream framing.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """One recorded HTTP exchange in, one `LLMCall` out (or None if it is not one).
 
 The API is recognised by the request's method and path, never by its host,
-so that any OpenAI-compatible server is understood; the host only decides
-whether an OpenAI-shaped call is labelled ``openai`` or ``openai-compatible``.
+so that any OpenAI-compatible server is understood (under any path prefix:
+``/v1``, ``/api/v1``, ``/openai/v1``...); the host only decides whether an
+OpenAI-shaped call is labelled ``openai`` or ``openai-compatible``.
 """
 
 from __future__ import annotations
@@ -12,12 +13,16 @@ from itertools import pairwise
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
+import agentreplay.llm.bedrock as bedrock
 import agentreplay.llm.chat as chat
+import agentreplay.llm.gemini as gemini
 import agentreplay.llm.messages as messages
 import agentreplay.llm.responses as responses
 from agentreplay.cassette.events import Headers, HttpChunk, HttpRequest, HttpResponse
+from agentreplay.llm.eventstream import parse_eventstream
 from agentreplay.llm.model import LLMCall, Output, Request
 from agentreplay.llm.wire import (
+    Piece,
     SseEvent,
     as_dict,
     as_str,
@@ -33,26 +38,43 @@ _ERROR_TEXT_LIMIT = 500
 
 
 class _Api(NamedTuple):
-    read_request: Callable[[dict[str, Any]], Request | None]
+    read_request: Callable[[dict[str, Any], str], Request | None]
     read_body: Callable[[Any, Output], None]
     read_event: Callable[[SseEvent, Output], None]
+    parse_stream: Callable[[list[Piece]], list[SseEvent]] = parse_sse
+    array_stream: bool = False  # may stream as one JSON array (Gemini without alt=sse)
+
+
+def _body_only(read: Callable[[dict[str, Any]], Request | None]) -> Any:
+    """A request reader that needs no path: the API's body names the model."""
+    return lambda body, path: read(body)
 
 
 _APIS = {
-    "chat.completions": _Api(chat.read_request, chat.read_body, chat.read_event),
-    "responses": _Api(responses.read_request, responses.read_body, responses.read_event),
-    "messages": _Api(messages.read_request, messages.read_body, messages.read_event),
+    "chat.completions": _Api(_body_only(chat.read_request), chat.read_body, chat.read_event),
+    "responses": _Api(
+        _body_only(responses.read_request), responses.read_body, responses.read_event
+    ),
+    "messages": _Api(_body_only(messages.read_request), messages.read_body, messages.read_event),
+    "generateContent": _Api(
+        gemini.read_request, gemini.read_body, gemini.read_event, array_stream=True
+    ),
+    "converse": _Api(
+        bedrock.read_request, bedrock.read_body, bedrock.read_event, parse_eventstream
+    ),
 }
 _PATHS = (
     ("/chat/completions", "chat.completions"),
     ("/responses", "responses"),
     ("/messages", "messages"),
 )
+_PROVIDERS = {"messages": "anthropic", "generateContent": "google", "converse": "bedrock"}
 
 
 def detect_api(method: str, url: str) -> str | None:
-    """``"chat.completions"``, ``"responses"`` or ``"messages"`` if a request with this
-    method and URL calls one of those APIs, else None."""
+    """The API a request with this method and URL calls, if it is one we decode:
+    ``"chat.completions"``, ``"responses"``, ``"messages"`` (Anthropic),
+    ``"generateContent"`` (Gemini) or ``"converse"`` (Bedrock); else None."""
     if method.upper() != "POST":
         return None
     try:
@@ -62,6 +84,10 @@ def detect_api(method: str, url: str) -> str | None:
     for suffix, api in _PATHS:
         if path.endswith(suffix):
             return api
+    if gemini.PATH.search(path):
+        return "generateContent"
+    if bedrock.PATH.search(path):
+        return "converse"
     return None
 
 
@@ -101,7 +127,7 @@ def decode_exchange_strict(
     if not isinstance(body, dict):
         return None
     reader = _APIS[api]
-    sent = reader.read_request(body)
+    sent = reader.read_request(body, urlsplit(request.url).path.rstrip("/"))
     if sent is None:
         return None
     headers: Headers = response.headers if response is not None else ()
@@ -145,19 +171,19 @@ def _read_answer(
     if response.status >= 400:
         out.error = _error_message(b"".join(data for _, data in pieces))
     elif streamed:
-        for event in parse_sse(pieces):
+        for event in api.parse_stream(pieces):
             api.read_event(event, out)
     else:
         answer = load_json(b"".join(data for _, data in pieces))
-        if isinstance(answer, dict):
+        if isinstance(answer, dict) or (api.array_stream and isinstance(answer, list)):
             api.read_body(answer, out)
             out.produced(chunks[0].at)
     return out
 
 
 def _provider(api: str, url: str) -> str:
-    if api == "messages":
-        return "anthropic"
+    if api in _PROVIDERS:
+        return _PROVIDERS[api]
     try:
         host = (urlsplit(url).hostname or "").lower()
     except ValueError:
@@ -169,7 +195,7 @@ def _provider(api: str, url: str) -> str:
 
 def _is_event_stream(headers: Headers, asked: bool) -> bool:
     content_type = header(headers, "content-type").lower()
-    if "event-stream" in content_type:
+    if "event-stream" in content_type or "eventstream" in content_type:
         return True
     if "json" in content_type:
         return False

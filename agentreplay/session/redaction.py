@@ -35,6 +35,7 @@ DEFAULT_HEADERS = frozenset(
         "api-key",
         "cookie",
         "x-goog-api-key",
+        "x-amz-security-token",  # AWS temporary credentials (Bedrock)
     }
 )
 DEFAULT_RESPONSE_HEADERS = frozenset({"set-cookie"})

@@ -159,6 +159,15 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# genai-prices' provider ids; an OpenAI-compatible server is priced by model name alone.
+_PRICE_PROVIDERS = {
+    "anthropic": "anthropic",
+    "openai": "openai",
+    "google": "google",
+    "bedrock": "aws",
+}
+
+
 def price(call: LLMCall) -> float | None:
     """The call's cost in USD from genai-prices' table, or None for an unknown model."""
     if call.input_tokens is None and call.output_tokens is None:
@@ -171,7 +180,7 @@ def price(call: LLMCall) -> float | None:
             output_tokens=call.output_tokens or 0,
             cache_read_tokens=call.cached_tokens or None,
         )
-        provider = {"anthropic": "anthropic", "openai": "openai"}.get(call.provider)
+        provider = _PRICE_PROVIDERS.get(call.provider)
         result = calc_price(usage, call.response_model or call.model, provider_id=provider)
         return float(result.total_price)
     except Exception:  # unknown model, or a price table that does not load: no cost

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
+import io
+import json
 from collections.abc import Callable
+from contextlib import redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import anthropic
 import openai
 
 import agentreplay
 from agentreplay.cassette import HttpChunk, HttpEnd, HttpError, HttpRequest, HttpResponse
+from agentreplay.cli import main
 from agentreplay.demo.model_server import ModelServer
 from agentreplay.llm import LLMCall, decode_exchange
+from agentreplay.session import DefaultMatcher, RequestInfo
 
 Serve = Callable[..., ModelServer]
 """The ``serve`` fixture: ``serve(reply_or_responder, chunk_delay=0.0)`` starts a server."""
@@ -82,3 +88,41 @@ def openai_client(server: HasUrl) -> openai.OpenAI:
 
 def anthropic_client(server: HasUrl) -> anthropic.Anthropic:
     return anthropic.Anthropic(base_url=server.url, api_key="sk-ant-test", max_retries=0)
+
+
+class _Sent:
+    """A matcher that keeps each request the replayed run sent and matched."""
+
+    def __init__(self) -> None:
+        self.requests: list[RequestInfo] = []
+
+    def diff(self, expected: RequestInfo, actual: RequestInfo) -> list[str]:
+        lines = DefaultMatcher().diff(expected, actual)
+        if not lines:
+            self.requests.append(actual)
+        return lines
+
+
+def replay(path: Path, agent: Callable[[], Any]) -> tuple[Any, list[LLMCall]]:
+    """Replay ``path`` around ``agent`` (strictly, so offline): what the agent returned, and
+    its model calls decoded from the requests it sent and the answers it was handed."""
+    sent = _Sent()
+    with agentreplay.replay(path, matcher=sent) as run:
+        result = agent()
+    assert run.result is not None and run.result.reproduced, run.result
+    recorded = exchanges(path)
+    assert len(sent.requests) == len(recorded)
+    calls = []
+    for exchange, request in zip(recorded, sent.requests, strict=True):
+        asked = dataclasses.replace(exchange.request, url=request.url, body=request.body)
+        calls.append(dataclasses.replace(exchange, request=asked).call())
+    return result, calls
+
+
+def show_json(path: Path) -> dict[str, Any]:
+    """What ``agentreplay show FILE --json`` prints."""
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(["show", str(path), "--json"]) == 0
+    data: dict[str, Any] = json.loads(out.getvalue())
+    return data

@@ -16,16 +16,20 @@ from hypothesis import strategies as st
 from agentreplay.cassette import HttpChunk, HttpRequest, HttpResponse
 from agentreplay.llm import LLMCall
 from agentreplay.llm.decode import decode_exchange_strict
+from agentreplay.llm.eventstream import CONTENT_TYPE, encode_message
 
 CHAT = "http://127.0.0.1:8000/v1/chat/completions"
 RESPONSES = "https://api.openai.com/v1/responses"
 MESSAGES = "https://api.anthropic.com/v1/messages"
-URLS = [CHAT, RESPONSES, MESSAGES, "http://127.0.0.1:8000/v1/embeddings"]
+GEMINI = "https://generativelanguage.googleapis.com/v1beta/models/g:streamGenerateContent?alt=sse"
+BEDROCK = "https://bedrock-runtime.us-east-1.amazonaws.com/model/a.m%3A0/converse-stream"
+URLS = [CHAT, RESPONSES, MESSAGES, GEMINI, BEDROCK, "http://127.0.0.1:8000/v1/embeddings"]
 HEADERS = st.lists(
     st.sampled_from(
         [
             ("content-type", "text/event-stream"),
             ("content-type", "application/json"),
+            ("content-type", CONTENT_TYPE),
             ("Content-Type", "text/plain"),
             ("content-encoding", "gzip"),
             ("content-encoding", "deflate"),
@@ -47,6 +51,13 @@ USAGE = {
     "input_tokens_details": {"cached_tokens": 1},
     "cache_read_input_tokens": 1,
     "cache_creation_input_tokens": 0,
+    "promptTokenCount": 3,
+    "candidatesTokenCount": 2,
+    "thoughtsTokenCount": 1,
+    "cachedContentTokenCount": 1,
+    "inputTokens": 3,
+    "outputTokens": 2,
+    "cacheReadInputTokens": 1,
 }
 CALL = {"id": "c", "type": "function", "function": {"name": "f", "arguments": "{}"}}
 ITEMS = [
@@ -56,6 +67,25 @@ ITEMS = [
     {"type": "function_call_output", "call_id": "c", "output": "o"},
 ]
 RESPONSE = {"model": "m", "status": "completed", "error": {"message": "e"}, "usage": USAGE}
+PARTS = [
+    {"text": "x"},
+    {"text": "t", "thought": True},
+    {"functionCall": {"name": "f", "args": {"a": 1}}},
+    {"functionResponse": {"name": "f", "response": {"r": 1}}},
+]
+GEMINI_ANSWER = {
+    "candidates": [{"index": 0, "content": {"role": "model", "parts": PARTS}, "finishReason": "S"}],
+    "usageMetadata": USAGE,
+    "modelVersion": "g",
+    "promptFeedback": {"blockReason": "b"},
+    "error": {"message": "e"},
+}
+BLOCKS = [
+    {"text": "x"},
+    {"reasoningContent": {"reasoningText": {"text": "t"}}},
+    {"toolUse": {"toolUseId": "t", "name": "f", "input": {"a": 1}}},
+    {"toolResult": {"toolUseId": "t", "content": [{"text": "r"}, {"json": {}}]}},
+]
 TEMPLATES: dict[str, dict[str, Any]] = {
     CHAT: {
         "request": {
@@ -169,6 +199,64 @@ TEMPLATES: dict[str, dict[str, Any]] = {
     },
 }
 
+TEMPLATES[GEMINI] = {
+    "request": {
+        "contents": [{"role": "user", "parts": PARTS}, {"role": "model", "parts": PARTS}],
+        "systemInstruction": {"parts": [{"text": "s"}]},
+        "tools": [
+            {"functionDeclarations": [{"name": "f", "parameters": {}}]},
+            {"googleSearch": {}},
+        ],
+        "generationConfig": {"temperature": 0.5},
+        "toolConfig": {"functionCallingConfig": {"mode": "AUTO"}},
+    },
+    "body": GEMINI_ANSWER,
+    "events": [GEMINI_ANSWER, {**GEMINI_ANSWER, "candidates": [{"content": {"parts": PARTS}}]}],
+}
+TEMPLATES[BEDROCK] = {
+    "request": {
+        "messages": [{"role": "user", "content": BLOCKS}, {"role": "assistant", "content": BLOCKS}],
+        "system": [{"text": "s"}],
+        "inferenceConfig": {"maxTokens": 5},
+        "additionalModelRequestFields": {"top_k": 5},
+        "toolConfig": {"tools": [{"toolSpec": {"name": "f"}}, {"cachePoint": {}}]},
+    },
+    "body": {
+        "output": {"message": {"role": "assistant", "content": BLOCKS}},
+        "stopReason": "end_turn",
+        "usage": USAGE,
+    },
+    # Event-stream messages are named in their headers: "name" goes there, "data" is sent.
+    "events": [
+        {"name": "messageStart", "data": {"role": "assistant"}},
+        {"name": "contentBlockStart", "data": {"contentBlockIndex": 1, "start": BLOCKS[2]}},
+        {"name": "contentBlockDelta", "data": {"contentBlockIndex": 0, "delta": {"text": "x"}}},
+        {
+            "name": "contentBlockDelta",
+            "data": {"contentBlockIndex": 1, "delta": {"toolUse": {"input": "{}"}}},
+        },
+        {
+            "name": "contentBlockDelta",
+            "data": {"contentBlockIndex": 2, "delta": {"reasoningContent": {"text": "t"}}},
+        },
+        {"name": "contentBlockStop", "data": {"contentBlockIndex": 1}},
+        {"name": "messageStop", "data": {"stopReason": "tool_use"}},
+        {"name": "metadata", "data": {"usage": USAGE}},
+        {"name": "throttlingException", "data": {"message": "e"}},
+    ],
+}
+STREAMS = {BEDROCK: CONTENT_TYPE}
+
+
+def _stream_piece(url: str, event: Any) -> bytes:
+    """An event as its API streams it: an SSE event, or an event-stream message."""
+    if url != BEDROCK:
+        return f"data: {json.dumps(event)}\n\n".encode()
+    event = event if isinstance(event, dict) else {}
+    name = event.get("name") if isinstance(event.get("name"), str) else ""
+    return encode_message({":event-type": name}, json.dumps(event.get("data")).encode())
+
+
 OTHER: st.SearchStrategy[Any] = (
     st.none()
     | st.booleans()
@@ -223,9 +311,9 @@ def test_streams_of_misshapen_events_never_raise(url: str, data: st.DataObject) 
     template = TEMPLATES[url]
     request = data.draw(mutated(template["request"]))
     events = data.draw(st.lists(st.one_of([mutated(e) for e in template["events"]]), max_size=8))
-    pieces = [f"data: {json.dumps(event)}\n\n".encode() for event in events]
-    sse = (("content-type", "text/event-stream"),)
-    _decode(url, json.dumps(request).encode(), sse, data.draw(STATUSES), pieces)
+    pieces = [_stream_piece(url, event) for event in events]
+    stream = (("content-type", STREAMS.get(url, "text/event-stream")),)
+    _decode(url, json.dumps(request).encode(), stream, data.draw(STATUSES), pieces)
 
 
 @SETTINGS
@@ -244,7 +332,7 @@ def test_the_templates_themselves_decode() -> None:
         plain = (("content-type", "application/json"),)
         body = _decode(url, request, plain, 200, [json.dumps(template["body"]).encode()])
         assert body is not None and body.output_text == "x" and body.tool_calls
-        events = [f"data: {json.dumps(e)}\n\n".encode() for e in template["events"]]
-        sse = (("content-type", "text/event-stream"),)
-        streamed = _decode(url, request, sse, 200, events)
+        events = [_stream_piece(url, e) for e in template["events"]]
+        stream = (("content-type", STREAMS.get(url, "text/event-stream")),)
+        streamed = _decode(url, request, stream, 200, events)
         assert streamed is not None and streamed.output_text.startswith("x") and streamed.tool_calls
