@@ -5,9 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import openai
+import pytest
+
+import agentreplay
 from agentreplay.demo.model_server import Reply, ToolCallSpec
-from tests.llm.helpers import Serve, openai_client, record, record_calls
+from tests.llm.helpers import Serve, exchanges, openai_client, record, record_calls, replay
 
 WEATHER_ARGS = {"city": "Paris", "units": "celsius", "days": [1, 2]}
 TIME_ARGS = {"zone": "Europe/Paris"}
@@ -147,3 +152,48 @@ def test_stream_without_usage_leaves_the_token_counts_unknown(serve: Serve, path
     assert call.tool_calls == []
     assert call.finish_reason == "stop"
     assert (call.input_tokens, call.output_tokens, call.cached_tokens) == (None, None, None)
+
+
+@pytest.mark.parametrize("prefix", ["/api/v1", "/openai/v1", ""])
+def test_an_openai_compatible_server_under_another_prefix_decodes_as_chat_completions(
+    serve: Serve, tmp_path: Path, prefix: str
+) -> None:
+    # OpenRouter serves /api/v1, Ollama and vLLM /v1, a LiteLLM proxy the root.
+    server = serve(TOOL_REPLY)
+    base_url = server.url + prefix
+    path = tmp_path / "run.cassette"
+
+    def agent() -> list[Any]:
+        client = openai.OpenAI(base_url=base_url, api_key="sk-test", max_retries=0)
+        with client:
+            plain = client.chat.completions.create(model="llama3.1:8b", messages=MESSAGES[:2])
+            stream = client.chat.completions.create(
+                model="llama3.1:8b",
+                messages=MESSAGES[:2],
+                tools=TOOLS,
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+            return [plain.choices[0].message.content, [chunk.usage for chunk in stream][-1]]
+
+    with agentreplay.record(path):
+        recorded = agent()
+    calls = [exchange.call() for exchange in exchanges(path)]
+    assert [urlsplit(c.request.url).path for c in exchanges(path)] == [
+        f"{prefix}/chat/completions"
+    ] * 2
+    for call, stream in zip(calls, (False, True), strict=True):
+        assert (call.provider, call.api, call.model, call.stream) == (
+            "openai-compatible",
+            "chat.completions",
+            "llama3.1:8b",
+            stream,
+        )
+        assert call.messages == MESSAGES[:2]
+        assert call.output_text == "Let me check."
+        assert [c.name for c in call.tool_calls] == ["get_weather", "get_time"]
+        assert (call.input_tokens, call.output_tokens) == (120, 30)
+    assert calls[1].tools[0]["name"] == "get_weather" and calls[1].ttft is not None
+    server.stop()
+    result, replayed = replay(path, agent)
+    assert (result, replayed) == (recorded, calls)
