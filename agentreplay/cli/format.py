@@ -43,7 +43,9 @@ def plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
 
 
-def outcome(event: RunOutcome | None, step: int | None = None) -> str:
+def outcome(event: RunOutcome | None, step: int | None = None, *, imported: bool = False) -> str:
+    if event is None and imported:
+        return "no outcome (imported: HTTP exchanges only)"
     if event is None:
         return "no outcome (the recording stopped before the run ended)"
     if event.error is not None:
@@ -53,7 +55,9 @@ def outcome(event: RunOutcome | None, step: int | None = None) -> str:
     return f"{text} at step {step}" if step else text
 
 
-def summary_line(summary: Summary, end: RunOutcome | None, last_step: int | None) -> str:
+def summary_line(
+    summary: Summary, end: RunOutcome | None, last_step: int | None, *, imported: bool = False
+) -> str:
     parts = [
         plural(summary.steps, "step"),
         plural(summary.llm_calls, "LLM call"),
@@ -62,7 +66,7 @@ def summary_line(summary: Summary, end: RunOutcome | None, last_step: int | None
     if summary.cost is not None:
         parts.append(cost(summary.cost))
     parts.append(f"{seconds(summary.wall)} wall")
-    parts.append(outcome(end, last_step))
+    parts.append(outcome(end, last_step, imported=imported))
     return " · ".join(parts)
 
 

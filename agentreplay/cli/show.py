@@ -65,9 +65,13 @@ def _status(step: Step) -> str:
 
 def _header_line(cassette: Cassette) -> str:
     header = cassette.header
+    imported = header.get("imported")
+    made = f"recorded {header.get('created', '?')}"
+    if isinstance(imported, dict):
+        made = f"imported from {imported.get('from', '?')} {imported.get('file', '')}".rstrip()
     parts = [
         f"run {str(header.get('run_id', '?'))[:12]}",
-        f"recorded {header.get('created', '?')}",
+        made,
         f"python {header.get('python', '?')}",
     ]
     if header.get("entrypoint"):
@@ -179,7 +183,8 @@ def _show_run(cassette: Cassette, console: Console, args: argparse.Namespace) ->
         console.print(f"(first {shown} of {summary.steps} steps; --limit 0 shows all)")
     outcome = cassette.outcome
     summary.ended(outcome)
-    console.print(fmt.summary_line(summary, outcome, last if outcome else None))
+    imported = bool(cassette.header.get("imported"))
+    console.print(fmt.summary_line(summary, outcome, last if outcome else None, imported=imported))
     return 0
 
 

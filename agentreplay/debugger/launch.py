@@ -172,6 +172,12 @@ def replay_cassette(cassette: Path, options: ReplayOptions, *, capture: bool = F
                 f"{cassette}: the entrypoint's arguments could not be recorded "
                 f"(not plain data), so it cannot be called again from here"
             )
+    elif header.get("imported"):
+        raise UsageError(
+            f"{cassette} was imported from a vcrpy cassette: it holds HTTP exchanges but no "
+            f"program to run; replay it with agentreplay.replay() around the code that made "
+            f"them, or with the pytest fixture"
+        )
     else:
         raise UsageError(
             f"{cassette} was recorded with agentreplay.record() around code that "

@@ -71,9 +71,11 @@ def compare_outcomes(
     unused_calls: int,
     what_if: str = "",
     damaged: str = "",
+    http_only: bool = False,
 ) -> ReplayResult:
     """The verdict. ``what_if`` names what the replay changed on purpose (it then reports
-    how the changed run ended); ``damaged`` says the cassette could not be read whole."""
+    how the changed run ended); ``damaged`` says the cassette could not be read whole;
+    ``http_only``, that it was imported and has HTTP exchanges but no outcome."""
     replayed = describe_outcome(error, value_repr)
 
     def result(reproduced: bool, summary: str) -> ReplayResult:
@@ -111,6 +113,12 @@ def compare_outcomes(
                 f"{recorded_step}; the replay went on past it",
             )
         return result(False, f"diverged at the end of the recording: {divergence.reason}")
+    if recorded is None and http_only:
+        live = "HTTP only: the clock and random numbers ran live"
+        if unused_calls:
+            unused = f"{unused_calls} imported HTTP exchanges were never asked for"
+            return result(False, f"not reproduced: {unused} ({live}); the run {replayed}")
+        return result(True, f"replayed the imported HTTP exchanges ({live}); the run {replayed}")
     if recorded is None:
         return result(
             False, f"the recording has no outcome (it was cut short); the replay {replayed}"

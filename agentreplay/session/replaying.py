@@ -84,6 +84,7 @@ class Replay(Session):
         self.step = 0
         self.live = False
         self.result: ReplayResult | None = None
+        self.http_only = False  # an imported cassette: see _open
 
     def __repr__(self) -> str:
         return f"<Replay {str(self.path)!r}{' running' if self.running else ''}>"
@@ -115,6 +116,12 @@ class Replay(Session):
             self.policy.check(cassette.step_infos())
         for message in self.replayer.warnings:
             warnings.warn(message, CassetteWarning, stacklevel=4)
+        # An imported (vcrpy) cassette holds HTTP only, with no logical tasks: it is
+        # replayed as vcrpy played it, any exchange to any task, real time running.
+        # The result says so (a warning would fail suites that turn warnings to errors).
+        self.http_only = self.replayer.header.get("recorded") == ["http"]
+        if self.http_only:
+            self.strict, self.virtual_time = False, False
         if not self._redaction_given:  # match as the recording did
             self.redaction, hooks = Redaction.from_description(
                 self.replayer.header.get("redaction")
@@ -179,6 +186,7 @@ class Replay(Session):
             unused_calls=0 if self.live else self.replayer.remaining_calls(),
             what_if=self._what_if(),
             damaged="; ".join(self.warnings),
+            http_only=self.http_only,
         )
 
     def _close(self) -> None:
@@ -332,7 +340,7 @@ class Replay(Session):
         queue = self.replayer.clocks.get((task.id, kind))
         read = queue[0] if queue else None
         if read is None or not self._serve(read.step):
-            if read is None and not self.live and not self._go_live_instead():
+            if read is None and not (self.live or self.http_only or self._go_live_instead()):
                 raise self._past_end(task, f"a {kind} clock read")
             value = live()
             if self.recorder is not None:
@@ -350,7 +358,7 @@ class Replay(Session):
         queue = self.replayer.entropy.get(task.id)
         read = queue[0] if queue else None
         if read is None or not self._serve(read.step):
-            if read is None and not self.live and not self._go_live_instead():
+            if read is None and not (self.live or self.http_only or self._go_live_instead()):
                 raise self._past_end(task, f"a draw of {size} random bytes ({source})")
             data = live(size)
             if self.recorder is not None:
