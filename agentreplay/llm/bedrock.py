@@ -51,7 +51,11 @@ def read_request(body: dict[str, Any], path: str) -> Request | None:
     return Request(
         model=model_in(path),
         messages=messages,
-        tools=[_tool(as_dict(entry)) for entry in as_list(tool_config.get("tools"))],
+        tools=[
+            _tool(as_dict(entry))
+            for entry in as_list(tool_config.get("tools"))
+            if not _cache_point(entry)
+        ],
         params=params,
         stream=bool(match and match.group(2) == "converse-stream"),
     )
@@ -77,7 +81,7 @@ def _messages(message: dict[str, Any]) -> list[dict[str, Any]]:
                     "content": _blocks_content(as_list(result.get("content"))),
                 }
             )
-        else:
+        elif not _cache_point(block):
             rest.append(block)
     messages: list[dict[str, Any]] = []
     if rest or calls or not answers:
@@ -90,11 +94,16 @@ def _messages(message: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _blocks_content(blocks: list[Any]) -> str | list[Any]:
-    """Text blocks joined into one string; anything else kept as the list of blocks."""
-    blocks = [as_dict(block) for block in blocks]
+    """Text blocks joined into one string; anything else kept as the list of blocks.
+    Cache points mark where a cached prefix ends: they are not content."""
+    blocks = [as_dict(block) for block in blocks if not _cache_point(block)]
     if all(set(block) == {"text"} and isinstance(block["text"], str) for block in blocks):
         return "".join(block["text"] for block in blocks)
     return blocks
+
+
+def _cache_point(block: Any) -> bool:
+    return isinstance(block, dict) and set(block) == {"cachePoint"}
 
 
 def _tool(entry: dict[str, Any]) -> dict[str, Any]:

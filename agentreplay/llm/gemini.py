@@ -139,7 +139,9 @@ def _read_response(data: dict[str, Any], out: Output, at: int | None) -> None:
     error = as_dict(data.get("error"))
     if error:
         out.error = as_str(error.get("message")) or as_str(error.get("status")) or "error"
-    out.response_model = as_str(_get(data, "modelVersion")) or out.response_model
+    # Older models answer "models/gemini-2.5-pro"; the path and price tables say "gemini-2.5-pro".
+    version = as_str(_get(data, "modelVersion")).removeprefix("models/")
+    out.response_model = version or out.response_model
     _read_usage(as_dict(_get(data, "usageMetadata")), out)
     feedback = as_dict(_get(data, "promptFeedback"))
     out.finish_reason = as_str(_get(feedback, "blockReason")) or out.finish_reason

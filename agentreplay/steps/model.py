@@ -172,19 +172,22 @@ def price(call: LLMCall) -> float | None:
     """The call's cost in USD from genai-prices' table, or None for an unknown model."""
     if call.input_tokens is None and call.output_tokens is None:
         return None
-    try:
-        from genai_prices import Usage, calc_price
+    # The model that answered is the more precise name; the one asked for may be known
+    # when it is not (a preview alias answered by a dated version, or the reverse).
+    for model in dict.fromkeys(m for m in (call.response_model, call.model) if m):
+        try:
+            from genai_prices import Usage, calc_price
 
-        usage = Usage(
-            input_tokens=call.input_tokens or 0,
-            output_tokens=call.output_tokens or 0,
-            cache_read_tokens=call.cached_tokens or None,
-        )
-        provider = _PRICE_PROVIDERS.get(call.provider)
-        result = calc_price(usage, call.response_model or call.model, provider_id=provider)
-        return float(result.total_price)
-    except Exception:  # unknown model, or a price table that does not load: no cost
-        return None
+            usage = Usage(
+                input_tokens=call.input_tokens or 0,
+                output_tokens=call.output_tokens or 0,
+                cache_read_tokens=call.cached_tokens or None,
+            )
+            provider = _PRICE_PROVIDERS.get(call.provider)
+            return float(calc_price(usage, model, provider_id=provider).total_price)
+        except Exception:  # unknown model, or a price table that does not load: no cost
+            continue
+    return None
 
 
 @dataclass
