@@ -3,7 +3,11 @@
 A matcher is one method: ``diff(expected, actual) -> list[str]``, empty when
 the requests match, else human-readable lines. The default compares method,
 URL and body; a JSON body is compared as data, so a diff names the paths that
-differ (``$.messages[2].content``) rather than printing two blobs.
+differ (``$.messages[2].content``) rather than printing two blobs. Headers
+are not compared (user agents, SDK versions, signatures and dates differ from
+run to run), and for a model API a field that one side leaves out and the
+other sends at its default (or as null) is the same question asked: an SDK
+upgrade that starts sending ``"stream": false`` still matches.
 """
 
 from __future__ import annotations
@@ -92,12 +96,58 @@ def _split_url(url: str) -> tuple[str, list[tuple[str, str]]]:
     return base, parse_qsl(parts.query, keep_blank_values=True)
 
 
-def body_diff(expected: bytes, actual: bytes) -> list[str]:
+# What model APIs do when a field is left out; None stands for JSON null, which they
+# read as left out too. Only top-level fields present on one side are forgiven.
+_MODEL_API_DEFAULTS: tuple[tuple[str, dict[str, Any]], ...] = (
+    (
+        "/chat/completions",
+        {
+            "stream": False,
+            "n": 1,
+            "store": False,
+            "logprobs": False,
+            "presence_penalty": 0,
+            "frequency_penalty": 0,
+            "parallel_tool_calls": True,
+        },
+    ),
+    (
+        "/responses",
+        {"stream": False, "store": True, "background": False, "parallel_tool_calls": True},
+    ),
+    ("/messages", {"stream": False}),
+)
+
+
+def _defaults_of(url: str) -> dict[str, Any] | None:
+    path = urlsplit(url).path.rstrip("/")
+    return next((d for suffix, d in _MODEL_API_DEFAULTS if path.endswith(suffix)), None)
+
+
+def _without_defaults(mine: Any, other: Any, defaults: dict[str, Any]) -> Any:
+    """``mine`` without the top-level fields ``other`` lacks that hold their default."""
+    if not isinstance(mine, dict) or not isinstance(other, dict):
+        return mine
+
+    def at_default(key: str, value: Any) -> bool:
+        if value is None:
+            return True
+        default = defaults.get(key)
+        return key in defaults and value == default and type(value) is type(default)
+
+    return {k: v for k, v in mine.items() if k in other or not at_default(k, v)}
+
+
+def body_diff(expected: bytes, actual: bytes, defaults: dict[str, Any] | None = None) -> list[str]:
+    """The differences of two bodies; ``defaults``, for a model API, are its fields'
+    default values (see `_MODEL_API_DEFAULTS`)."""
     if expected == actual:
         return []
     ok_a, a = _parse_json(expected)
     ok_b, b = _parse_json(actual)
     if ok_a and ok_b:
+        if defaults is not None:
+            a, b = _without_defaults(a, b, defaults), _without_defaults(b, a, defaults)
         return [f"body {line}" for line in json_diff(a, b)]
     try:
         return [_string_diff("body", expected.decode(), actual.decode())]
@@ -118,7 +168,7 @@ class DefaultMatcher:
             lines.append(f"url: {base_a} != {base_b}")
         if sorted(query_a) != sorted(query_b):
             lines.append(f"query: {dict(query_a)} != {dict(query_b)}")
-        lines.extend(body_diff(expected.body, actual.body))
+        lines.extend(body_diff(expected.body, actual.body, _defaults_of(expected.url)))
         return lines
 
 
