@@ -30,7 +30,7 @@ from typing import Any
 from agentreplay.cassette.events import HttpChunk, HttpEnd, HttpRequest, HttpResponse
 from agentreplay.cassette.writer import CassetteWriter
 from agentreplay.errors import CassetteError, UsageError
-from agentreplay.session.matching import RequestInfo
+from agentreplay.runtime.contract import RequestInfo
 from agentreplay.session.recording import base_header
 from agentreplay.session.redaction import Redaction
 

@@ -29,7 +29,10 @@ from tests.pytest_plugin.project import INI
 pytest_plugins = ["pytester"]
 
 LIVE = "HTTP only: the clock and random numbers ran live"
-QUESTION = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Weather?"}]}
+QUESTION: dict[str, Any] = {
+    "model": "gpt-4o-mini",
+    "messages": [{"role": "user", "content": "Weather?"}],
+}
 
 
 @pytest.fixture
@@ -130,7 +133,7 @@ def test_exchanges_go_to_whichever_thread_asks_for_them_as_vcrpy_played_them(
     url = server.url
 
     def ask(word: str) -> str:
-        body = {"model": "m", "messages": [{"role": "user", "content": word}]}
+        body: dict[str, Any] = {"model": "m", "messages": [{"role": "user", "content": word}]}
         answer = requests.post(f"{url}/v1/chat/completions", json=body, timeout=10).json()
         return str(answer["choices"][0]["message"]["content"])
 

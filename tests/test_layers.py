@@ -30,6 +30,7 @@ LAYERS: dict[str, int] = {
     "debugger": 6,
     "rundiff": 6,
     "export": 6,
+    "import_vcr": 6,
     "demo": 6,
     "api": 7,
     "cli": 8,

@@ -19,7 +19,7 @@ from agentreplay.cassette import HttpChunk, HttpEnd, HttpError, HttpRequest, Htt
 from agentreplay.cli import main
 from agentreplay.demo.model_server import ModelServer
 from agentreplay.llm import LLMCall, decode_exchange
-from agentreplay.session import DefaultMatcher, RequestInfo
+from agentreplay.session.matching import DefaultMatcher, RequestInfo
 
 Serve = Callable[..., ModelServer]
 """The ``serve`` fixture: ``serve(reply_or_responder, chunk_delay=0.0)`` starts a server."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from agentreplay.session import DefaultMatcher, RequestInfo
+from agentreplay.session.matching import DefaultMatcher, RequestInfo
 
 CHAT = "https://api.openai.com/v1/chat/completions"
 ASKED: dict[str, Any] = {
