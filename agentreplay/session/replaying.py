@@ -139,6 +139,8 @@ class Replay(Session):
         self.schedule = Schedule(
             len(self.replayer.positions), self._describe_position, self.order_timeout
         )
+        if self.http_only:
+            self.schedule.release()  # no tasks, no timing: nothing to take turns by
         if self.live_after is not None:
             self.fork_path = self.fork_path or self.path.with_name(
                 f"{self.path.stem}.fork{self.live_after}{self.path.suffix}"
