@@ -39,6 +39,7 @@ from agentreplay.session.matching import Matcher
 from agentreplay.session.recording import Recording
 from agentreplay.session.redaction import Redaction
 from agentreplay.session.replaying import Replay
+from agentreplay.session.schedule import DEFAULT_ORDER_TIMEOUT
 
 __all__ = ["entrypoint", "record", "replay"]
 
@@ -72,6 +73,7 @@ def replay(
     break_at: int | None = None,
     break_on_divergence: bool = False,
     fork_path: str | os.PathLike[str] | None = None,
+    order_timeout: float = DEFAULT_ORDER_TIMEOUT,
 ) -> Replay:
     """Replay the run recorded at ``path``, with no network.
 
@@ -86,6 +88,8 @@ def replay(
     ``overrides={N: value}`` replaces step N's response (an LLM answer, an HTTP
     response, or a tool's return value). ``break_at=N`` stops in pdb at the
     agent's line that issues step N; ``break_on_divergence`` where it diverges.
+    ``order_timeout`` is how long (seconds) a thread may wait for its recorded turn
+    before the replay diverges (docs/recording.md, "Time and order").
     """
     options = ReplayOptions(
         pace=pace,
@@ -95,7 +99,9 @@ def replay(
         break_at=break_at,
         break_on_divergence=break_on_divergence,
     )
-    return debug_replay(path, options, strict=strict, matcher=matcher, redact=redact)
+    return debug_replay(
+        path, options, strict=strict, matcher=matcher, redact=redact, order_timeout=order_timeout
+    )
 
 
 # -- @entrypoint -------------------------------------------------------------------
@@ -141,14 +147,35 @@ def _session(
 
 def _restore_env(path: str) -> None:
     """Set the variables the recording kept, as `agentreplay replay` does: the function
-    reads them when called, and must ask for the same addresses as when recorded."""
+    reads them when called, and must ask for the same addresses as when recorded. A
+    script recorded under another string hash seed starts again under that one."""
     if not os.path.exists(path):
         return  # Replay reports the missing cassette
     with open_reader(path) as cassette:
-        env = cassette.header.get("env")
+        env, seed = cassette.header.get("env"), cassette.header.get("pythonhashseed")
+    _restart_with_seed(seed)  # before the kept PYTHONHASHSEED is put in the environment
     for name, value in (env if isinstance(env, dict) else {}).items():
         if isinstance(name, str) and isinstance(value, str):
             os.environ[name] = value
+
+
+def _restart_with_seed(seed: object) -> None:
+    """Run this script again from the start with the recorded ``PYTHONHASHSEED``: the
+    order of sets of strings depends on it, and it is fixed when the interpreter
+    starts. Only a script run as ``python script.py`` can be started again."""
+    if not isinstance(seed, str) or not seed.isdigit():
+        return
+    if os.environ.get("PYTHONHASHSEED") == seed:
+        return
+    main = sys.modules.get("__main__")
+    if getattr(main, "__file__", None) is None or os.environ.get("PYTEST_CURRENT_TEST"):
+        return  # an interactive session, a test run, an embedding program: leave it
+    print(f"agentreplay: starting again with PYTHONHASHSEED={seed}, as recorded", file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(
+        sys.executable, [sys.executable, *sys.orig_argv[1:]], {**os.environ, "PYTHONHASHSEED": seed}
+    )
 
 
 def _report(session: Session) -> None:

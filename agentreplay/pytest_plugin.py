@@ -43,6 +43,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Directory of cassettes, relative to each test file's directory or absolute "
         "(default: cassettes). Overrides ini agentreplay_cassette_dir.",
     )
+    group.addoption(
+        "--agentreplay-hash-seed",
+        dest="agentreplay_hash_seed",
+        default=None,
+        metavar="N|off",
+        help="PYTHONHASHSEED for the session when it is not set (default 0, so set "
+        "order replays; the run restarts once to set it), or off to leave it random. "
+        "Overrides AGENTREPLAY_HASH_SEED and ini agentreplay_hash_seed.",
+    )
+    parser.addini(
+        "agentreplay_hash_seed",
+        default=None,
+        help="Default --agentreplay-hash-seed (a number, or off).",
+    )
     parser.addini(
         "agentreplay_mode",
         default=None,
@@ -64,6 +78,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"Replay pace of streams and sleeps: instant (default), recorded, or a "
         f"speed factor. {_PRECEDENCE}",
     )
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> Generator[None, Any, Any]:
+    # Before output capture starts: the run may restart with PYTHONHASHSEED set.
+    regression.pin_hash_seed(early_config)
+    return (yield)
 
 
 def pytest_configure(config: pytest.Config) -> None:

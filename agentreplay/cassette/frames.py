@@ -36,8 +36,8 @@ __all__ = [
     "encode_index",
 ]
 
-FORMAT_MAJOR: Final = 1
-FORMAT_MINOR: Final = 1
+FORMAT_MAJOR: Final = 2
+FORMAT_MINOR: Final = 0
 
 HEADER_MAGIC: Final = 0x184D2A50
 INDEX_MAGIC: Final = 0x184D2A51

@@ -60,6 +60,8 @@ def _status(step: Step) -> str:
         return f"[red]{escape(step.error or 'error')}[/]"
     if step.status == "open":
         return "[yellow]unfinished[/]"
+    if step.status == "cancelled":
+        return f"[yellow]cancelled after {step.duration or 0:.3f} s[/]"
     return "ok" if step.http_status is None else f"ok {step.http_status}"
 
 

@@ -24,6 +24,7 @@ from agentreplay.session.matching import Matcher
 from agentreplay.session.redaction import Redaction
 from agentreplay.session.replayer import RecordedTool
 from agentreplay.session.replaying import Replay
+from agentreplay.session.schedule import DEFAULT_ORDER_TIMEOUT
 
 __all__ = ["DebugPolicy", "debug_replay"]
 
@@ -35,6 +36,7 @@ def debug_replay(
     strict: bool = True,
     matcher: Matcher | None = None,
     redact: Redaction | None = None,
+    order_timeout: float = DEFAULT_ORDER_TIMEOUT,
 ) -> Replay:
     """A replay of ``path`` with the debugger's options (see `agentreplay.replay`)."""
     policy = None
@@ -54,6 +56,7 @@ def debug_replay(
         live_after=options.live_after,
         fork_path=options.fork_path,
         policy=policy,
+        order_timeout=order_timeout,
     )
 
 

@@ -6,6 +6,8 @@
 - the seed of every ``random.Random()`` created without one, and a fresh
   recorded seed for the global ``random`` at the start of each session
   (its state before the session is restored when the session ends);
+- the machine's node in ``uuid.uuid1()`` (its clock and clock sequence come from
+  the clock and ``random``, and time-machine's patching makes it read them);
 - the module-level functions of ``random`` (``random.random()``,
   ``randint``, ``choice``...) called from a task or thread the run started:
   threads take turns on the one global generator in an order no replay can
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import os
 import random
+import uuid
 from typing import Any, Final
 
 from agentreplay.runtime.callers import Origin, origin_of_caller
@@ -133,8 +136,29 @@ class EntropyInterceptor:
         random.Random.seed = seed  # type: ignore[method-assign]
         for name in _GLOBAL_FUNCTIONS:
             setattr(random, name, _global_function(name, original_urandom))
+        self._install_uuid1()
+
+    def _install_uuid1(self) -> None:
+        """``uuid.uuid1()`` is built from the wall clock (recorded), a random clock sequence
+        (recorded through ``random``), the previous id's time (reset for each run) and the
+        machine's node: that is recorded too, so the ids come back on another machine."""
+        self._saved["uuid.getnode"] = original_getnode = uuid.getnode
+        self._saved["uuid._last_timestamp"] = uuid._last_timestamp  # type: ignore[attr-defined]
+        uuid._last_timestamp = None  # type: ignore[attr-defined]
+
+        def getnode() -> int:
+            session = active_session()
+            task = session.run_task() if session is not None else None
+            if session is None or task is None:
+                return original_getnode()
+            data = session.entropy(task, "node", 6, lambda size: original_getnode().to_bytes(6))
+            return int.from_bytes(data)
+
+        uuid.getnode = getnode
 
     def uninstall(self) -> None:
+        uuid.getnode = self._saved["uuid.getnode"]
+        uuid._last_timestamp = self._saved["uuid._last_timestamp"]  # type: ignore[attr-defined]
         os.urandom = self._saved["os.urandom"]
         random._urandom = self._saved["random._urandom"]  # type: ignore[attr-defined]
         random.Random.seed = self._saved["Random.seed"]  # type: ignore[method-assign]

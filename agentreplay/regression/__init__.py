@@ -14,6 +14,7 @@ uses a cassette does not load the cassette codecs.
 from __future__ import annotations
 
 from agentreplay.regression.cassette import CASSETTE_KEY, AgentCassette, cassette_for, summary
+from agentreplay.regression.hashseed import pin_hash_seed
 from agentreplay.regression.paths import (
     cassette_file_name,
     cassette_path,
@@ -40,6 +41,7 @@ __all__ = [
     "cassette_path",
     "check_ini",
     "note_shared_paths",
+    "pin_hash_seed",
     "summary",
     "uses_cassette",
 ]

@@ -13,6 +13,8 @@ upgrade that starts sending ``"stream": false`` still matches.
 from __future__ import annotations
 
 import json
+import re
+from functools import partial
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
@@ -181,4 +183,46 @@ def address_hint(expected: str, actual: str) -> list[str]:
         f"(only the address differs: if it comes from an environment variable, set it to "
         f"{a.scheme}://{a.netloc} for the replay, or keep it in the cassette with "
         f"`agentreplay record --env NAME`)"
+    ]
+
+
+_SEPARATORS = re.compile(r"[,;|\s]+")
+
+
+def _reordered(a: Any, b: Any) -> bool:
+    """Are ``a`` and ``b`` equal up to the order of items (in lists, or in text that
+    lists words or names, such as ``", ".join(a_set)``)?"""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_reordered(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        if len(a) != len(b):
+            return False
+        if all(_reordered(x, y) for x, y in zip(a, b, strict=True)):
+            return True
+        key = partial(json.dumps, sort_keys=True)
+        return sorted(map(key, a)) == sorted(map(key, b))
+    if isinstance(a, str) and a != b:
+        return sorted(filter(None, _SEPARATORS.split(a))) == sorted(
+            filter(None, _SEPARATORS.split(b))
+        )
+    return bool(a == b)
+
+
+def order_hint(expected: bytes, actual: bytes, seed: object) -> list[str]:
+    """A hint when two bodies hold the same items in another order: the order of a set
+    or of a dict built from one follows the string hash seed of the interpreter."""
+    ok_a, a = _parse_json(expected)
+    ok_b, b = _parse_json(actual)
+    if not (ok_a and ok_b) or a == b or not _reordered(a, b):
+        return []
+    fix = (
+        f"run with PYTHONHASHSEED={seed}, as recorded"
+        if seed not in (None, "")
+        else "the recording's seed is unknown: record again with PYTHONHASHSEED set"
+    )
+    return [
+        f"(only the order of the same items differs: the order of a set of strings "
+        f"follows the string hash seed; {fix})"
     ]

@@ -30,7 +30,13 @@ from agentreplay.runtime.contract import RecordedExchange, RequestInfo, ToolAnsw
 from agentreplay.runtime.tasks import TaskState
 from agentreplay.session.core import Mode, Session, parse_pace
 from agentreplay.session.fork import echo, open_fork
-from agentreplay.session.matching import DefaultMatcher, Matcher, address_hint, json_diff
+from agentreplay.session.matching import (
+    DefaultMatcher,
+    Matcher,
+    address_hint,
+    json_diff,
+    order_hint,
+)
 from agentreplay.session.outcome import ReplayResult, compare_outcomes
 from agentreplay.session.policy import PlainReplay, ReplayPolicy
 from agentreplay.session.recorder import ExchangeRecorder, Recorder, ToolRecording
@@ -315,7 +321,9 @@ class Replay(Session):
                 return self._hand_out(task, found)
             if self._go_live_instead():
                 return None
+            seed = self.replayer.header.get("pythonhashseed")
             diff = [*diff, *address_hint(expected.url, actual.url)]
+            diff += order_hint(expected.body, actual.body, seed)
             raise self._divergence(
                 "the request does not match the recording",
                 task,

@@ -111,7 +111,10 @@ class _Builder:
             return
         if kind.step_role is StepRole.CLOSES:
             error = getattr(event, "error", None)
-            if error is not None:
+            if error is not None and error.cancellation:
+                # Cut short by the program itself (a deadline, a lost race): not a failure.
+                step.status, step.error = "cancelled", "cancelled"
+            elif error is not None:
                 step.status, step.error = "error", str(error)
             if isinstance(event, ToolResult):
                 step.value = event.value

@@ -33,7 +33,9 @@ class Step:
     parent: int
     start_at: int
     end_at: int | None = None
-    status: str = "open"  # "ok" | "error" | "open" (the recording stopped inside it)
+    status: str = "open"
+    """"ok", "error", "cancelled" (cut short by the program itself: a deadline, a lost
+    race; ``end_at`` is when), or "open" (the recording stopped inside it)."""
     error: str | None = None
     method: str | None = None
     url: str | None = None

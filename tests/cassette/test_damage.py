@@ -18,7 +18,7 @@ from agentreplay.cassette import (
     HttpResponse,
 )
 from agentreplay.cassette.codec import decode_events
-from agentreplay.cassette.frames import FORMAT_MINOR
+from agentreplay.cassette.frames import FORMAT_MAJOR, FORMAT_MINOR
 from agentreplay.errors import CassetteError, CassetteWarning
 
 from .helpers import read_until_damage, write
@@ -156,10 +156,10 @@ def test_newer_major_version_names_both_versions(tmp_path: Path) -> None:
     path = tmp_path / "new.cassette"
     write(path, _sample_events())
     data = bytearray(path.read_bytes())
-    struct.pack_into("<HH", data, 16, 2, 0)
+    struct.pack_into("<HH", data, 16, FORMAT_MAJOR + 1, 0)
     path.write_bytes(bytes(data))
-    this = rf"\(format 1\.{FORMAT_MINOR}\)"
-    with pytest.raises(CassetteError, match=rf"format version 2\.0 .*{this}"):
+    this = rf"\(format {FORMAT_MAJOR}\.{FORMAT_MINOR}\)"
+    with pytest.raises(CassetteError, match=rf"format version {FORMAT_MAJOR + 1}\.0 .*{this}"):
         agentreplay.open(path)
 
 

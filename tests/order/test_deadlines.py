@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -12,6 +16,7 @@ import httpx
 import httpx2
 import pytest
 
+import agentreplay
 from tests.order.conftest import record_and_replay
 from tests.servers import ToolServer
 
@@ -103,3 +108,27 @@ def test_an_aiohttp_stream_cut_by_a_deadline_is_cut_again(
     recorded, replays = record_and_replay(cassette, lambda: asyncio.run(read()), server.stop)
     assert recorded[1] == "cut" and recorded[0] > 0
     assert replays == [recorded] * len(replays)
+
+
+def test_a_cancelled_request_is_a_cancelled_step_with_the_time_it_was_cut(
+    server: ToolServer, cassette: Path
+) -> None:
+    async def hedge() -> None:
+        async with httpx.AsyncClient() as client:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(client.get(f"{server.url}/tool/1?delay=0.5"), 0.1)
+
+    with agentreplay.record(cassette):
+        asyncio.run(hedge())
+    with agentreplay.open(cassette) as opened:
+        (step,) = list(opened.steps())
+    assert step.status == "cancelled" and step.error == "cancelled"
+    assert step.duration is not None and 0.09 < step.duration < 0.5
+    shown = subprocess.run(
+        [sys.executable, "-m", "agentreplay", "show", str(cassette)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "COLUMNS": "200"},
+    ).stdout
+    assert "cancelled after 0.1" in shown
