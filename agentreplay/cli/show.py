@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-import agentreplay.cli.format as fmt
+import agentreplay.humanize as fmt
 from agentreplay.cli.events import print_events
 from agentreplay.errors import CassetteWarning, UsageError
 from agentreplay.steps import Cassette, Step, Summary, iter_steps, open_cassette, step_from_events

@@ -11,7 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-import agentreplay.cli.format as fmt
+import agentreplay.humanize as fmt
 from agentreplay.cassette.events import Headers
 from agentreplay.steps import BODY_LIMIT, Step, body_plain
 

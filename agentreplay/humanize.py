@@ -1,4 +1,5 @@
-"""Short human forms of durations, token counts, costs and outcomes."""
+"""Short human forms of durations, token counts, costs and outcomes, for every face
+(the command line and the terminal UI print them the same way)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import math
 from agentreplay.cassette.events import RunOutcome
 from agentreplay.session.outcome import describe_outcome
 from agentreplay.steps import Step, Summary
+
+__all__ = ["cost", "outcome", "plural", "seconds", "summary_line", "tokens"]
 
 
 def seconds(value: float | None) -> str:
