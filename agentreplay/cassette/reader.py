@@ -3,7 +3,8 @@
 Events are decoded frame by frame and never all held at once. A frame's
 events are handed out only after the whole frame decoded soundly, so a
 damaged or truncated file yields everything before the damage and then
-raises `CassetteError` (or warns, with ``errors="warn"``).
+raises `CassetteError` (or warns, with ``errors="warn"``, or stops quietly,
+with ``errors="ignore"``; `Cassette.damage` then says where).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from agentreplay.errors import CassetteError, CassetteWarning
 
 __all__ = ["CassetteReader", "open_reader"]
 
-Errors = Literal["raise", "warn"]
+Errors = Literal["raise", "warn", "ignore"]
 
 
 @dataclass(slots=True)
@@ -58,6 +59,9 @@ class CassetteReader:
             raise
         self._index: _Index | None = None
         self._blobs: dict[int, bytes] = {}
+        self.damage: CassetteError | None = None
+        """Where reading found the file damaged or cut, once a read got there; the
+        events before ``damage.offset`` are sound (``damage.events_read`` of them)."""
 
     # -- context manager -------------------------------------------------
     def __enter__(self) -> Self:
@@ -140,6 +144,11 @@ class CassetteReader:
                     break
                 steps, events = self._decode_frame(offset, value, blobs)
             except CassetteError as exc:
+                self.damage = CassetteError(
+                    exc.detail, offset=exc.offset, path=str(self.path), events_read=count
+                )
+                if errors == "ignore":
+                    return
                 if errors == "warn":
                     warnings.warn(
                         f"cassette {self.path} is damaged or truncated at byte {exc.offset}: "
@@ -160,7 +169,7 @@ class CassetteReader:
                 count += len(events)
                 yield offset, steps, events
             offset = next_offset
-        if not closed:
+        if not closed and errors != "ignore":
             warnings.warn(
                 f"cassette {self.path} was not closed (the recording process probably "
                 f"stopped abruptly); read {count} events",
