@@ -13,6 +13,7 @@ from rich.text import Text
 
 import agentreplay.humanize as fmt
 from agentreplay.cassette.events import Headers
+from agentreplay.llm import content_text
 from agentreplay.steps import BODY_LIMIT, Step, body_plain
 
 __all__ = ["render_step"]
@@ -21,29 +22,6 @@ PREVIEW = 4096
 """Bytes of an HTTP body shown in the terminal; ``--json`` includes more."""
 
 _ROLE_STYLE = {"system": "magenta", "user": "cyan", "assistant": "green", "tool": "yellow"}
-
-
-def _content_text(content: Any) -> str:
-    if content is None:  # an assistant message that only calls tools
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        parts = []
-        for part in content:
-            if isinstance(part, dict):
-                text = part.get("text") or part.get("content") or part.get("thinking")
-                if isinstance(text, str):
-                    parts.append(text)
-                elif part.get("type") in ("tool_use", "function_call"):
-                    arguments = json.dumps(part.get("input", part.get("arguments")))
-                    parts.append(f"[tool call] {part.get('name')}({arguments})")
-                else:
-                    parts.append(json.dumps(part, ensure_ascii=False))
-            else:
-                parts.append(str(part))
-        return "\n".join(parts)
-    return json.dumps(content, ensure_ascii=False)
 
 
 def _add_line(text: Text, line: str, style: str = "") -> None:
@@ -55,7 +33,7 @@ def _add_line(text: Text, line: str, style: str = "") -> None:
 
 def _message_panel(message: dict[str, Any]) -> Panel:
     role = str(message.get("role", "?"))
-    body = Text(_content_text(message.get("content", "")))
+    body = Text(content_text(message.get("content", "")))
     for call in message.get("tool_calls") or []:
         function = call.get("function", call)
         _add_line(
