@@ -236,22 +236,20 @@ class CassetteReader:
         count = 0
         last_offset = -1
         blob_frames: dict[int, int] = {}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", CassetteWarning)
-            for offset, step, event in self._scan("warn", blob_frames):
-                tracker.feed(event)
-                if offset != last_offset:
-                    frames.append([offset, FRAME_EVENTS, 0])
-                    last_offset = offset
-                frames[-1][2] += 1
-                count += 1
-                if step:
-                    info = tracker.steps[step - 1]
-                    if info.first_frame < 0:
-                        info.first_frame = offset
-                    info.last_frame = offset
-                if isinstance(event, RunOutcome):
-                    outcome = offset
+        for offset, step, event in self._scan("ignore", blob_frames):
+            tracker.feed(event)
+            if offset != last_offset:
+                frames.append([offset, FRAME_EVENTS, 0])
+                last_offset = offset
+            frames[-1][2] += 1
+            count += 1
+            if step:
+                info = tracker.steps[step - 1]
+                if info.first_frame < 0:
+                    info.first_frame = offset
+                info.last_frame = offset
+            if isinstance(event, RunOutcome):
+                outcome = offset
         blobs = [blob_frames.get(i, -1) for i in range(len(blob_frames))]
         return _Index(count, frames, tracker.steps, blobs, outcome, rebuilt=True)
 

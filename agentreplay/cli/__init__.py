@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from agentreplay._version import __version__
-from agentreplay.cli import demo, export, import_vcr, record, replay, show
+from agentreplay.cli import demo, export, import_vcr, record, replay, show, tui
 from agentreplay.errors import AgentReplayError, CassetteError, UsageError
 
 __all__ = ["main"]
@@ -22,7 +22,7 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_UNRUNNABLE = 3
 
-_COMMANDS = (demo, record, replay, show, export, import_vcr)
+_COMMANDS = (demo, record, replay, show, tui, export, import_vcr)
 # Commands whose output is meant to be piped into ``head`` and the like. For the
 # others a broken pipe may come from their own child process: it stays an error.
 _PIPEABLE = ("show", "export")

@@ -1,0 +1,45 @@
+"""The Events tab: the clock reads and entropy draws the agent made inside a step."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+import agentreplay.humanize as fmt
+from agentreplay.cassette.events import ClockRead, EntropyDraw
+from agentreplay.steps import Step
+
+__all__ = ["EventsView"]
+
+
+class EventsView(VerticalScroll):
+    """One line per read: when, in which task, which clock or source, what it gave."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="events-body")
+
+    def show(self, step: Step) -> None:
+        inputs = step.inputs or []
+        if not inputs:
+            shown: Table | Text = Text("no clock reads or entropy draws in this step", style="dim")
+        else:
+            shown = Table("at", "task", "read", "value", box=None, pad_edge=False)
+            for event in inputs:
+                shown.add_row(fmt.seconds(event.at / 1e9), event.task, *_describe(event))
+        self.query_one("#events-body", Static).update(shown)
+        self.scroll_home(animate=False)
+
+
+def _describe(event: ClockRead | EntropyDraw) -> tuple[str, str]:
+    if isinstance(event, ClockRead):
+        if event.clock == "wall" and isinstance(event.value, int):
+            moment = dt.datetime.fromtimestamp(event.value / 1e9, dt.UTC)
+            return "clock wall", moment.isoformat(timespec="milliseconds")
+        return f"clock {event.clock}", str(event.value)
+    shown = event.data[:16].hex() + ("…" if len(event.data) > 16 else "")
+    return f"entropy {event.source} ({len(event.data)} B)", shown
