@@ -16,6 +16,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,23 +75,36 @@ def _run_child(
     env: dict[str, str],
     cwd: str | None,
     capture: bool = False,
+    cancel: threading.Event | None = None,
 ) -> RunReport:
     with tempfile.TemporaryDirectory(prefix="agentreplay-") as tmp:
         result_file = os.path.join(tmp, "result.json")
         plan.result_file = result_file
         child_env = {**env, PLAN_ENV: plan.encode()}
         command = [interpreter, "-m", "agentreplay.debugger.bootstrap"]
-        completed = subprocess.run(
+        with subprocess.Popen(
             command,
             env=child_env,
             cwd=cwd,
-            check=False,
             stdout=subprocess.PIPE if capture else None,
             stderr=subprocess.STDOUT if capture else None,
             text=True,
-        )
+        ) as child:
+            output = _wait(child, cancel)
         verdict = Verdict.read(result_file) if os.path.exists(result_file) else None
-        return RunReport(completed.returncode, verdict, completed.stdout or "")
+        return RunReport(child.returncode, verdict, output)
+
+
+def _wait(child: subprocess.Popen[str], cancel: threading.Event | None) -> str:
+    """The child's output once it ended; it is terminated as soon as ``cancel`` is set."""
+    while True:
+        try:
+            output, _ = child.communicate(timeout=None if cancel is None else 0.1)
+            return output or ""
+        except subprocess.TimeoutExpired:
+            assert cancel is not None
+            if cancel.is_set() and child.poll() is None:
+                child.terminate()
 
 
 def record_command(
@@ -141,8 +155,15 @@ def _locate(path: str, recorded_cwd: str | None, what: str) -> str:
     )
 
 
-def replay_cassette(cassette: Path, options: ReplayOptions, *, capture: bool = False) -> RunReport:
-    """Run the program recorded in ``cassette`` again, under replay."""
+def replay_cassette(
+    cassette: Path,
+    options: ReplayOptions,
+    *,
+    capture: bool = False,
+    cancel: threading.Event | None = None,
+) -> RunReport:
+    """Run the program recorded in ``cassette`` again, under replay; setting ``cancel``
+    stops it (the report then has no verdict)."""
     with open_reader(cassette) as opened:
         header = dict(opened.header)
     recorded_cwd = header.get("cwd") if isinstance(header.get("cwd"), str) else None
@@ -193,4 +214,4 @@ def replay_cassette(cassette: Path, options: ReplayOptions, *, capture: bool = F
     cwd = None if moved or not recorded_cwd or not os.path.isdir(recorded_cwd) else recorded_cwd
     interpreter = sys.executable
     plan = RunPlan("replay", str(Path(cassette).resolve()), target, options=options)
-    return _run_child(interpreter, plan, env, cwd, capture)
+    return _run_child(interpreter, plan, env, cwd, capture, cancel)
