@@ -77,11 +77,20 @@ class AgentReplayApp(App[int]):
 def action_ids() -> list[str]:
     """Every id a key config may remap."""
     from agentreplay.tui.screens.directory import DirectoryScreen
+    from agentreplay.tui.screens.progress import ProgressScreen
     from agentreplay.tui.screens.run import RunScreen
     from agentreplay.tui.widgets.prompt_bar import PromptBar
     from agentreplay.tui.widgets.step_list import StepList
 
-    owners = (AgentReplayApp, RunScreen, DirectoryScreen, HelpScreen, StepList, PromptBar)
+    owners = (
+        AgentReplayApp,
+        RunScreen,
+        DirectoryScreen,
+        HelpScreen,
+        ProgressScreen,
+        StepList,
+        PromptBar,
+    )
     ids = {
         binding.id
         for owner in owners

@@ -108,9 +108,10 @@ class RunScreen(Screen[None]):
         Binding("escape", "close", "Back to list", id="run.close", show=False),
     ]
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, notice: str = "") -> None:
         super().__init__()
         self.path = path
+        self.notice = notice
         self.cassette = open_cassette(path)
         self.infos: list[StepInfo] = []
         self.summary: Summary | None = None
@@ -158,6 +159,8 @@ class RunScreen(Screen[None]):
         self.steps.focus()
         if not self.infos:
             self.status.say("this run has no steps")
+        elif self.notice:
+            self.status.say(self.notice)
         self.read_steps()
 
     def on_unmount(self) -> None:
@@ -419,6 +422,11 @@ class RunScreen(Screen[None]):
         from agentreplay.tui.debugging import fork_after
 
         fork_after(self, self.steps.current)
+
+    def opened(self, original: Path, produced: Path, message: str) -> None:
+        """A fork or what-if of this run ended, recorded into ``produced``: show it."""
+        notice = f"{message} · recorded into {produced} · Escape goes back to {original.name}"
+        self.app.push_screen(RunScreen(produced, notice=notice))
 
     def action_what_if(self) -> None:
         from agentreplay.tui.debugging import what_if

@@ -59,11 +59,12 @@ class StepDetail(Vertical):
         return self.step is not None and tab in _APPLIES.get(self.step.kind, set())
 
     def loading_step(self, number: int, label: str) -> None:
-        self.query_one("#detail-title", Static).update(Text(f"step {number} · {label} …"))
+        text = Text(f"step {number} · {label} …", no_wrap=True, overflow="ellipsis")
+        self.query_one("#detail-title", Static).update(text)
 
     def show(self, step: Step) -> None:
         self.step = step
-        title = Text()
+        title = Text(no_wrap=True, overflow="ellipsis")
         title.append(f"step {step.number} ", style="bold")
         title.append(KIND_MARKS.get(step.kind, "?") + " ")
         title.append(step.label)
