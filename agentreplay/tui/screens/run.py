@@ -98,7 +98,7 @@ class RunScreen(Screen[None]):
         ),
         *(_tab_binding(number, tab) for number, tab in enumerate(TABS, 1)),
         Binding("ctrl+o", "back", "Back", id="run.back", show=False),
-        Binding("ctrl+i", "forward", "Forward", id="run.forward", show=False),
+        Binding("ctrl+i,tab", "forward", "Forward", id="run.forward", show=False),
         Binding("h", "focus_steps", "Focus steps", id="run.focus_steps", show=False),
         Binding("l", "focus_detail", "Focus detail", id="run.focus_detail", show=False),
         Binding("y", "copy", "Copy step", id="run.copy", show=False),

@@ -36,6 +36,7 @@ class StepDetail(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.step: Step | None = None
+        self._drawn: set[str] = set()
 
     def compose(self) -> ComposeResult:
         yield Static("", id="detail-title")
@@ -64,6 +65,7 @@ class StepDetail(Vertical):
 
     def show(self, step: Step) -> None:
         self.step = step
+        self._drawn: set[str] = set()
         title = Text(no_wrap=True, overflow="ellipsis")
         title.append(f"step {step.number} ", style="bold")
         title.append(KIND_MARKS.get(step.kind, "?") + " ")
@@ -74,17 +76,29 @@ class StepDetail(Vertical):
         self.query_one("#detail-title", Static).update(title)
         tabs = self.tabs
         for tab in TABS:
-            if self.applies(tab):
+            shown = not tabs.get_tab(tab).has_class("-hidden")
+            if self.applies(tab) and not shown:
                 tabs.show_tab(tab)
-            else:
+            elif not self.applies(tab) and shown:
                 tabs.hide_tab(tab)
         if not self.applies(tabs.active):
             tabs.active = next(tab for tab in TABS if self.applies(tab))
-        if step.llm is not None:
-            self.query_one(PromptView).show(step)
-        if self.applies("answer"):
-            self.query_one(AnswerView).show(step)
-        self.query_one(TimingView).show(step)
-        if self.applies("http"):
-            self.query_one(HttpView).show(step)
-        self.query_one(EventsView).show(step)
+        self._draw(tabs.active)
+
+    def _draw(self, tab: str) -> None:
+        """Fill in the tab ``tab`` for the current step, once: the others wait until shown."""
+        if self.step is None or tab in self._drawn or not self.applies(tab):
+            return
+        self._drawn.add(tab)
+        view = {
+            "prompt": PromptView,
+            "answer": AnswerView,
+            "timing": TimingView,
+            "http": HttpView,
+            "events": EventsView,
+        }[tab]
+        self.query_one(view).show(self.step)
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id:
+            self._draw(event.pane.id)
