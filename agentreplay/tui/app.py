@@ -80,6 +80,7 @@ def action_ids() -> list[str]:
     from agentreplay.tui.screens.progress import ProgressScreen
     from agentreplay.tui.screens.run import RunScreen
     from agentreplay.tui.widgets.prompt_bar import PromptBar
+    from agentreplay.tui.widgets.run_table import RunTable
     from agentreplay.tui.widgets.step_list import StepList
 
     owners = (
@@ -90,6 +91,7 @@ def action_ids() -> list[str]:
         ProgressScreen,
         StepList,
         PromptBar,
+        RunTable,
     )
     ids = {
         binding.id

@@ -175,6 +175,8 @@ def deterministic_copy(source: Path, target: Path, addresses: dict[str, str]) ->
         elif isinstance(fixed, EntropyDraw):
             fixed = replace(fixed, data=bytes(range(len(fixed.data))))
         writer.append(fixed)
+        if index % 10 == 9:  # frames of ten events, as a paced recording writes them
+            writer.flush()
     writer.close()
     return target
 
