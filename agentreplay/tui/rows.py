@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from agentreplay.cassette.tracking import StepInfo
 from agentreplay.llm import detect_api
 from agentreplay.steps import Step
 
-__all__ = ["Line", "StepRow", "layout", "row_from_info", "row_from_step"]
+__all__ = ["Line", "StepRow", "http_name", "layout", "row_from_info", "row_from_step"]
 
 
 @dataclass(slots=True)
@@ -38,10 +39,20 @@ class StepRow:
     decoded: bool = False
 
 
+def http_name(method: str, url: str) -> str:
+    """``GET /path?query (host)``: the path first, which a narrow column keeps."""
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    if parts.query:
+        path += f"?{parts.query}"
+    return f"{method} {path} ({parts.netloc})" if parts.netloc else f"{method} {url}"
+
+
 def row_from_info(info: StepInfo) -> StepRow:
     kind, name = info.kind, info.name
     if kind == "http":
         method, _, url = name.partition(" ")
+        name = http_name(method, url)
         if detect_api(method, url) is not None:
             kind = "llm"
     duration = None if info.end_at is None else (info.end_at - info.start_at) / 1e9
@@ -51,10 +62,13 @@ def row_from_info(info: StepInfo) -> StepRow:
 
 def row_from_step(step: Step) -> StepRow:
     llm = step.llm
+    name = step.label
+    if step.kind == "http" and step.method and step.url:
+        name = http_name(step.method, step.url)
     return StepRow(
         step.number,
         step.kind,
-        step.label,
+        name,
         step.task,
         step.parent,
         step.duration,

@@ -150,12 +150,23 @@ STEP_NS = 7_000_000
 """The fixed time between two events of a deterministic copy."""
 
 
-def deterministic_copy(source: Path, target: Path, addresses: dict[str, str]) -> Path:
+def record_answered(path: Path, model_url: str) -> None:
+    """A run that went well: one question, one answer."""
+    model = openai.OpenAI(base_url=f"{model_url}/v1", api_key="sk-test", max_retries=0)
+    with agentreplay.record(path):
+        model.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "weather in Oslo"}]
+        )
+
+
+def deterministic_copy(
+    source: Path, target: Path, addresses: dict[str, str], **header: Any
+) -> Path:
     """``source`` with what differs between two recordings fixed: the header's run id and
     times, each event's time (``STEP_NS`` apart), clock values and entropy bytes, the
     servers' ports (``addresses``), response timestamps and machine-specific headers."""
     with agentreplay.open(source) as cassette:
-        header = {**cassette.header, **FIXED_HEADER}
+        header = {**cassette.header, **FIXED_HEADER, **header}
         events = list(cassette.events())
     writer = CassetteWriter(target, header, background=False)
     for index, event in enumerate(events):

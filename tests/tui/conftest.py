@@ -13,7 +13,13 @@ from agentreplay.demo.model_server import ModelServer
 from agentreplay.tui.app import AgentReplayApp
 from agentreplay.tui.keymap import Settings
 from tests.servers import ToolServer
-from tests.tui.agents import deterministic_copy, record_concurrent, record_failing, respond
+from tests.tui.agents import (
+    deterministic_copy,
+    record_answered,
+    record_concurrent,
+    record_failing,
+    respond,
+)
 
 MODEL_AT = "http://127.0.0.1:40001"
 TOOLS_AT = "http://127.0.0.1:40002"
@@ -22,13 +28,22 @@ TOOLS_AT = "http://127.0.0.1:40002"
 @pytest.fixture(scope="session")
 def recordings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A folder with ``failed.cassette`` (a run that raised), ``concurrent.cassette`` (two
-    tasks at once), and ``shown.cassette``: the failed run with its times and ids fixed."""
+    tasks at once), ``answered.cassette`` (one call that went well), and ``shown.cassette``
+    and ``shown-answered.cassette``: the first and last with their times and ids fixed."""
     folder = tmp_path_factory.mktemp("recordings")
     with ModelServer(respond, chunk_delay=0.002) as model, ToolServer() as tools:
         record_failing(folder / "failed.cassette", model.url, tools.url)
         record_concurrent(folder / "concurrent.cassette", model.url, tools.url)
+        record_answered(folder / "answered.cassette", model.url)
         addresses = {model.url: MODEL_AT, tools.url: TOOLS_AT}
     deterministic_copy(folder / "failed.cassette", folder / "shown.cassette", addresses)
+    deterministic_copy(
+        folder / "answered.cassette",
+        folder / "shown-answered.cassette",
+        addresses,
+        run_id="5eed0000c0ffee00decade0000000002",
+        created="2026-01-03T09:30:00.000000+00:00",
+    )
     yield folder
 
 

@@ -368,7 +368,7 @@ class RunScreen(Screen[None]):
         if not self.detail.applies(tab):
             self.status.say(f"a {self.detail.step.kind} step has no {tab} tab", error=True)
             return
-        self.detail.tabs.active = tab
+        self.detail.choose(tab)
 
     def action_back(self) -> None:
         target = self.jumps.back(self.steps.current)

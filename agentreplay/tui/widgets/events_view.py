@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -18,19 +17,24 @@ __all__ = ["EventsView"]
 
 
 class EventsView(VerticalScroll):
-    """One line per read: when, in which task, which clock or source, what it gave."""
+    """Each read: when, in which task, which clock or source, and what it gave."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="events-body")
 
     def show(self, step: Step) -> None:
         inputs = step.inputs or []
+        shown = Text()
         if not inputs:
-            shown: Table | Text = Text("no clock reads or entropy draws in this step", style="dim")
-        else:
-            shown = Table("at", "task", "read", "value", box=None, pad_edge=False)
-            for event in inputs:
-                shown.add_row(fmt.seconds(event.at / 1e9), event.task, *_describe(event))
+            shown.append("no clock reads or entropy draws in this step", style="dim")
+        for event in inputs:
+            read, value = _describe(event)
+            if shown.plain:
+                shown.append("\n")
+            shown.append(f"at {fmt.seconds(event.at / 1e9)}", style="dim")
+            shown.append(f" · task {event.task} · ", style="dim")
+            shown.append(read, style="bold")
+            shown.append(f"\n  {value}")
         self.query_one("#events-body", Static).update(shown)
         self.scroll_home(animate=False)
 

@@ -16,7 +16,7 @@ from agentreplay.tui.runs import RunInfo
 
 __all__ = ["RunTable"]
 
-COLUMNS = ("", "recorded (UTC)", "file", "time", "outcome", "steps", "tokens", "cost")
+COLUMNS = ("", "recorded (UTC)", "file", "time", "steps", "tokens", "cost", "outcome")
 
 
 class RunTable(DataTable[Text]):
@@ -61,7 +61,7 @@ class RunTable(DataTable[Text]):
     def update_run(self, run: RunInfo) -> None:
         key = str(run.path)
         self.runs[key] = run
-        for column, cell in zip(("tokens", "cost"), self._cells(run)[6:], strict=True):
+        for column, cell in zip(("tokens", "cost"), self._cells(run)[5:7], strict=True):
             self.update_cell(key, column, cell)
 
     def _cells(self, run: RunInfo) -> list[Text]:
@@ -75,13 +75,13 @@ class RunTable(DataTable[Text]):
         outcome = ("✗ " if run.failed else "✓ ") + run.outcome
         return [
             Text(mark),
-            Text(moment(run.created) if run.created else "?"),
+            Text(moment(run.created)[:16] if run.created else "?"),
             Text(str(run.path.relative_to(self.root))),
             Text(fmt.seconds(run.wall) if run.wall is not None else "-", justify="right"),
-            Text(outcome, style=style),
             Text(f"{run.steps:,}", justify="right"),
             Text(tokens, justify="right"),
             Text(cost, justify="right"),
+            Text(outcome, style=style),
         ]
 
     @property

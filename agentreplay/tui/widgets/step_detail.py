@@ -19,6 +19,8 @@ from agentreplay.tui.widgets.timing_view import TimingView
 
 __all__ = ["TABS", "StepDetail"]
 
+View = PromptView | AnswerView | TimingView | HttpView | EventsView
+
 TABS: Final = ("prompt", "answer", "timing", "http", "events")
 """The tabs in order: keys 1 to 5 pick them."""
 
@@ -37,6 +39,8 @@ class StepDetail(Vertical):
         super().__init__(id=id)
         self.step: Step | None = None
         self._drawn: set[str] = set()
+        self.preferred = "prompt"  # the tab last chosen, shown again when it applies
+        self._choosing = False
 
     def compose(self) -> ComposeResult:
         yield Static("", id="detail-title")
@@ -65,7 +69,7 @@ class StepDetail(Vertical):
 
     def show(self, step: Step) -> None:
         self.step = step
-        self._drawn: set[str] = set()
+        self._drawn = set()
         title = Text(no_wrap=True, overflow="ellipsis")
         title.append(f"step {step.number} ", style="bold")
         title.append(KIND_MARKS.get(step.kind, "?") + " ")
@@ -81,24 +85,36 @@ class StepDetail(Vertical):
                 tabs.show_tab(tab)
             elif not self.applies(tab) and shown:
                 tabs.hide_tab(tab)
-        if not self.applies(tabs.active):
-            tabs.active = next(tab for tab in TABS if self.applies(tab))
-        self._draw(tabs.active)
+        wanted = self.preferred if self.applies(self.preferred) else tabs.active
+        if not self.applies(wanted):
+            wanted = next(tab for tab in TABS if self.applies(tab))
+        if tabs.active != wanted:
+            self._choosing = True
+            tabs.active = wanted
+        self._draw(wanted)
+
+    def choose(self, tab: str) -> None:
+        """The user picked ``tab``: keep showing it for the steps it applies to."""
+        self.preferred = tab
+        self.tabs.active = tab
 
     def _draw(self, tab: str) -> None:
         """Fill in the tab ``tab`` for the current step, once: the others wait until shown."""
         if self.step is None or tab in self._drawn or not self.applies(tab):
             return
         self._drawn.add(tab)
-        view = {
+        views: dict[str, type[View]] = {
             "prompt": PromptView,
             "answer": AnswerView,
             "timing": TimingView,
             "http": HttpView,
             "events": EventsView,
-        }[tab]
-        self.query_one(view).show(self.step)
+        }
+        self.query_one(views[tab]).show(self.step)
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id:
+            if not self._choosing:  # a click on the tab, not a step that lacks the last one
+                self.preferred = event.pane.id
+            self._choosing = False
             self._draw(event.pane.id)

@@ -255,27 +255,29 @@ class StepList(ScrollView, can_focus=True, inherit_bindings=False):
         if y == 0:
             style = base + self.get_component_rich_style("step-list--header")
             titles = [(c.title, "") for c in columns]
-            return self._strip(titles, columns, name_width, style, width)
+            return self._strip(titles, columns, name_width, style, width, False)
         index = self.scroll_offset.y + y - 1
         if index >= len(self._lines):
             return Strip.blank(width, base)
         line = self._lines[index]
         style = base
+        plain = index != self.cursor
         if line.number == 0:
             style += self.get_component_rich_style("step-list--group")
-            text = f"task {line.group} · {fmt.plural(line.group_size, 'step')}"
-            strip = Strip([Segment(text[:width].ljust(width), style)])
         else:
             row = self._rows[line.number - 1]
+            plain = plain and row.status == "ok"
             if row.status == "error":
                 style += self.get_component_rich_style("step-list--error")
             elif row.status == "open":
                 style += self.get_component_rich_style("step-list--open")
-            cells = self._cells(row, columns, line)
-            strip = self._strip(cells, columns, name_width, style, width)
         if index == self.cursor:
-            strip = strip.apply_style(self.get_component_rich_style("step-list--cursor"))
-        return strip
+            style += self.get_component_rich_style("step-list--cursor")
+        if line.number == 0:
+            text = f"task {line.group} · {fmt.plural(line.group_size, 'step')}"
+            return Strip([Segment(text[:width].ljust(width), style)])
+        cells = self._cells(self._rows[line.number - 1], columns, line)
+        return self._strip(cells, columns, name_width, style, width, plain)
 
     def _strip(
         self,
@@ -284,13 +286,14 @@ class StepList(ScrollView, can_focus=True, inherit_bindings=False):
         name_width: int,
         style: Style,
         width: int,
+        colour_kinds: bool,
     ) -> Strip:
         segments = []
         for (text, component), column in zip(cells, columns, strict=True):
             size = name_width if column.key == "name" else column.width
             text = _fit(text, size, column.right)
             cell_style = style
-            if component and style == self.rich_style:
+            if component and colour_kinds:
                 cell_style = style + self.get_component_rich_style(component)
             segments.append(Segment(text, cell_style))
             segments.append(Segment(" ", style))

@@ -53,11 +53,11 @@ async def test_the_runs_are_listed_newest_first_with_failures_marked(folder: Pat
         assert set(order[:2]) == {"failed.cassette", "concurrent.cassette"}
         rows = {table.get_row_at(i)[2].plain: table.get_row_at(i) for i in range(table.row_count)}
         failed = rows["failed.cassette"]
-        assert failed[4].plain == "✗ raised KeyError('order') at step 7"
-        assert failed[4].style == "bold red"
-        assert failed[5].plain == "7" and failed[6].plain == "341/34"
-        assert rows["concurrent.cassette"][4].plain.startswith("✓ completed")
-        assert rows["old/junk.cassette"][4].plain.startswith("✗ unreadable")
+        assert failed[7].plain == "✗ raised KeyError('order') at step 7"
+        assert failed[7].style == "bold red"
+        assert failed[4].plain == "7" and failed[5].plain == "341/34"
+        assert rows["concurrent.cassette"][7].plain.startswith("✓ completed")
+        assert rows["old/junk.cassette"][7].plain.startswith("✗ unreadable")
         assert "4 runs, 3 failed" in str(app.screen.query_one(StatusLine).render())
 
 
