@@ -103,12 +103,13 @@ def _edit(screen: RunScreen, path: Path, number: int, answer: Any) -> Any | None
     original = json.dumps(answer, indent=2, ensure_ascii=False) + "\n"
     target.write_text(original, encoding="utf-8")
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    command = [*shlex.split(editor), str(target)]
     try:
-        with screen.app.suspend():
-            subprocess.run([*shlex.split(editor), str(target)], check=False)
-    except SuspendNotSupported:
-        screen.status.say("this terminal cannot be handed over to an editor", error=True)
-        return None
+        try:
+            with screen.app.suspend():
+                subprocess.run(command, check=False)
+        except SuspendNotSupported:  # no terminal to lend: an editor with a window of its own
+            subprocess.run(command, check=False, stdin=subprocess.DEVNULL)
     except OSError as exc:
         screen.status.say(f"cannot start the editor {editor!r}: {exc}", error=True)
         return None
