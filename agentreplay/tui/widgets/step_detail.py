@@ -40,7 +40,7 @@ class StepDetail(Vertical):
         self.step: Step | None = None
         self._drawn: set[str] = set()
         self.preferred = "prompt"  # the tab last chosen, shown again when it applies
-        self._choosing = False
+        self._automatic = "prompt"  # the tab `show` picked, when the preferred one does not apply
 
     def compose(self) -> ComposeResult:
         yield Static("", id="detail-title")
@@ -88,14 +88,14 @@ class StepDetail(Vertical):
         wanted = self.preferred if self.applies(self.preferred) else tabs.active
         if not self.applies(wanted):
             wanted = next(tab for tab in TABS if self.applies(tab))
+        self._automatic = wanted
         if tabs.active != wanted:
-            self._choosing = True
             tabs.active = wanted
         self._draw(wanted)
 
     def choose(self, tab: str) -> None:
         """The user picked ``tab``: keep showing it for the steps it applies to."""
-        self.preferred = tab
+        self.preferred = self._automatic = tab
         self.tabs.active = tab
 
     def _draw(self, tab: str) -> None:
@@ -113,8 +113,9 @@ class StepDetail(Vertical):
         self.query_one(views[tab]).show(self.step)
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        if event.pane.id:
-            if not self._choosing:  # a click on the tab, not a step that lacks the last one
-                self.preferred = event.pane.id
-            self._choosing = False
-            self._draw(event.pane.id)
+        tab = event.pane.id
+        if tab:
+            # Hiding tabs activates others on the way: only the tab still active counts.
+            if tab == self.tabs.active and tab != self._automatic:  # the user clicked it
+                self.preferred = tab
+            self._draw(tab)
