@@ -20,8 +20,6 @@ from agentreplay.tui.screens.run import RunScreen
 from tests.debugger.conftest import Scripted, Servers, record_example
 from tests.tui.conftest import app_for, settle
 
-pytestmark = pytest.mark.asyncio
-
 
 @pytest.fixture(scope="module")
 def servers() -> Iterator[Servers]:
@@ -105,6 +103,7 @@ def _edit_script(tmp_path: Path, text: str) -> str:
     return f"{sys.executable} {script}"
 
 
+@pytest.mark.asyncio
 async def test_capital_f_forks_live_after_the_step_and_opens_the_fork(
     servers: Servers, run: Path
 ) -> None:
@@ -126,6 +125,7 @@ async def test_capital_f_forks_live_after_the_step_and_opens_the_fork(
         assert len(opened.step_infos()) == 3
 
 
+@pytest.mark.asyncio
 async def test_escape_cancels_a_fork_that_is_still_running(servers: Servers, run: Path) -> None:
     servers.model.first_chunk_gate = threading.Event()  # the live answer stalls
     try:
@@ -145,6 +145,7 @@ async def test_escape_cancels_a_fork_that_is_still_running(servers: Servers, run
         servers.model.first_chunk_gate = None
 
 
+@pytest.mark.asyncio
 async def test_o_runs_the_answer_as_edited_and_opens_the_what_if(
     run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -166,6 +167,7 @@ async def test_o_runs_the_answer_as_edited_and_opens_the_what_if(
     assert steps[0].llm.output_text == "It shipped today."
 
 
+@pytest.mark.asyncio
 async def test_o_shows_the_recorded_answer_as_override_json(
     run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -184,6 +186,7 @@ async def test_o_shows_the_recorded_answer_as_override_json(
     assert answer["tool_calls"][0]["arguments"] == {"order_id": "A-1001"}
 
 
+@pytest.mark.asyncio
 async def test_o_with_an_answer_that_is_not_json_says_so(
     run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -196,6 +199,7 @@ async def test_o_with_an_answer_that_is_not_json_says_so(
         assert app.screen.path == run
 
 
+@pytest.mark.asyncio
 async def test_o_on_a_span_says_it_has_no_answer(failed: Path) -> None:
     app = app_for(failed)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -204,9 +208,29 @@ async def test_o_on_a_span_says_it_has_no_answer(failed: Path) -> None:
         await settle(pilot, lambda: "no recorded response to change" in status_of(app))
 
 
+@pytest.mark.asyncio
 async def test_b_needs_a_terminal_to_hand_to_pdb(run: Path) -> None:
     app = app_for(run)  # run_test has no terminal: the real one is tested end to end
     async with app.run_test(size=(100, 30)) as pilot:
         await loaded(pilot, 2)
         await pilot.press("b")
         await settle(pilot, lambda: "cannot be handed over to pdb" in status_of(app))
+
+
+def test_b_hands_the_terminal_to_pdb_and_the_app_comes_back(servers: Servers, run: Path) -> None:
+    from tests.terminal import Terminal
+
+    terminal = Terminal(["tui", str(run)], env=servers.env, cwd=str(run.parent))
+    terminal.wait_for("step 1 L support-model-1")
+    terminal.type("j")
+    terminal.wait_for("step 2 H GET")
+    terminal.type("b")
+    screen = terminal.wait_for("(Pdb)")
+    assert "stopped before step 2" in screen and "call_tool()" in screen
+    terminal.type(*"p arguments", "\r")
+    terminal.wait_for("{'order_id': 'A-1001'}")
+    terminal.type("c", "\r")
+    screen = terminal.wait_for("reproduced")  # the app is back, with the replay's verdict
+    assert "step 2 H GET" in screen and "g Go to" in screen
+    terminal.type("q")
+    assert terminal.finish() == 0
