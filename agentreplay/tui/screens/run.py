@@ -40,7 +40,7 @@ from agentreplay.tui.widgets.step_list import StepList
 
 __all__ = ["IndexedSteps", "RunScreen"]
 
-BATCH_SECONDS = 0.1
+BATCH_SECONDS = 0.25
 """How often the background pass hands decoded rows to the screen."""
 
 
