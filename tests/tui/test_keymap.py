@@ -59,3 +59,16 @@ def test_every_key_the_docs_list_can_be_remapped() -> None:
     ids = action_ids()
     assert {"app.quit", "app.help", "run.next", "run.go_to", "run.fork", "runs.mark"} <= set(ids)
     assert ids == sorted(ids)
+
+
+def test_the_docs_name_every_action_id() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "tui.md").read_text()
+    missing = [
+        action_id
+        for action_id in action_ids()
+        if f"`{action_id}`" not in docs
+        and not action_id.startswith(("help.", "prompt."))
+        and action_id not in ("progress.cancel", "runs.down", "runs.up", "runs.diff")
+        and not action_id.startswith("run.tab_")
+    ]
+    assert missing == []
