@@ -26,7 +26,12 @@ class Terminal:
     ) -> None:
         self.screen = pyte.Screen(columns, lines)
         self.stream = pyte.ByteStream(self.screen)
-        environment = {**(env or os.environ), "TERM": "xterm-256color", "COLUMNS": str(columns)}
+        environment = {
+            **(env or os.environ),
+            "TERM": "xterm-256color",
+            "COLUMNS": str(columns),
+            "LINES": str(lines),
+        }
         environment.pop("TEXTUAL", None)
         self.child = pexpect.spawn(
             sys.executable,

@@ -13,6 +13,8 @@ from genai_prices.data_snapshot import get_snapshot
 
 import agentreplay
 from agentreplay.cassette.events import (
+    ClockRead,
+    EntropyDraw,
     ErrorInfo,
     Event,
     HttpChunk,
@@ -160,8 +162,9 @@ def test_a_step_built_from_its_own_events_keeps_its_clock_and_entropy_reads(
         step = step_from_events(1, cassette.step(1))
         streamed = next(iter_steps(cassette))
     assert step is not None and step.inputs is not None
-    assert [type(e).__name__ for e in step.inputs] == ["ClockRead", "EntropyDraw"]
-    assert step.inputs[0].clock == "wall" and len(step.inputs[1].data) == 16
+    clock, entropy = step.inputs
+    assert isinstance(clock, ClockRead) and clock.clock == "wall"
+    assert isinstance(entropy, EntropyDraw) and len(entropy.data) == 16
     assert streamed.inputs is None and streamed.reads == 2
 
 

@@ -12,8 +12,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from agentreplay.cassette.reader import open_cassette
 from agentreplay.errors import CassetteError, UsageError
+from agentreplay.steps import open_cassette
 
 __all__ = ["add_parser", "run"]
 

@@ -141,12 +141,12 @@ def _run(screen: RunScreen, title: str, path: Path, options: ReplayOptions, outp
 
 
 def _finished(report: RunReport) -> bool:
-    result = report.result
-    return result is not None and (bool(result.get("reproduced")) or bool(result.get("what_if")))
+    verdict = report.verdict
+    return verdict is not None and (verdict.reproduced or verdict.what_if)
 
 
 def _summary(report: RunReport, what: str) -> str:
-    if report.result is None:
+    if report.verdict is None:
         tail = report.output.strip().splitlines()[-1:] or [f"exit code {report.exit_code}"]
         return f"{what} did not finish: {tail[0]}"
-    return str(report.result.get("summary") or f"{what} ended")
+    return report.verdict.summary or f"{what} ended"

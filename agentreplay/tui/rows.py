@@ -30,7 +30,7 @@ class StepRow:
     task: str
     parent: int
     duration: float | None
-    status: str  # "ok" | "error" | "open"
+    status: str  # "ok" | "error" | "cancelled" | "open"
     error: str | None = None
     ttft: float | None = None
     input_tokens: int | None = None

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agentreplay.cassette.reader import open_cassette
 from agentreplay.errors import CassetteError
-from agentreplay.steps import Summary, iter_steps
+from agentreplay.steps import Summary, iter_steps, open_cassette
 
 __all__ = ["RunInfo", "find_cassettes", "read_index", "read_totals"]
 

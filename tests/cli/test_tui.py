@@ -20,10 +20,14 @@ def test_tui_end_to_end_in_a_pseudo_terminal(recordings: Path) -> None:
     terminal.wait_for("step 1 S plan")
     screen = terminal.wait_for("raised KeyError('order') at step 7")
     assert "g Go to" in screen and "? Help" in screen
-    terminal.type("g", "2", "\r")
+    terminal.type("g")
+    terminal.wait_for("go to step (1-7)")  # the prompt, as a person would wait for it
+    terminal.type("2", "\r")
     terminal.wait_for("step 2 L gpt-4o")
     terminal.wait_for("Where is my order B-2001?")  # the prompt it sent
-    terminal.type("/", *"could not be found", "\r")
+    terminal.type("/")
+    terminal.wait_for("search prompts, answers")
+    terminal.type(*"could not be found", "\r")
     terminal.wait_for("'could not be found': step 5, match 1 of 1")
     terminal.wait_for("step 5 L claude-sonnet-4-5")
     terminal.type("q")

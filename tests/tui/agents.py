@@ -83,7 +83,7 @@ def failing_agent(model_url: str, tools_url: str) -> str:
             ) as stream:
                 first = stream.get_final_completion().choices[0].message
         call = (first.tool_calls or [])[0]
-        arguments = json.loads(call.function.arguments)  # type: ignore[union-attr]
+        arguments = json.loads(call.function.arguments)
         result = tools.get(f"/tool/{arguments['order_id']}").json()
         remember("order lookup failed")
         writer.messages.create(

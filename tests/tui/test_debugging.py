@@ -57,6 +57,12 @@ def run(example_run: Path, copy_of: object, monkeypatch: pytest.MonkeyPatch) -> 
     return path
 
 
+def path_of(app: object) -> Path:
+    screen = getattr(app, "screen", None)
+    assert isinstance(screen, RunScreen)
+    return screen.path
+
+
 def status_of(app: object) -> str:
     screen = getattr(app, "screen", None)
     assert isinstance(screen, RunScreen)
@@ -114,7 +120,7 @@ async def test_capital_f_forks_live_after_the_step_and_opens_the_fork(
         await pilot.press("F")
         await settle(pilot, lambda: isinstance(app.screen, ProgressScreen))
         await settle(pilot, lambda: opened_another(app, run), timeout=60)
-        fork = app.screen.path
+        fork = path_of(app)
         assert isinstance(app.screen, RunScreen) and fork == run.with_name("run.fork2.cassette")
         assert f"recorded into {fork}" in status_of(app)
         await pilot.press("escape")
@@ -137,7 +143,7 @@ async def test_escape_cancels_a_fork_that_is_still_running(servers: Servers, run
             await pilot.pause(1.0)
             await pilot.press("escape")
             await settle(pilot, lambda: isinstance(app.screen, RunScreen), timeout=10)
-            assert app.screen.path == run
+            assert path_of(app) == run
             assert "forking live after step 2" in status_of(app)
             assert "cancelled" in status_of(app)
     finally:
@@ -156,7 +162,7 @@ async def test_o_runs_the_answer_as_edited_and_opens_the_what_if(
         edited = Path(tempfile.gettempdir()) / "agentreplay-run-step1-answer.json"
         await pilot.press("o")
         await settle(pilot, lambda: opened_another(app, run), timeout=60)
-        whatif = app.screen.path
+        whatif = path_of(app)
         assert whatif == run.with_name("run.whatif1.cassette")
         message = status_of(app)
         assert "what-if (step 1 overridden): the run exited with status 0" in message
@@ -196,7 +202,7 @@ async def test_o_with_an_answer_that_is_not_json_says_so(
         await loaded(pilot, 1)
         await pilot.press("o")
         await settle(pilot, lambda: "is not JSON" in status_of(app))
-        assert app.screen.path == run
+        assert path_of(app) == run
 
 
 @pytest.mark.asyncio

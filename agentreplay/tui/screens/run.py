@@ -25,10 +25,9 @@ from textual.widgets import Footer
 from textual.worker import get_current_worker
 
 import agentreplay.humanize as fmt
-from agentreplay.cassette.reader import Cassette, open_cassette
 from agentreplay.cassette.tracking import StepInfo
 from agentreplay.errors import CassetteError
-from agentreplay.steps import Step, Summary, iter_steps, step_from_events
+from agentreplay.steps import Cassette, Step, Summary, iter_steps, open_cassette, step_from_events
 from agentreplay.tui.history import JumpList
 from agentreplay.tui.rows import StepRow, row_from_info, row_from_step
 from agentreplay.tui.widgets.damage_banner import DamageBanner

@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 import agentreplay.humanize as fmt
-from agentreplay.cassette.events import ClockRead, EntropyDraw
+from agentreplay.cassette.events import ClockRead, EntropyDraw, Event
 from agentreplay.steps import Step
 
 __all__ = ["EventsView"]
@@ -39,11 +39,13 @@ class EventsView(VerticalScroll):
         self.scroll_home(animate=False)
 
 
-def _describe(event: ClockRead | EntropyDraw) -> tuple[str, str]:
+def _describe(event: Event) -> tuple[str, str]:
     if isinstance(event, ClockRead):
         if event.clock == "wall" and isinstance(event.value, int):
             moment = dt.datetime.fromtimestamp(event.value / 1e9, dt.UTC)
             return "clock wall", moment.isoformat(timespec="milliseconds")
         return f"clock {event.clock}", str(event.value)
-    shown = event.data[:16].hex() + ("…" if len(event.data) > 16 else "")
-    return f"entropy {event.source} ({len(event.data)} B)", shown
+    if isinstance(event, EntropyDraw):
+        shown = event.data[:16].hex() + ("…" if len(event.data) > 16 else "")
+        return f"entropy {event.source} ({len(event.data)} B)", shown
+    return type(event).__name__, repr(event)

@@ -271,6 +271,8 @@ class StepList(ScrollView, can_focus=True, inherit_bindings=False):
                 style += self.get_component_rich_style("step-list--error")
             elif row.status == "open":
                 style += self.get_component_rich_style("step-list--open")
+            elif row.status == "cancelled":
+                style += self.get_component_rich_style("step-list--dim")
         if index == self.cursor:
             style += self.get_component_rich_style("step-list--cursor")
         if line.number == 0:
@@ -322,4 +324,6 @@ def _status(row: StepRow, width: int) -> str:
         return "✗" if width == 1 else f"✗ {row.error or 'error'}"
     if row.status == "open":
         return "…" if width == 1 else "… unfinished"
+    if row.status == "cancelled":  # cut short by the program itself: not a failure
+        return "-" if width == 1 else "- cancelled"
     return " " if width == 1 else "ok"
