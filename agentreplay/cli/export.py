@@ -10,7 +10,6 @@ from contextlib import nullcontext
 from typing import IO, Any
 
 from agentreplay.errors import CassetteWarning
-from agentreplay.export import jsonl_lines, otlp_json
 from agentreplay.steps import open_cassette
 
 __all__ = ["add_parser", "run"]
@@ -50,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write(cassette: Any, form: str, out: IO[str]) -> None:
+    from agentreplay.export import jsonl_lines, otlp_json  # loaded when run, not at startup
+
     if form == "jsonl":
         for line in jsonl_lines(cassette):
             out.write(line + "\n")
