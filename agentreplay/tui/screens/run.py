@@ -388,8 +388,12 @@ class RunScreen(Screen[None]):
 
     def action_focus_detail(self) -> None:
         active = self.detail.tabs.active_pane
-        if active is not None:
-            self.set_focus(active.query_one("VerticalScroll"))
+        if active is None:
+            return
+        view = active.query_one("VerticalScroll")
+        self.set_focus(view)
+        if self.focused is not view:  # a scroll container takes focus only if it can scroll
+            self.status.say("the detail fits on the screen: nothing to scroll")
 
     def action_close(self) -> None:
         if len(self.app.screen_stack) > 2:

@@ -62,7 +62,7 @@ class RunTable(DataTable[Text]):
         key = str(run.path)
         self.runs[key] = run
         for column, cell in zip(("tokens", "cost"), self._cells(run)[5:7], strict=True):
-            self.update_cell(key, column, cell)
+            self.update_cell(key, column, cell, update_width=True)
 
     def _cells(self, run: RunInfo) -> list[Text]:
         style = "bold red" if run.failed else ""

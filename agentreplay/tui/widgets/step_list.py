@@ -27,6 +27,9 @@ from agentreplay.tui.rows import Line, StepRow, layout
 
 __all__ = ["StepList"]
 
+NAME_MIN = 14
+"""Cells the name column keeps before a narrower list leaves out other columns."""
+
 KIND_MARKS = {"llm": "L", "http": "H", "tool": "T", "span": "S"}
 """One letter per kind of step; the help screen says what each means."""
 
@@ -213,11 +216,11 @@ class StepList(ScrollView, can_focus=True, inherit_bindings=False):
         status = _Column("status", "", 1)
         used = sum(c.width + 1 for c in columns) + status.width
         for column in extra:
-            if width - used - (column.width + 1) < 18:
+            if width - used - (column.width + 1) < NAME_MIN:
                 break
             columns.append(column)
             used += column.width + 1
-        if width - used >= 18 + 14:
+        if width - used >= NAME_MIN + 14:
             status = _Column("status", "status", 14)
         columns.append(status)
         return columns

@@ -103,3 +103,13 @@ async def test_space_marks_at_most_two_runs_and_d_needs_two(folder: Path) -> Non
         assert [table.get_row_at(i)[0].plain for i in range(3)] == [" ", "●", "●"]
         await pilot.press("k", "space")
         assert len(table.marked) == 1
+
+
+async def test_r_reads_the_folder_again(folder: Path, recordings: Path) -> None:
+    app = app_for(folder)
+    async with app.run_test(size=(120, 24)) as pilot:
+        await settle(pilot, lambda: totalled(app))
+        assert table_of(app).row_count == 4
+        shutil.copy(recordings / "answered.cassette", folder / "new.cassette")
+        await pilot.press("r")
+        await settle(pilot, lambda: totalled(app) and table_of(app).row_count == 5)

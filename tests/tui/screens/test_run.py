@@ -285,6 +285,9 @@ async def test_h_and_l_move_between_the_panes(failed: Path) -> None:
         assert type(app.focused).__name__ == "TimingView"  # the span's first tab
         await press(pilot, "h")
         assert app.focused is screen.steps
+        await press(pilot, "g", "4", "enter", "l")
+        # A pane that fits takes no focus (there is nothing to scroll), and says so.
+        assert (app.focused is screen.steps) == ("nothing to scroll" in status(app))
 
 
 async def test_a_click_selects_a_step(failed: Path) -> None:
