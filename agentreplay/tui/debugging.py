@@ -15,23 +15,38 @@ import subprocess
 import tempfile
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from textual.app import SuspendNotSupported
 
+from agentreplay.cassette.tracking import StepInfo
 from agentreplay.debugger.launch import ReplayOptions, RunReport, replay_cassette
 from agentreplay.debugger.overrides import check_override, recorded_answer
 from agentreplay.errors import AgentReplayError
 from agentreplay.steps import Step
 from agentreplay.tui.screens.progress import ProgressScreen
-
-if TYPE_CHECKING:
-    from agentreplay.tui.screens.run import RunScreen
-
-__all__ = ["break_at", "fork_after", "free_path", "what_if"]
+from agentreplay.tui.widgets.status_line import StatusLine
 
 
-def break_at(screen: RunScreen, number: int) -> None:
+class RunHost(Protocol):
+    """What the loop needs of the screen it starts from (the run screen)."""
+
+    path: Path
+    infos: list[StepInfo]
+
+    @property
+    def app(self) -> Any: ...
+
+    @property
+    def status(self) -> StatusLine: ...
+
+    def opened(self, original: Path, produced: Path, message: str) -> None: ...
+
+
+__all__ = ["RunHost", "break_at", "fork_after", "free_path", "what_if"]
+
+
+def break_at(screen: RunHost, number: int) -> None:
     """Replay to step ``number`` in pdb, in this terminal; come back when it ends."""
     if not number:
         return
@@ -58,7 +73,7 @@ def free_path(path: Path) -> Path:
     return candidate
 
 
-def fork_after(screen: RunScreen, number: int) -> None:
+def fork_after(screen: RunHost, number: int) -> None:
     """Replay steps 1..number, then go live, recording into a new cassette."""
     if not number:
         return
@@ -68,7 +83,7 @@ def fork_after(screen: RunScreen, number: int) -> None:
     _run(screen, f"forking live after step {number} into {fork.name}", path, options, fork)
 
 
-def what_if(screen: RunScreen, step: Step | None) -> None:
+def what_if(screen: RunHost, step: Step | None) -> None:
     """Edit the step's answer in $EDITOR, then replay with it and go live where the run
     takes another way."""
     if step is None:
@@ -96,7 +111,7 @@ def what_if(screen: RunScreen, step: Step | None) -> None:
     _run(screen, f"what-if of step {step.number} into {whatif.name}", path, options, whatif)
 
 
-def _edit(screen: RunScreen, path: Path, number: int, answer: Any) -> Any | None:
+def _edit(screen: RunHost, path: Path, number: int, answer: Any) -> Any | None:
     """The answer as the user left it in the editor; None if unchanged or not JSON."""
     folder = Path(tempfile.gettempdir())
     target = folder / f"agentreplay-{path.stem}-step{number}-answer.json"
@@ -124,7 +139,7 @@ def _edit(screen: RunScreen, path: Path, number: int, answer: Any) -> Any | None
         return None
 
 
-def _run(screen: RunScreen, title: str, path: Path, options: ReplayOptions, output: Path) -> None:
+def _run(screen: RunHost, title: str, path: Path, options: ReplayOptions, output: Path) -> None:
     def job(cancel: threading.Event) -> RunReport:
         return replay_cassette(path, options, capture=True, cancel=cancel)
 

@@ -193,13 +193,21 @@ class RunScreen(Screen[None]):
         if not worker.is_cancelled:
             self.app.call_from_thread(self._all_read, batch, summary, damage)
 
+    def _taken_down(self) -> bool:
+        """True once the screen is being removed: a worker may still report to it."""
+        return not self.query(StepList)
+
     def _rows_read(self, rows: list[StepRow], upto: int) -> None:
+        if self._taken_down():
+            return
         self.steps.update_rows(rows)
         self._show_header(f"reading the steps… {upto:,} of {len(self.infos):,}")
 
     def _all_read(
         self, rows: list[StepRow], summary: Summary, damage: CassetteError | None
     ) -> None:
+        if self._taken_down():
+            return
         self.steps.update_rows(rows)
         self.summary = summary
         self._show_header()
@@ -231,7 +239,7 @@ class RunScreen(Screen[None]):
             self.app.call_from_thread(self._show_step, step)
 
     def _show_step(self, step: Step) -> None:
-        if step.number == self.steps.current:
+        if not self._taken_down() and step.number == self.steps.current:
             self.step = step
             self.detail.show(step)
 
@@ -309,6 +317,8 @@ class RunScreen(Screen[None]):
             self.app.call_from_thread(self._found, text, found)
 
     def _found(self, text: str, found: list[int]) -> None:
+        if self._taken_down():
+            return
         self.searched, self.matches = text, found
         if not found:
             self.status.say(f"no step mentions {text!r}", error=True)
