@@ -1,6 +1,6 @@
 """The package's layers: a layer imports only the layers below it, with no cycles.
 
-    errors -> cassette/ -> runtime/ -> session/ -> intercept/ -> llm/, steps/
+    errors, jsondiff -> cassette/ -> runtime/ -> session/ -> intercept/ -> llm/, steps/
         -> debugger/, rundiff/, export, demo/ -> api -> faces (cli/, tui/, pytest plugin,
         regression/, capture/)
 
@@ -20,6 +20,7 @@ PACKAGE = Path(agentreplay.__file__).parent
 
 LAYERS: dict[str, int] = {
     "errors": 0,
+    "jsondiff": 0,
     "_version": 0,
     "cassette": 1,
     "runtime": 2,
