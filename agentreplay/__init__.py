@@ -22,6 +22,7 @@ from agentreplay.errors import (
 if TYPE_CHECKING:
     from agentreplay.api import entrypoint, record, replay
     from agentreplay.intercept.tools import step, tool
+    from agentreplay.rundiff import diff
     from agentreplay.session import Mode, Recording, Redaction, Replay, ReplayResult
     from agentreplay.steps import Cassette
     from agentreplay.steps import open_cassette as open
@@ -40,6 +41,7 @@ __all__ = [
     "ReplayResult",
     "UsageError",
     "__version__",
+    "diff",
     "entrypoint",
     "open",
     "record",
@@ -50,6 +52,7 @@ __all__ = [
 
 _LAZY: dict[str, tuple[str, str]] = {
     "Cassette": ("agentreplay.steps", "Cassette"),
+    "diff": ("agentreplay.rundiff", "diff"),
     "entrypoint": ("agentreplay.api", "entrypoint"),
     "open": ("agentreplay.steps", "open_cassette"),
     "record": ("agentreplay.api", "record"),

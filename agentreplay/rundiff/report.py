@@ -1,0 +1,80 @@
+"""Field changes in plain text, and the diff of two requests (for divergence reports).
+
+`change_lines` words a pair's changes one per line, with text changes as
+word or line diffs (``[-removed-]{+added+}``) and chat messages named by
+index and role. `request_changes` compares two HTTP requests the way the run
+diff compares two steps, so a divergence report and ``agentreplay diff`` say
+the same thing about a changed prompt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from agentreplay.cassette.events import HttpRequest
+from agentreplay.jsondiff import short
+from agentreplay.rundiff.fields import compare_fields, step_fields
+from agentreplay.rundiff.ignore import Ignore
+from agentreplay.rundiff.model import FieldChange
+from agentreplay.rundiff.text import plain
+from agentreplay.steps import step_from_events
+
+__all__ = ["change_lines", "request_changes"]
+
+_RESPONSE_FIELDS = frozenset(
+    {"state", "error", "response_model", "output_text", "thinking", "tool_calls", "status"}
+)
+
+
+def _where(change: FieldChange) -> str:
+    where = change.path
+    end = where.find("]")
+    if change.label and end >= 0:
+        where = f"{where[: end + 1]} ({change.label}){where[end + 1 :]}"
+    if change.b_path:
+        where += f" (B: {change.b_path})"
+    return where
+
+
+def change_lines(changes: Iterable[FieldChange], limit: int = 40, width: int = 160) -> list[str]:
+    """One line per change (at most ``limit``), each cut to about ``width`` characters."""
+    lines: list[str] = []
+    found = list(changes)
+    for change in found[:limit]:
+        where = _where(change)
+        if change.kind == "added":
+            lines.append(f"+ {where}: {short(change.new, width)}")
+        elif change.kind == "removed":
+            lines.append(f"- {where}: {short(change.old, width)}")
+        else:
+            pieces = change.text_diff()
+            if pieces is None:
+                lines.append(f"~ {where}: {short(change.old, 60)} → {short(change.new, 60)}")
+            else:
+                text = plain(pieces).replace("\n", "⏎")
+                cut = text if len(text) <= width else text[: width - 1] + "…"
+                lines.append(f"~ {where}: {cut}")
+    if len(found) > limit:
+        lines.append(f"… and {len(found) - limit} more")
+    return lines
+
+
+def request_changes(
+    expected: tuple[str, str, bytes], actual: tuple[str, str, bytes], ignore: Iterable[str] = ()
+) -> list[FieldChange]:
+    """How request ``actual`` (method, URL, body) differs from ``expected``, field by
+    field: for a model API call, its messages aligned by role, tools, parameters."""
+    rules = Ignore.of(ignore)
+    trees = []
+    for method, url, body in (expected, actual):
+        event = HttpRequest("0", 0, 0, method, url, (), body, "")
+        step = step_from_events(1, [event])
+        assert step is not None
+        tree = rules.strip(step_fields(step))
+        if step.llm is not None:
+            tree = {k: v for k, v in tree.items() if k not in _RESPONSE_FIELDS}
+        else:
+            request = tree.get("request") or {}
+            tree = {"method": method, "url": url, "body": request.get("body")}
+        trees.append(tree)
+    return compare_fields(trees[0], trees[1])
