@@ -15,7 +15,7 @@ import agentreplay.cli.format as fmt
 from agentreplay.cassette.events import Headers
 from agentreplay.steps import BODY_LIMIT, Step, body_plain
 
-__all__ = ["render_step"]
+__all__ = ["content_text", "render_step"]
 
 PREVIEW = 4096
 """Bytes of an HTTP body shown in the terminal; ``--json`` includes more."""
@@ -23,7 +23,8 @@ PREVIEW = 4096
 _ROLE_STYLE = {"system": "magenta", "user": "cyan", "assistant": "green", "tool": "yellow"}
 
 
-def _content_text(content: Any) -> str:
+def content_text(content: Any) -> str:
+    """A message's content as text: parts joined, tool calls and other blocks spelled out."""
     if content is None:  # an assistant message that only calls tools
         return ""
     if isinstance(content, str):
@@ -55,7 +56,7 @@ def _add_line(text: Text, line: str, style: str = "") -> None:
 
 def _message_panel(message: dict[str, Any]) -> Panel:
     role = str(message.get("role", "?"))
-    body = Text(_content_text(message.get("content", "")))
+    body = Text(content_text(message.get("content", "")))
     for call in message.get("tool_calls") or []:
         function = call.get("function", call)
         _add_line(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import difflib
+import itertools
 import random
 
 from hypothesis import given
@@ -19,7 +20,7 @@ def test_myers_finds_a_longest_common_subsequence(a: list[int], b: list[int]) ->
     pairs = myers(a, b, budget=len(a) + len(b))
     assert pairs is not None
     assert all(a[i] == b[j] for i, j in pairs)
-    assert all(i1 < i2 and j1 < j2 for (i1, j1), (i2, j2) in zip(pairs, pairs[1:], strict=False))
+    assert all(i1 < i2 and j1 < j2 for (i1, j1), (i2, j2) in itertools.pairwise(pairs))
     # difflib's matching blocks are a common subsequence, so never longer than Myers'
     assert len(pairs) >= _lcs_length(a, b)
 
