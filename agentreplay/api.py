@@ -86,10 +86,13 @@ def replay(
     ``live_after=N`` forks the run: steps 1..N replay, then it goes live and is
     recorded into ``fork_path`` (default ``<name>.forkN.cassette``).
     ``overrides={N: value}`` replaces step N's response (an LLM answer, an HTTP
-    response, or a tool's return value). ``break_at=N`` stops in pdb at the
-    agent's line that issues step N; ``break_on_divergence`` where it diverges.
-    ``order_timeout`` is how long (seconds) a thread may wait for its recorded turn
-    before the replay diverges (docs/recording.md, "Time and order").
+    response, or a tool's return value); the what-if run is recorded into
+    ``fork_path`` (default ``<name>.whatifN.cassette``, N the first step
+    overridden), for ``agentreplay.diff`` to compare with the original.
+    ``break_at=N`` stops in pdb at the agent's line that issues step N;
+    ``break_on_divergence`` where it diverges. ``order_timeout`` is how long
+    (seconds) a thread may wait for its recorded turn before the replay diverges
+    (docs/recording.md, "Time and order").
     """
     options = ReplayOptions(
         pace=pace,

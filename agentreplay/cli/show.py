@@ -80,7 +80,10 @@ def _header_line(cassette: Cassette) -> str:
         parts.append(f"entrypoint {header['entrypoint']}")
     if header.get("parent"):
         parent = header["parent"]
-        parts.append(f"forked from {parent.get('path')} after step {parent.get('step')}")
+        if parent.get("step") is not None:
+            parts.append(f"forked from {parent.get('path')} after step {parent.get('step')}")
+        if parent.get("what_if"):
+            parts.append(f"what-if of {parent.get('path')}: {parent['what_if']}")
     return " · ".join(parts)
 
 

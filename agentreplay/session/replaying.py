@@ -14,6 +14,7 @@ Beyond strict replay, a replay can:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import warnings
 import weakref
@@ -147,12 +148,18 @@ class Replay(Session):
         )
         if self.http_only:
             self.schedule.release()  # no tasks, no timing: nothing to take turns by
-        if self.live_after is not None:
+        if self.live_after is not None or self.fork_path is not None:
+            # A fork, or a what-if given a path: a new run, written to a cassette of its own.
             self.fork_path = self.fork_path or self.path.with_name(
                 f"{self.path.stem}.fork{self.live_after}{self.path.suffix}"
             )
             self.recorder = open_fork(
-                self.fork_path, self.path, self.replayer.header, self.live_after, self.redaction
+                self.fork_path,
+                self.path,
+                self.replayer.header,
+                self.live_after,
+                self.redaction,
+                self.policy.changes(),
             )
 
     def _abort(self) -> None:
@@ -181,7 +188,10 @@ class Replay(Session):
         if isinstance(exc, DivergenceError):
             self.diverge(exc)
         if self.recorder is not None:
-            self.recorder.emit(self.outcome_event(exc, value, returned, self.recorder.now()))
+            outcome = self.outcome_event(exc, value, returned, self.recorder.now())
+            if isinstance(exc, DivergenceError):  # the new run ended there, and so says
+                outcome = dataclasses.replace(outcome, error=ErrorInfo.from_exception(exc))
+            self.recorder.emit(outcome)
         _, value_repr, error = self.outcome_fields(exc, value, returned)
         self.result = compare_outcomes(
             self.replayer.outcome,
