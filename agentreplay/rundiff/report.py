@@ -12,14 +12,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from agentreplay.cassette.events import HttpRequest
+from agentreplay.errors import RequestSnapshot
 from agentreplay.jsondiff import short
+from agentreplay.llm import detect_api
 from agentreplay.rundiff.fields import compare_fields, step_fields
 from agentreplay.rundiff.ignore import Ignore
 from agentreplay.rundiff.model import FieldChange
 from agentreplay.rundiff.text import plain
 from agentreplay.steps import step_from_events
 
-__all__ = ["change_lines", "request_changes"]
+__all__ = ["change_lines", "is_model_call", "request_changes"]
 
 _RESPONSE_FIELDS = frozenset(
     {"state", "error", "response_model", "output_text", "thinking", "tool_calls", "status"}
@@ -60,21 +62,27 @@ def change_lines(changes: Iterable[FieldChange], limit: int = 40, width: int = 1
 
 
 def request_changes(
-    expected: tuple[str, str, bytes], actual: tuple[str, str, bytes], ignore: Iterable[str] = ()
+    expected: RequestSnapshot, actual: RequestSnapshot, ignore: Iterable[str] = ()
 ) -> list[FieldChange]:
-    """How request ``actual`` (method, URL, body) differs from ``expected``, field by
-    field: for a model API call, its messages aligned by role, tools, parameters."""
+    """How request ``actual`` differs from ``expected``, field by field: for a model API
+    call, its messages aligned by role, tools offered, parameters; for another request,
+    method, URL and body (a JSON body as data)."""
     rules = Ignore.of(ignore)
     trees = []
-    for method, url, body in (expected, actual):
-        event = HttpRequest("0", 0, 0, method, url, (), body, "")
+    for request in (expected, actual):
+        event = HttpRequest("0", 0, 0, request.method, request.url, (), request.body, "")
         step = step_from_events(1, [event])
         assert step is not None
         tree = rules.strip(step_fields(step))
         if step.llm is not None:
             tree = {k: v for k, v in tree.items() if k not in _RESPONSE_FIELDS}
         else:
-            request = tree.get("request") or {}
-            tree = {"method": method, "url": url, "body": request.get("body")}
+            body = (tree.get("request") or {}).get("body")
+            tree = {"method": request.method, "url": request.url, "body": body}
         trees.append(tree)
     return compare_fields(trees[0], trees[1])
+
+
+def is_model_call(request: RequestSnapshot) -> bool:
+    """Does ``request`` call a model API the run diff decodes?"""
+    return detect_api(request.method, request.url) is not None

@@ -24,7 +24,13 @@ from typing import Any
 
 from agentreplay.cassette.events import ErrorInfo, Event
 from agentreplay.cassette.reader import open_reader
-from agentreplay.errors import CassetteError, CassetteWarning, DivergenceError, UsageError
+from agentreplay.errors import (
+    CassetteError,
+    CassetteWarning,
+    DivergenceError,
+    RequestSnapshot,
+    UsageError,
+)
 from agentreplay.runtime import escape
 from agentreplay.runtime.callers import agent_call_site
 from agentreplay.runtime.contract import RecordedExchange, RequestInfo, ToolAnswer
@@ -259,7 +265,9 @@ class Replay(Session):
         expected: str = "",
         actual: str = "",
         diff: list[str] | None = None,
+        requests: tuple[RequestInfo, RequestInfo] | None = None,
     ) -> DivergenceError:
+        snapshots = [RequestSnapshot(r.method, r.url, r.body) for r in requests or ()]
         return self.diverge(
             DivergenceError(
                 reason,
@@ -269,6 +277,8 @@ class Replay(Session):
                 actual=actual,
                 diff=diff,
                 call_site=agent_call_site(3),
+                expected_request=snapshots[0] if snapshots else None,
+                actual_request=snapshots[1] if snapshots else None,
             )
         )
 
@@ -341,6 +351,7 @@ class Replay(Session):
                 expected=expected.short(),
                 actual=actual.short(),
                 diff=diff,
+                requests=(expected, actual),
             )
         if queue:
             queue.popleft()
