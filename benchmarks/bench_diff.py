@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import code_version, load_average
 
 _CHILD = """
-import resource, sys, time
+import sys, time
 mode, a, b = sys.argv[1], sys.argv[2], sys.argv[3]
 import agentreplay
 from agentreplay.rundiff import diff
@@ -48,7 +48,10 @@ elif mode == "steps":
             n = sum(1 for _ in iter_steps(cassette, keep_exchange=True))
     print(n, file=sys.stderr)
 elapsed = time.perf_counter() - start
-print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+# VmHWM, not ru_maxrss: on Linux ru_maxrss keeps the parent's peak across fork and exec.
+with open("/proc/self/status") as status:
+    peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+print(elapsed, peak, file=sys.stderr)
 """
 
 CHUNKS = 8

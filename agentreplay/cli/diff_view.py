@@ -88,7 +88,7 @@ def _shown(rows: list[Row], context: int) -> list[Row | int]:
 def render_table(result: RunDiff, console: Console, context: int) -> None:
     table = Table("A", "B", "kind", "name", "verdict", "Δ duration", "Δ tokens in/out")
     table.columns[3].overflow = "ellipsis"
-    table.columns[3].max_width = max(16, console.width - 80)
+    table.columns[3].max_width = max(16, console.width - 62)
     table.columns[3].no_wrap = True
     for item in _shown(result.rows, context):
         if isinstance(item, int):

@@ -59,8 +59,9 @@ _STEP = re.compile(r'\.?([^.\[\]]+)|\[(\*|\d+|"(?:[^"\\]|\\.)*")\]')
 _ANY = object()  # [*]
 _DEEP = object()  # **
 _DROP = object()
+_MIXED = object()  # not worked out yet / not the same for every index
+_UNSET = object()
 _WILD = re.compile(r"[*?\[]")
-_Next = tuple[frozenset[tuple[int, int]], bool]
 
 
 def _parse(pattern: str) -> tuple[Any, ...]:
@@ -104,8 +105,7 @@ class Ignore:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_compiled", tuple(_parse(p) for p in self.patterns))
-        object.__setattr__(self, "_memo", {})
-        object.__setattr__(self, "_key_memo", {})
+        object.__setattr__(self, "_nodes", {})
 
     @classmethod
     def of(cls, ignore: Iterable[str] = ()) -> Ignore:
@@ -128,24 +128,23 @@ class Ignore:
     def strip(self, tree: dict[str, Any]) -> dict[str, Any]:
         """``tree`` without the fields the patterns match (the same object when there are
         none; containers are copied only where something was dropped)."""
-        states = frozenset((i, 0) for i in range(len(self.patterns)))
-        stripped = self._strip(tree, states)
+        root = self._node(frozenset((i, 0) for i in range(len(self.patterns))))
+        stripped = _strip(tree, root)
         assert isinstance(stripped, dict)
         return stripped
 
-    def _advance(self, states: frozenset[tuple[int, int]], step: str | int) -> _Next:
-        """The states after descending into ``step``, and whether a pattern ends there."""
-        memo: dict[tuple[Any, Any], _Next] = self._memo  # type: ignore[attr-defined]
-        key = (states, step)
-        found = memo.get(key)
-        if found is None:
-            found = memo[key] = self._advance_once(states, step)
-        return found
+    def _node(self, states: frozenset[tuple[int, int]]) -> _Node:
+        nodes: dict[frozenset[tuple[int, int]], _Node] = self._nodes  # type: ignore[attr-defined]
+        node = nodes.get(states)
+        if node is None:
+            node = nodes[states] = _Node(self, states)
+        return node
 
-    def _advance_once(self, states: frozenset[tuple[int, int]], step: str | int) -> _Next:
+    def _next(self, states: frozenset[tuple[int, int]], step: str | int) -> Any:
+        """Where descending into ``step`` leads: `_DROP` if a pattern ends there, None if
+        no pattern can match below, else the `_Node` of the patterns still going."""
         compiled: tuple[tuple[Any, ...], ...] = self._compiled  # type: ignore[attr-defined]
         after: set[tuple[int, int]] = set()
-        done = False
         pending = list(states)
         seen = set(pending)
         while pending:
@@ -162,62 +161,94 @@ class Ignore:
                 continue
             if _matches(part, step):
                 if at + 1 == len(parts):
-                    done = True
+                    return _DROP
                 after.add((which, at + 1))
         for which, at in after:  # a ** at the end of a pattern matches all below
-            parts = compiled[which]
-            if at < len(parts) and all(p is _DEEP for p in parts[at:]):
-                done = True
-        return frozenset(after), done
+            if all(p is _DEEP for p in compiled[which][at:]):
+                return _DROP
+        return self._node(frozenset(after)) if after else None
 
-    def _keys(self, states: frozenset[tuple[int, int]]) -> tuple[Any, ...] | None:
-        """The only keys or indexes the states can descend into, or None if any can."""
-        memo: dict[Any, tuple[Any, ...] | None] = self._key_memo  # type: ignore[attr-defined]
-        if states in memo:
-            return memo[states]
-        compiled: tuple[tuple[Any, ...], ...] = self._compiled  # type: ignore[attr-defined]
-        keys: set[Any] = set()
-        for which, at in states:
-            part = compiled[which][at] if at < len(compiled[which]) else None
-            if part is None:
-                continue
-            if part is _DEEP or part is _ANY or (isinstance(part, str) and _WILD.search(part)):
-                keys = set()
-                memo[states] = None
-                return None
-            keys.add(part)
-        found = memo[states] = tuple(keys)
+
+class _Node:
+    """Patterns part way through, at some place in a tree; where each step leads from
+    here is worked out once."""
+
+    __slots__ = ("ignore", "keys", "memo", "states", "uniform", "wild")
+
+    def __init__(self, ignore: Ignore, states: frozenset[tuple[int, int]]) -> None:
+        self.ignore = ignore
+        self.states = states
+        self.memo: dict[Any, Any] = {}
+        compiled: tuple[tuple[Any, ...], ...] = ignore._compiled  # type: ignore[attr-defined]
+        parts = [compiled[which][at] for which, at in states if at < len(compiled[which])]
+        wild = any(
+            p is _DEEP or p is _ANY or (isinstance(p, str) and _WILD.search(p)) for p in parts
+        )
+        # The only keys worth looking at in an object, or None when any may match.
+        self.keys: tuple[str, ...] | None = (
+            None if wild else tuple(p for p in parts if isinstance(p, str))
+        )
+        # Where every index of an array leads, when no pattern names an index (worked
+        # out on first use: it may lead back to this very node).
+        self.wild = wild
+        self.uniform: Any = _MIXED if any(isinstance(p, int) for p in parts) else _UNSET
+
+    def go(self, step: str | int) -> Any:
+        found = self.memo.get(step, _MIXED)
+        if found is _MIXED:
+            found = self.memo[step] = self.ignore._next(self.states, step)
         return found
 
-    def _strip(self, value: Any, states: frozenset[tuple[int, int]]) -> Any:
-        if isinstance(value, dict):
-            keys = self._keys(states)
-            if keys is not None:  # look at those keys alone
-                steps: Any = [k for k in keys if isinstance(k, str) and k in value]
+
+def _strip(value: Any, node: _Node) -> Any:
+    replaced: dict[Any, Any] | None = None
+    if type(value) is dict:
+        keys = node.keys
+        for key in value if keys is None else [k for k in keys if k in value]:
+            after = node.go(key)
+            if after is None:
+                continue
+            if after is _DROP:
+                new = _DROP
             else:
-                steps = value
-        elif isinstance(value, list):
-            keys = self._keys(states)
-            if keys is not None:
-                size = len(value)
-                steps = [k for k in keys if type(k) is int and 0 <= k < size]
-            else:
-                steps = range(len(value))
+                child = value[key]
+                kind = type(child)
+                if kind is not dict and kind is not list:
+                    continue
+                new = _strip(child, after)
+                if new is child:
+                    continue
+            if replaced is None:
+                replaced = {}
+            replaced[key] = new
+        if replaced is None:
+            return value
+        return {k: replaced.get(k, v) for k, v in value.items() if replaced.get(k) is not _DROP}
+    if type(value) is not list:
+        return value
+    uniform = node.uniform
+    if uniform is _UNSET:
+        uniform = node.uniform = node.go(0) if node.wild else None
+    if uniform is None:
+        return value
+    if uniform is _DROP:
+        return []
+    for index, child in enumerate(value):
+        after = uniform if uniform is not _MIXED else node.go(index)
+        if after is None:
+            continue
+        if after is _DROP:
+            new = _DROP
         else:
-            return value
-        replaced: dict[Any, Any] = {}
-        for step in steps:
-            after, done = self._advance(states, step)
-            if done:
-                replaced[step] = _DROP
-            elif after:
-                child = value[step]
-                if isinstance(child, dict | list):
-                    new = self._strip(child, after)
-                    if new is not child:
-                        replaced[step] = new
-        if not replaced:
-            return value
-        if isinstance(value, dict):
-            return {k: replaced.get(k, v) for k, v in value.items() if replaced.get(k) is not _DROP}
-        return [replaced.get(i, v) for i, v in enumerate(value) if replaced.get(i) is not _DROP]
+            kind = type(child)
+            if kind is not dict and kind is not list:
+                continue
+            new = _strip(child, after)
+            if new is child:
+                continue
+        if replaced is None:
+            replaced = {}
+        replaced[index] = new
+    if replaced is None:
+        return value
+    return [replaced.get(i, v) for i, v in enumerate(value) if replaced.get(i) is not _DROP]
