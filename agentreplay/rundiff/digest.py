@@ -48,18 +48,25 @@ class _Tap:
 
     def events_with_steps(self, *, errors: Any = "raise") -> Iterator[tuple[int, Event]]:
         reads = self.reads
-        for number, event in self.cassette.events_with_steps(errors=errors):
-            if number and isinstance(event, ClockRead | EntropyDraw):
-                found = reads.get(number)
-                if found is None:
-                    found = reads[number] = [0, 0, 0, 0]
-                if isinstance(event, ClockRead):
-                    found[0] += 1
-                    found[2] = hash((found[2], event.clock, event.value))
-                else:
-                    found[1] += 1
-                    found[3] = hash((found[3], event.source, event.data))
-            yield number, event
+        for pair in self.cassette.events_with_steps(errors=errors):
+            kind = type(pair[1])
+            if kind is ClockRead or kind is EntropyDraw:
+                self._count(reads, *pair)
+            yield pair
+
+    @staticmethod
+    def _count(reads: dict[int, list[int]], number: int, event: Event) -> None:
+        if not number:
+            return
+        found = reads.get(number)
+        if found is None:
+            found = reads[number] = [0, 0, 0, 0]
+        if isinstance(event, ClockRead):
+            found[0] += 1
+            found[2] = hash((found[2], event.clock, event.value))
+        elif isinstance(event, EntropyDraw):
+            found[1] += 1
+            found[3] = hash((found[3], event.source, event.data))
 
 
 def step_ref(step: Step) -> StepRef:

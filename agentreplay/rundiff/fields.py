@@ -120,7 +120,14 @@ def step_fields(step: Step) -> dict[str, Any]:
 
 def content_digest(tree: dict[str, Any]) -> bytes:
     """A digest of the whole tree: equal for equal trees, whatever their key order."""
-    text = json.dumps(tree, sort_keys=True, ensure_ascii=False, default=repr)
+    text = json.dumps(
+        tree,
+        sort_keys=True,
+        ensure_ascii=False,
+        check_circular=False,  # a tree of decoded JSON and plain data has no cycles
+        separators=(",", ":"),
+        default=repr,
+    )
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 

@@ -203,9 +203,16 @@ class _Node:
 def _strip(value: Any, node: _Node) -> Any:
     replaced: dict[Any, Any] | None = None
     if type(value) is dict:
-        keys = node.keys
-        for key in value if keys is None else [k for k in keys if k in value]:
-            after = node.go(key)
+        present: Any = value
+        if node.keys is not None:
+            present = [k for k in node.keys if k in value]
+            if not present:
+                return value
+        memo = node.memo
+        for key in present:
+            after = memo.get(key, _MIXED)
+            if after is _MIXED:
+                after = node.go(key)
             if after is None:
                 continue
             if after is _DROP:
