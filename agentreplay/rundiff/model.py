@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from agentreplay.rundiff.text import Piece, text_diff
 
 if TYPE_CHECKING:
-    from agentreplay.rundiff.result import RunDiff
     from agentreplay.steps import Step
 
 __all__ = [
@@ -37,7 +36,6 @@ __all__ = [
     "OutcomeDiff",
     "Reads",
     "Row",
-    "RunDiff",
     "RunSide",
     "StepRef",
     "Verdict",
@@ -189,6 +187,12 @@ class Reads:
         )
 
 
+class Owner(Protocol):
+    """What a row asks of the diff it belongs to (a `RunDiff`)."""
+
+    def load_changes(self, rows: list[Row] | None = None) -> None: ...
+
+
 class Loader(Protocol):
     """Reads steps back from the two cassettes, for the details of a row."""
 
@@ -208,7 +212,7 @@ class Row:
     verdict: Verdict
     reads: Reads | None = None
     _changes: list[FieldChange] | None = field(default=None, compare=False, repr=False)
-    _owner: RunDiff | None = field(default=None, compare=False, repr=False)
+    _owner: Owner | None = field(default=None, compare=False, repr=False)
 
     @property
     def task(self) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agentreplay.errors import UsageError
+from agentreplay.rundiff.loader import CassetteLoader
 from agentreplay.rundiff.model import (
     FieldChange,
     Loader,
@@ -158,8 +159,6 @@ class RunDiff:
         ]
         a, b = RunSide(**data["a"]), RunSide(**data["b"])
         ignore = tuple(data["ignore"])
-        from agentreplay.rundiff.engine import CassetteLoader
-
         return cls(
             a,
             b,

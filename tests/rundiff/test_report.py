@@ -9,7 +9,7 @@ from agentreplay.rundiff.report import change_lines, is_model_call, request_chan
 URL = "https://api.openai.com/v1/chat/completions"
 
 
-def _chat(*messages: dict[str, object], **extra: object) -> RequestSnapshot:
+def _chat(*messages: dict[str, str], **extra: object) -> RequestSnapshot:
     body = {"model": "gpt-4o", "messages": list(messages), **extra}
     return RequestSnapshot("POST", URL, json.dumps(body).encode())
 
