@@ -197,9 +197,9 @@ def main() -> int:
         verdict = ""
         for _ in range(args.repeat):
             for mode in runs:
-                seconds, kib, used, said = measure(mode, a, b)
+                seconds, kib, spent, said = measure(mode, a, b)
                 runs[mode].append((seconds, kib))
-                cpu[mode].append(used)
+                cpu[mode].append(spent)
                 verdict = said if mode == "diff" else verdict
     print(f"diff says: {verdict}")
     best = {mode: min(s for s, _ in found) for mode, found in runs.items()}
