@@ -1,8 +1,8 @@
 """The package's layers: a layer imports only the layers below it, with no cycles.
 
     errors, jsondiff -> cassette/ -> runtime/ -> session/ -> intercept/ -> llm/, steps/
-        -> debugger/, rundiff/, export, demo/ -> api -> faces (cli/, tui/, pytest plugin,
-        regression/, capture/)
+        -> debugger/, rundiff/, export, demo/ -> api, capture/ -> faces (cli/, tui/,
+        pytest plugin, regression/)
 
 Every import counts: at module level, inside functions, and under TYPE_CHECKING.
 docs/architecture.md explains the layers.
@@ -34,12 +34,13 @@ LAYERS: dict[str, int] = {
     "import_vcr": 6,
     "demo": 6,
     "api": 7,
+    # A front door beside api: @entrypoint starts a captured run when capture is on.
+    "capture": 7,
     "cli": 8,
     "tui": 8,
     "pytest_plugin": 8,
     "pytest_hooks": 8,
     "regression": 8,
-    "capture": 8,
     "__main__": 8,
     "__init__": 9,  # the package itself re-exports the public names, lazily
 }

@@ -20,6 +20,7 @@ PUBLIC = {
     "ReplayResult",
     "UsageError",
     "__version__",
+    "capture",
     "diff",
     "entrypoint",
     "open",
