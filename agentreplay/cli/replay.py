@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from agentreplay.capture.listing import local_copy
 from agentreplay.cassette import CassetteReader, open_reader
 from agentreplay.debugger.launch import ReplayOptions, replay_cassette
 from agentreplay.debugger.overrides import check_override
@@ -103,7 +104,7 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     parse_pace(args.pace)
-    cassette = Path(args.file)
+    cassette = local_copy(args.file)  # an s3:// cassette is downloaded first
     # Opening it here makes a missing or unreadable file exit 3, as with show and export.
     with open_reader(cassette) as opened:
         _check_steps(opened, args)

@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 import agentreplay.cli.format as fmt
+from agentreplay.capture.listing import local_copy
 from agentreplay.cli.events import print_events
 from agentreplay.errors import CassetteWarning, UsageError
 from agentreplay.steps import Cassette, Step, Summary, iter_steps, open_cassette, step_from_events
@@ -163,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
     console = _Console(soft_wrap=False, width=None if sys.stdout.isatty() else 150)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CassetteWarning)
-        with open_cassette(args.file) as cassette:
+        with open_cassette(local_copy(args.file)) as cassette:
             if args.events:
                 code = print_events(cassette, console, args.limit)
             elif args.step is not None:

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import openai
 
+import agentreplay
 from agentreplay.demo.model_server import ModelRequest, Reply, ToolCallSpec
 
 FAIL_EVERY = 5
@@ -111,3 +112,9 @@ def async_clients() -> tuple[openai.AsyncOpenAI, httpx.AsyncClient]:
         openai.AsyncOpenAI(base_url=_urls()[0], api_key="sk-test", max_retries=0),
         httpx.AsyncClient(),
     )
+
+
+@agentreplay.entrypoint
+def run_agent(n: int) -> dict[str, Any]:
+    """The agent as a program's entrypoint: captured when AGENTREPLAY_CAPTURE is set."""
+    return ask(n)
