@@ -13,6 +13,7 @@ that are kept. A dropped run is just forgotten.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Any, Final, Protocol
 
@@ -123,8 +124,10 @@ class MemoryRun:
         try:
             for event in self.events:
                 writer.append(event)
+            writer.close()
         except BaseException:
-            writer.abandon()
+            # A full disk fails the close half-way: the file must still be let go of.
+            with contextlib.suppress(Exception):
+                writer.abandon()
             raise
-        writer.close()
         return os.path.getsize(path)

@@ -95,7 +95,7 @@ def uvicorn_app(app: str, env: dict[str, str], log: Path) -> Iterator[str]:
             process.wait()
 
 
-def replay(cassette: Path) -> subprocess.CompletedProcess[str]:
+def replay(cassette: Path | str) -> subprocess.CompletedProcess[str]:
     """``agentreplay replay FILE`` in a subprocess, with the servers stopped."""
     return subprocess.run(
         [sys.executable, "-m", "agentreplay", "replay", str(cassette)],
