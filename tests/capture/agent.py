@@ -22,6 +22,7 @@ import agentreplay
 from agentreplay.demo.model_server import ModelRequest, Reply, ToolCallSpec
 
 FAIL_EVERY = 5
+_DELAY = os.environ.get("TOOL_DELAY", "rand")  # the tool's answer time (rand: 5-80 ms)
 TOOLS: Any = [
     {
         "type": "function",
@@ -84,7 +85,7 @@ async def ask_async(n: int, client: openai.AsyncOpenAI, http: httpx.AsyncClient)
         model="gpt-4o-mini", messages=_messages(question), tools=TOOLS
     )
     args = json.loads(first.choices[0].message.tool_calls[0].function.arguments)
-    tool = await http.get(f"{_urls()[1]}/tool/{args['n']}?delay=rand")
+    tool = await http.get(f"{_urls()[1]}/tool/{args['n']}?delay={_DELAY}")
     second: Any = await client.chat.completions.create(
         model="gpt-4o-mini", messages=_finish(question, first, tool.text), tools=TOOLS
     )
@@ -100,7 +101,7 @@ def ask(n: int) -> dict[str, Any]:
         model="gpt-4o-mini", messages=_messages(question), tools=TOOLS
     )
     args = json.loads(first.choices[0].message.tool_calls[0].function.arguments)
-    tool = httpx.get(f"{tool_url}/tool/{args['n']}?delay=rand")
+    tool = httpx.get(f"{tool_url}/tool/{args['n']}?delay={_DELAY}")
     second: Any = client.chat.completions.create(
         model="gpt-4o-mini", messages=_finish(question, first, tool.text), tools=TOOLS
     )

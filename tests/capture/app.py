@@ -1,7 +1,8 @@
 """The Starlette app the capture tests serve with uvicorn: one agent run per request.
 
 ``POST /ask/{n}`` runs the agent of `tests.capture.agent` for question n and answers
-its result, or fails (500) when the model refuses. Capture is enabled at import
+its result, or fails (500) when the model refuses: it raises, or with
+``ANSWER_FAILURES`` set it answers 500 itself. Capture is enabled at import
 from ``CAPTURE_SINK`` and ``CAPTURE_SAMPLE``; the clients are made in the lifespan.
 """
 
@@ -18,7 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from agentreplay import capture
-from tests.capture.agent import ask_async, async_clients
+from tests.capture.agent import AgentFailed, ask_async, async_clients
 
 if os.environ.get("CAPTURE_SINK"):
     capture.enable(
@@ -40,7 +41,12 @@ async def ask(request: Request) -> JSONResponse:
     n = int(request.path_params["n"])
     if request.query_params.get("flag"):
         capture.flag("asked to")
-    result = await ask_async(n, request.state.client, request.state.http)
+    try:
+        result = await ask_async(n, request.state.client, request.state.http)
+    except AgentFailed as exc:
+        if not os.environ.get("ANSWER_FAILURES"):
+            raise  # the server's error handler answers 500
+        return JSONResponse({"error": str(exc)}, status_code=500)
     return JSONResponse(result)
 
 
