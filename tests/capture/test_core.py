@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -170,3 +172,18 @@ def test_retention_removes_the_oldest_cassettes_past_the_total(
     assert left == cassettes[len(cassettes) - len(left) :] and 0 < len(left) < 6
     Retention(tmp_path / "runs", 0.000001, None).apply()
     assert not list((tmp_path / "runs").glob("*/*.cassette"))
+
+
+def test_at_exit_what_is_queued_is_written(tmp_path: Path) -> None:
+    script = (
+        "from agentreplay import capture\n"
+        f"capture.enable({str(tmp_path / 'runs')!r}, keep='all')\n"
+        "for n in range(5):\n"
+        "    with capture.run(name=f'r{n}'):\n"
+        "        pass\n"
+        "print(capture.stats().runs)\n"  # exits at once: the writer may still be busy
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "5", done.stderr
+    assert len(manifest(tmp_path / "runs")) == 5
+    assert len(list((tmp_path / "runs").glob("*/*.cassette"))) == 5
