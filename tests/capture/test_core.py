@@ -103,11 +103,11 @@ def test_bad_settings_in_code_fail_at_once() -> None:
 def test_slow_and_flagged_runs_are_kept_with_their_reason(
     server: ToolServer, tmp_path: Path
 ) -> None:
-    capture.enable(str(tmp_path / "runs"), slow_after=0.2)
+    capture.enable(str(tmp_path / "runs"), slow_after=1.0)
     with capture.run(name="quick"):
         httpx.get(f"{server.url}/echo")
     with capture.run(name="slow"):
-        httpx.get(f"{server.url}/slow?delay=0.3")
+        httpx.get(f"{server.url}/slow?delay=1.5")
     with capture.run(name="flagged") as block:
         block.flag("thumbs down")
     with capture.run(name="flagged-inside"):

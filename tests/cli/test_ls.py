@@ -18,7 +18,7 @@ from tests.servers import ToolServer
 def sink(server: ToolServer, tmp_path: Path) -> Iterator[Path]:
     """Three kept runs: a failed 'support' one, a flagged 'billing' one, a slow one."""
     folder = tmp_path / "runs"
-    capture.enable(str(folder), slow_after=0.2)
+    capture.enable(str(folder), slow_after=1.0)
     try:
         with pytest.raises(KeyError), capture.run(name="support"):
             httpx.get(f"{server.url}/echo")
@@ -26,7 +26,7 @@ def sink(server: ToolServer, tmp_path: Path) -> Iterator[Path]:
         with capture.run(name="billing") as block:
             block.flag("thumbs down")
         with capture.run(name="support-slow"):
-            httpx.get(f"{server.url}/slow?delay=0.3")
+            httpx.get(f"{server.url}/slow?delay=1.5")
         assert capture.flush(10)
         yield folder
     finally:
