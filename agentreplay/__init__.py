@@ -20,8 +20,10 @@ from agentreplay.errors import (
 )
 
 if TYPE_CHECKING:
+    from agentreplay import capture
     from agentreplay.api import entrypoint, record, replay
     from agentreplay.intercept.tools import step, tool
+    from agentreplay.rundiff import diff
     from agentreplay.session import Mode, Recording, Redaction, Replay, ReplayResult
     from agentreplay.steps import Cassette
     from agentreplay.steps import open_cassette as open
@@ -40,6 +42,8 @@ __all__ = [
     "ReplayResult",
     "UsageError",
     "__version__",
+    "capture",
+    "diff",
     "entrypoint",
     "open",
     "record",
@@ -50,6 +54,8 @@ __all__ = [
 
 _LAZY: dict[str, tuple[str, str]] = {
     "Cassette": ("agentreplay.steps", "Cassette"),
+    "diff": ("agentreplay.rundiff", "diff"),
+    "capture": ("agentreplay.capture", ""),  # the subpackage itself
     "entrypoint": ("agentreplay.api", "entrypoint"),
     "open": ("agentreplay.steps", "open_cassette"),
     "record": ("agentreplay.api", "record"),
@@ -68,7 +74,8 @@ def __getattr__(name: str) -> Any:
         module_name, attribute = _LAZY[name]
     except KeyError:
         raise AttributeError(f"module 'agentreplay' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module_name), attribute)
+    module = importlib.import_module(module_name)
+    value = getattr(module, attribute) if attribute else module
     globals()[name] = value
     return value
 

@@ -6,6 +6,7 @@ environment::
     AGENTREPLAY_MODE=off|record|replay     (default off: no patching, one env lookup)
     AGENTREPLAY_CASSETTE=runs/{timestamp}-{run_id}.cassette
     AGENTREPLAY_ENV=OPENAI_BASE_URL,TOOLS_URL  (variables to keep, never secrets)
+    AGENTREPLAY_CAPTURE=runs/|s3://bucket/prefix  (production capture, when the mode is off)
 
 The same code therefore records in staging, replays on a laptop and does
 nothing by default. The cassette's header keeps the function's import path
@@ -22,6 +23,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
+from agentreplay.capture import core as capture
 from agentreplay.cassette.reader import open_reader
 from agentreplay.cassette.values import to_plain_or_none
 from agentreplay.debugger.messages import OPTIONS_ENV, RESULT_ENV, ReplayOptions, Verdict
@@ -86,10 +88,13 @@ def replay(
     ``live_after=N`` forks the run: steps 1..N replay, then it goes live and is
     recorded into ``fork_path`` (default ``<name>.forkN.cassette``).
     ``overrides={N: value}`` replaces step N's response (an LLM answer, an HTTP
-    response, or a tool's return value). ``break_at=N`` stops in pdb at the
-    agent's line that issues step N; ``break_on_divergence`` where it diverges.
-    ``order_timeout`` is how long (seconds) a thread may wait for its recorded turn
-    before the replay diverges (docs/recording.md, "Time and order").
+    response, or a tool's return value); the what-if run is recorded into
+    ``fork_path`` (default ``<name>.whatifN.cassette``, N the first step
+    overridden), for ``agentreplay.diff`` to compare with the original.
+    ``break_at=N`` stops in pdb at the agent's line that issues step N;
+    ``break_on_divergence`` where it diverges. ``order_timeout`` is how long
+    (seconds) a thread may wait for its recorded turn before the replay diverges
+    (docs/recording.md, "Time and order").
     """
     options = ReplayOptions(
         pace=pace,
@@ -127,7 +132,7 @@ def _session(
 ) -> Session | None:
     mode = Mode.parse(os.environ.get("AGENTREPLAY_MODE") or "off")
     if mode is Mode.OFF:
-        return None
+        return _captured(func, args, kwargs, options)
     template = cassette or os.environ.get("AGENTREPLAY_CASSETTE") or DEFAULT_CASSETTE
     if mode is Mode.RECORD:
         header = _describe(func)
@@ -143,6 +148,22 @@ def _session(
     _restore_env(template)
     given = ReplayOptions.from_env(os.environ.get(OPTIONS_ENV))  # from `agentreplay replay`
     return replay(template, **{**vars(given), **options})
+
+
+def _captured(
+    func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], options: dict[str, Any]
+) -> Session | None:
+    """The call as a run of production capture, when capture is on (docs/capture.md)."""
+    if capture.current() is None:
+        return None
+    header = _describe(func)
+    header["args"] = to_plain_or_none([list(args), kwargs])
+    try:
+        header["env"] = kept_env(os.environ.get(ENV_NAMES, "").split(","))
+    except UsageError:  # a secret-looking name: capture keeps none of them, and says nothing
+        header["env"] = kept_env([])
+    metadata = options.get("metadata")
+    return capture.new_run("entrypoint", func.__qualname__, metadata, header)
 
 
 def _restore_env(path: str) -> None:
@@ -179,6 +200,8 @@ def _restart_with_seed(seed: object) -> None:
 
 
 def _report(session: Session) -> None:
+    if session.scoped:
+        return  # captured: production capture reports through its stats, never on stderr
     if not isinstance(session, Replay):
         print(f"agentreplay: recorded {session.path}", file=sys.stderr)
         return

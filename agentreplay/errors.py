@@ -28,6 +28,7 @@ __all__ = [
     "CassetteWarning",
     "DivergenceError",
     "RecordingError",
+    "RequestSnapshot",
     "UsageError",
 ]
 
@@ -92,12 +93,23 @@ class CallSite:
         return text
 
 
+@dataclass(frozen=True)
+class RequestSnapshot:
+    """An HTTP request as a divergence compared it: method, URL and body."""
+
+    method: str
+    url: str
+    body: bytes
+
+
 class DivergenceError(BaseException):
     """The replayed run made a call that does not match the recording.
 
     Attributes: `step` (the step number the call was expected at, or None),
     `task` (logical task id), `expected` and `actual` (short descriptions),
-    `diff` (lines of a structured diff) and `call_site` (a `CallSite`).
+    `diff` (lines of a structured diff) and `call_site` (a `CallSite`). When an
+    HTTP request did not match, `expected_request` and `actual_request` are the
+    two requests (`RequestSnapshot`), for reports that compare them field by field.
     """
 
     def __init__(
@@ -110,6 +122,8 @@ class DivergenceError(BaseException):
         actual: str = "",
         diff: list[str] | None = None,
         call_site: CallSite | None = None,
+        expected_request: RequestSnapshot | None = None,
+        actual_request: RequestSnapshot | None = None,
     ) -> None:
         self.reason = reason
         self.step = step
@@ -118,6 +132,8 @@ class DivergenceError(BaseException):
         self.actual = actual
         self.diff = list(diff or [])
         self.call_site = call_site
+        self.expected_request = expected_request
+        self.actual_request = actual_request
         super().__init__(self._message())
 
     def _message(self) -> str:

@@ -126,6 +126,7 @@ class ToolServer:
 
     class _Server(ThreadingHTTPServer):
         daemon_threads = True
+        request_queue_size = 128  # dozens of clients at once (the default, 5, resets them)
         owner: ToolServer
 
         def handle_error(self, request: Any, client_address: Any) -> None:

@@ -1,8 +1,8 @@
 """The package's layers: a layer imports only the layers below it, with no cycles.
 
-    errors -> cassette/ -> runtime/ -> session/ -> intercept/ -> llm/, steps/
-        -> debugger/, rundiff/, export, demo/ -> api -> faces (cli/, tui/, pytest plugin,
-        regression/, capture/)
+    errors, jsondiff -> cassette/ -> runtime/ -> session/ -> intercept/ -> llm/, steps/
+        -> debugger/, rundiff/, export, demo/ -> api, capture/ -> faces (cli/, tui/,
+        pytest plugin, regression/)
 
 Every import counts: at module level, inside functions, and under TYPE_CHECKING.
 docs/architecture.md explains the layers.
@@ -20,6 +20,7 @@ PACKAGE = Path(agentreplay.__file__).parent
 
 LAYERS: dict[str, int] = {
     "errors": 0,
+    "jsondiff": 0,
     "_version": 0,
     "cassette": 1,
     "runtime": 2,
@@ -34,12 +35,13 @@ LAYERS: dict[str, int] = {
     "humanize": 6,
     "demo": 6,
     "api": 7,
+    # A front door beside api: @entrypoint starts a captured run when capture is on.
+    "capture": 7,
     "cli": 8,
     "tui": 8,
     "pytest_plugin": 8,
     "pytest_hooks": 8,
     "regression": 8,
-    "capture": 8,
     "__main__": 8,
     "__init__": 9,  # the package itself re-exports the public names, lazily
 }

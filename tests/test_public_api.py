@@ -20,6 +20,8 @@ PUBLIC = {
     "ReplayResult",
     "UsageError",
     "__version__",
+    "capture",
+    "diff",
     "entrypoint",
     "open",
     "record",
@@ -59,6 +61,7 @@ def test_import_loads_no_sdk_tui_or_numpy() -> None:
     code = (
         "import sys, agentreplay\n"
         "agentreplay.open\n"
+        "agentreplay.diff\n"
         "heavy = {'textual', 'openai', 'anthropic', 'numpy', 'httpx2', 'aiohttp'}\n"
         "print(sorted(heavy & set(sys.modules)))\n"
     )
@@ -81,7 +84,7 @@ def test_public_names_stay_callable_after_every_submodule_is_imported() -> None:
         if info.name.endswith(("__main__", "bootstrap", "pytest_plugin")):
             continue
         importlib.import_module(info.name)
-    for name in ("record", "replay", "entrypoint", "tool", "step", "open"):
+    for name in ("record", "replay", "entrypoint", "tool", "step", "open", "diff"):
         assert callable(getattr(agentreplay, name)), name
 
 

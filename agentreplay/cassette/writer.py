@@ -12,6 +12,7 @@ still names the frames each step's events are in.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -56,8 +57,13 @@ class CassetteWriter:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._file = open(self.path, "wb")  # noqa: SIM115 - closed in close()
-        self._file.write(encode_header(header))
-        self._file.flush()
+        try:
+            self._file.write(encode_header(header))
+            self._file.flush()
+        except BaseException:  # a full disk: no writer to close the file later
+            with contextlib.suppress(OSError):
+                self._file.close()
+            raise
         self._flush_events = flush_events
         self._flush_interval = flush_interval
         self._pending: deque[Event] = deque()

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from agentreplay._version import __version__
-from agentreplay.cli import demo, export, import_vcr, record, replay, show, tui
+from agentreplay.cli import demo, diff, export, import_vcr, ls, record, replay, show, tui
 from agentreplay.errors import AgentReplayError, CassetteError, UsageError
 
 __all__ = ["main"]
@@ -22,10 +22,10 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_UNRUNNABLE = 3
 
-_COMMANDS = (demo, record, replay, show, tui, export, import_vcr)
+_COMMANDS = (demo, record, replay, show, tui, diff, export, import_vcr, ls)
 # Commands whose output is meant to be piped into ``head`` and the like. For the
 # others a broken pipe may come from their own child process: it stays an error.
-_PIPEABLE = ("show", "export")
+_PIPEABLE = ("show", "diff", "export", "ls")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,6 +9,7 @@ import warnings
 from contextlib import nullcontext
 from typing import IO, Any
 
+from agentreplay.capture.listing import local_copy
 from agentreplay.errors import CassetteWarning
 from agentreplay.steps import open_cassette
 
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     )
     with warnings.catch_warnings(record=True) as caught, target as out:
         warnings.simplefilter("always", CassetteWarning)
-        with open_cassette(args.file) as cassette:
+        with open_cassette(local_copy(args.file)) as cassette:
             _write(cassette, args.format, out)
     for warning in caught:
         print(f"warning: {warning.message}", file=sys.stderr)

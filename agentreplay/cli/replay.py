@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
 
+from agentreplay.capture.listing import local_copy
 from agentreplay.cassette import CassetteReader, open_reader
 from agentreplay.debugger.launch import ReplayOptions, replay_cassette
 from agentreplay.debugger.overrides import check_override
@@ -78,7 +80,8 @@ def add_parser(subparsers: Any) -> None:
         "-o",
         "--fork-output",
         metavar="FILE",
-        help="where --live-after writes (default NAME.forkN.cassette)",
+        help="where the new run of --live-after or --override is written (default "
+        "NAME.forkN.cassette, or NAME.whatifN.cassette for N the first step overridden)",
     )
     parser.add_argument(
         "--override",
@@ -101,7 +104,7 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     parse_pace(args.pace)
-    cassette = Path(args.file)
+    cassette = local_copy(args.file)  # an s3:// cassette is downloaded first
     # Opening it here makes a missing or unreadable file exit 3, as with show and export.
     with open_reader(cassette) as opened:
         _check_steps(opened, args)
@@ -127,12 +130,36 @@ def run(args: argparse.Namespace) -> int:
         print(verdict.divergence.message, file=sys.stderr)
     print(f"agentreplay: {verdict.summary}")
     if verdict.fork:
-        print(f"agentreplay: the live part was recorded into {verdict.fork}")
+        _new_run(args, cassette, Path(verdict.fork), verdict.divergence is not None)
     if verdict.reproduced:
         return EXIT_REPRODUCED
     # A what-if run changes the run on purpose: finishing without diverging is success.
     finished = verdict.what_if and verdict.divergence is None
     return EXIT_REPRODUCED if finished else EXIT_NOT_REPRODUCED
+
+
+def _short(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _new_run(args: argparse.Namespace, original: Path, new: Path, diverged: bool) -> None:
+    """Say where the fork or what-if run went, and how to compare it with the original."""
+    if args.live_after is not None:
+        print(f"agentreplay: the live part was recorded into {new}")
+    else:
+        print(f"agentreplay: the what-if run was recorded into {new}")
+        if diverged:
+            with open_reader(original) as opened:
+                last = len(opened.step_infos())
+            print(
+                f"agentreplay: it stops where it diverged; to record what the run does from "
+                f"there on, add --live-after {last} (it then goes live only where it diverges)"
+            )
+    command = shlex.join(["agentreplay", "diff", _short(original), _short(new)])
+    print(f"agentreplay: compare it with the original: {command}")
 
 
 def _check_steps(cassette: CassetteReader, args: argparse.Namespace) -> None:

@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 import agentreplay.humanize as fmt
+from agentreplay.capture.listing import local_copy
 from agentreplay.cli.events import print_events
 from agentreplay.errors import CassetteWarning, UsageError
 from agentreplay.steps import Cassette, Step, Summary, iter_steps, open_cassette, step_from_events
@@ -80,7 +81,10 @@ def _header_line(cassette: Cassette) -> str:
         parts.append(f"entrypoint {header['entrypoint']}")
     if header.get("parent"):
         parent = header["parent"]
-        parts.append(f"forked from {parent.get('path')} after step {parent.get('step')}")
+        if parent.get("step") is not None:
+            parts.append(f"forked from {parent.get('path')} after step {parent.get('step')}")
+        if parent.get("what_if"):
+            parts.append(f"what-if of {parent.get('path')}: {parent['what_if']}")
     return " · ".join(parts)
 
 
@@ -160,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
     console = _Console(soft_wrap=False, width=None if sys.stdout.isatty() else 150)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CassetteWarning)
-        with open_cassette(args.file) as cassette:
+        with open_cassette(local_copy(args.file)) as cassette:
             if args.events:
                 code = print_events(cassette, console, args.limit)
             elif args.step is not None:

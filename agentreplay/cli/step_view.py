@@ -16,7 +16,7 @@ from agentreplay.cassette.events import Headers
 from agentreplay.llm import content_text
 from agentreplay.steps import BODY_LIMIT, Step, body_plain
 
-__all__ = ["render_step"]
+__all__ = ["content_text", "render_step"]
 
 PREVIEW = 4096
 """Bytes of an HTTP body shown in the terminal; ``--json`` includes more."""

@@ -24,6 +24,8 @@ import sys
 import warnings
 from typing import Any
 
+from agentreplay.cassette.reader import open_reader
+from agentreplay.debugger.asgi import load_app, serve_recorded
 from agentreplay.debugger.messages import OPTIONS_ENV, PLAN_ENV, RESULT_ENV, RunPlan, Verdict
 from agentreplay.debugger.policy import debug_replay
 from agentreplay.errors import CassetteWarning, DivergenceError, UsageError
@@ -80,6 +82,25 @@ def _run_entrypoint(plan: RunPlan, session: Session) -> int:
     return 0
 
 
+def _run_asgi(plan: RunPlan, session: Session) -> int:
+    """Send the captured request through its app; the middleware starts the replay."""
+    with open_reader(plan.cassette) as cassette:
+        request = cassette.header["asgi"]["request"]
+    app = load_app(plan.target)
+    try:
+        asyncio.run(serve_recorded(app, request, session))
+    except Exception:
+        if session.root is None:
+            raise
+        # The app raised, and the verdict compares that with what was captured.
+    if session.root is None:
+        raise UsageError(
+            f"the app {plan.target['app']} no longer sends requests through "
+            f"agentreplay.capture.ASGIMiddleware, so the replay never started"
+        )
+    return 0
+
+
 def _run_main_entrypoint(plan: RunPlan) -> int:
     """Run the script that holds the entrypoint; its decorator replays the call."""
     target = plan.target
@@ -109,6 +130,8 @@ def run(plan: RunPlan) -> int:
     try:
         if target["kind"] == "entrypoint":
             code = _run_entrypoint(plan, session)
+        elif target["kind"] == "asgi":
+            code = _run_asgi(plan, session)
         else:
             session.start()
             try:

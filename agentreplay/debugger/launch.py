@@ -7,7 +7,9 @@ keeps what is needed to run it again: argv, the working directory, the hash
 seed, and an allow-list of environment variables.
 
 Replaying a cassette runs the recorded script, or calls the recorded
-``@agentreplay.entrypoint`` function with its recorded arguments, the same way.
+``@agentreplay.entrypoint`` function with its recorded arguments, the same way,
+or sends a request captured by ``agentreplay.capture.ASGIMiddleware`` through
+its app again (`agentreplay.debugger.asgi`).
 """
 
 from __future__ import annotations
@@ -155,6 +157,23 @@ def _locate(path: str, recorded_cwd: str | None, what: str) -> str:
     )
 
 
+def _asgi_target(cassette: Path, asgi: dict[str, Any]) -> dict[str, Any]:
+    """A request captured by the ASGI middleware: the app to send it through again."""
+    if not isinstance(asgi.get("app"), str):
+        raise UsageError(
+            f"{cassette}: the app's import path was not found when the request was captured; "
+            f"give it to the middleware (ASGIMiddleware(app, app_path='pkg.main:app'))"
+        )
+    if not isinstance(asgi.get("request"), dict):
+        raise UsageError(f"{cassette}: the captured request was not recorded")
+    return {
+        "kind": "asgi",
+        "app": asgi["app"],
+        "app_dir": asgi.get("app_dir"),
+        "file": asgi.get("file"),
+    }
+
+
 def replay_cassette(
     cassette: Path,
     options: ReplayOptions,
@@ -193,11 +212,20 @@ def replay_cassette(
                 f"{cassette}: the entrypoint's arguments could not be recorded "
                 f"(not plain data), so it cannot be called again from here"
             )
+    elif isinstance(header.get("asgi"), dict):
+        target = _asgi_target(cassette, header["asgi"])
     elif header.get("imported"):
         raise UsageError(
             f"{cassette} was imported from a vcrpy cassette: it holds HTTP exchanges but no "
             f"program to run; replay it with agentreplay.replay() around the code that made "
             f"them, or with the pytest fixture"
+        )
+    elif isinstance(header.get("capture"), dict):
+        name = header["capture"].get("name")
+        raise UsageError(
+            f"{cassette} was captured by agentreplay.capture.run(name={name!r}) around code "
+            f"that agentreplay cannot start by itself; replay it with agentreplay.replay(FILE) "
+            f"around the same call (docs/capture.md)"
         )
     else:
         raise UsageError(
@@ -211,6 +239,7 @@ def replay_cassette(
     if header.get("pythonhashseed"):
         env["PYTHONHASHSEED"] = str(header["pythonhashseed"])
     set_placeholder_keys(env)
+    env["AGENTREPLAY_CAPTURE"] = "off"  # a replay is never captured
     cwd = None if moved or not recorded_cwd or not os.path.isdir(recorded_cwd) else recorded_cwd
     interpreter = sys.executable
     plan = RunPlan("replay", str(Path(cassette).resolve()), target, options=options)

@@ -73,8 +73,9 @@ class RunPlan:
 
     ``target`` is the recorded program as the cassette header keeps it:
     ``{"kind": "path", "path", "argv"}``, ``{"kind": "module", "name", "argv"}``,
-    ``{"kind": "code", "code", "argv"}``, or ``{"kind": "entrypoint", "entrypoint",
-    "file", "args", "argv"}``.
+    ``{"kind": "code", "code", "argv"}``, ``{"kind": "entrypoint", "entrypoint",
+    "file", "args", "argv"}``, or ``{"kind": "asgi", "app", "app_dir", "file"}`` (a
+    captured HTTP request; the request itself is read from the cassette).
     """
 
     mode: str  # "record" | "replay"

@@ -47,6 +47,12 @@ def debug_replay(
             break_at=options.break_at,
             break_on_divergence=options.break_on_divergence,
         )
+    fork_path = options.fork_path
+    if fork_path is None and options.overrides and options.live_after is None:
+        # A what-if is a new run too: keep it beside the original, for `agentreplay diff`.
+        where = Path(path)
+        first = min(options.overrides)
+        fork_path = where.with_name(f"{where.stem}.whatif{first}{where.suffix}")
     return Replay(
         path,
         strict=strict,
@@ -54,7 +60,7 @@ def debug_replay(
         redact=redact,
         pace=options.pace,
         live_after=options.live_after,
-        fork_path=options.fork_path,
+        fork_path=fork_path,
         policy=policy,
         order_timeout=order_timeout,
     )

@@ -106,6 +106,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog of 5 resets connections when dozens of clients
+    # connect at once (a server under test with 50 requests in flight).
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], owner: ModelServer) -> None:
         self.owner = owner

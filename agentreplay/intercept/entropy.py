@@ -12,7 +12,9 @@
   ``randint``, ``choice``...) called from a task or thread the run started:
   threads take turns on the one global generator in an order no replay can
   repeat, so each such task gets a generator of its own, seeded from a draw
-  recorded in that task. The run's root task keeps the global one. The bodies
+  recorded in that task. The run's root task keeps the global one, unless
+  its session is one of several at once (production capture): then its root
+  has its own generator too, seeded from the session's first draw. The bodies
   of ``@agentreplay.tool`` functions draw from one of their own, since they do
   not run on replay.
 
@@ -76,11 +78,12 @@ def _task_random(original_urandom: Any) -> random.Random:
         state = current_task()
         quiet = state is not None and state.owner is session and state.quiet
         return _TOOL_BODIES if quiet else random._inst
+    if task.random is not None:
+        return task.random  # type: ignore[no-any-return]
     if "." not in task.id:
         return random._inst
-    if task.random is None:
-        data = session.entropy(task, "seed", SEED_BYTES, original_urandom)
-        task.random = random.Random(int.from_bytes(data, "big"))
+    data = session.entropy(task, "seed", SEED_BYTES, original_urandom)
+    task.random = random.Random(int.from_bytes(data, "big"))
     return task.random  # type: ignore[no-any-return]
 
 

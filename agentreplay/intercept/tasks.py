@@ -153,7 +153,7 @@ def _run_as(
     try:
         return _run_inside(state, fn, args, kwargs)
     finally:
-        job_done()
+        job_done(state.owner)
         if end is not None:
             end.reach()
 
@@ -195,11 +195,11 @@ def _patched_submit(
     machinery = _is_machinery(target)
     child = parent.child(machinery=_created_by_machinery() if machinery is None else machinery)
     end = None if child.quiet else _JobEnd(child)
-    job_started()
+    job_started(child.owner)
     try:
         future = _originals["submit"](self, _run_as, child, end, fn, args, kwargs)
     except BaseException:
-        job_done()
+        job_done(child.owner)
         raise
     if end is not None:
         future.add_done_callback(end.passed)

@@ -59,7 +59,7 @@ class _VirtualSelector:
             return events
         if timeout is None:  # no timer: wait for a thread's wake-up; time stands still
             return self._real.select(None)
-        if jobs_in_flight() > 0:
+        if jobs_in_flight(clock.session) > 0:
             return self._busy(timeout)
         clock.busy = 0.0
         pace = clock.session.pace
@@ -104,11 +104,13 @@ class _LoopClock:
         loop._selector = _VirtualSelector(self.selector, self)
 
     def virtual(self) -> bool:
-        return self.offset is None and self.session.virtual_time
+        return self.offset is None and self.session.virtual_time and self.session.running
 
     def time(self, real_now: float) -> float:
         if self.offset is None:
-            if self.session.virtual_time:
+            # Virtual while its replay runs; once it went live or ended (the loop may
+            # outlive it, as may the hooks, held by another session), real time again.
+            if self.session.virtual_time and self.session.running:
                 return self.now
             self.offset = self.now - real_now  # went live: real time from this instant on
         return real_now + self.offset

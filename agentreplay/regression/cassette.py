@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from agentreplay.errors import CassetteError, DivergenceError, UsageError
+from agentreplay.regression.divergence import divergence_text
 from agentreplay.regression.paths import _SHARED, _resolve, _Resolved
 from agentreplay.regression.settings import CassetteMode, Choice, Settings
 
@@ -214,17 +215,18 @@ class AgentCassette:
         divergence = getattr(self.session, "divergence", None)
         if divergence is None:
             return None
+        report = divergence_text(divergence)
         if isinstance(exc, DivergenceError):
-            text = str(divergence)
+            text = report
         elif exc is None:
             text = (
                 "the test passed, but its replay diverged (the DivergenceError was "
-                f"caught inside the test):\n{divergence}"
+                f"caught inside the test):\n{report}"
             )
         else:
             text = (
                 f"the replay diverged, then the test failed with "
-                f"{type(exc).__name__}: {exc}\n{divergence}"
+                f"{type(exc).__name__}: {exc}\n{report}"
             )
         return pytest.fail.Exception(text, pytrace=False)
 

@@ -140,6 +140,8 @@ class ActiveSession(Protocol):
     thread or asyncio task that made the call.
     """
 
+    running: bool
+    """Started and not yet stopped (code it started may run on after it ends)."""
     virtual_time: bool
     """Sleeps, timeouts and the run's event loop clocks move in virtual time."""
     pace: float

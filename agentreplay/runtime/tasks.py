@@ -71,22 +71,27 @@ def reset_current_task(token: contextvars.Token[TaskState | None]) -> None:
     _current.reset(token)
 
 
-_jobs = 0
+_jobs: dict[int, int] = {}  # id of the owning session -> its jobs in flight
 _jobs_lock = threading.Lock()
 
 
-def jobs_in_flight() -> int:
-    """Executor jobs started by a run that have not finished yet."""
-    return _jobs
+def jobs_in_flight(owner: object) -> int:
+    """Executor jobs started by the run of ``owner`` (a session) not finished yet. Counted
+    per session: concurrent runs in one process do not wait for each other's jobs."""
+    return _jobs.get(id(owner), 0)
 
 
-def job_started() -> None:
-    global _jobs
+def job_started(owner: object) -> None:
+    key = id(owner)
     with _jobs_lock:
-        _jobs += 1
+        _jobs[key] = _jobs.get(key, 0) + 1
 
 
-def job_done() -> None:
-    global _jobs
+def job_done(owner: object) -> None:
+    key = id(owner)
     with _jobs_lock:
-        _jobs -= 1
+        left = _jobs.get(key, 0) - 1
+        if left > 0:
+            _jobs[key] = left
+        else:
+            _jobs.pop(key, None)

@@ -82,6 +82,9 @@ class Session:
     """What `Recording` and `Replay` share: the lifecycle and the usage styles."""
 
     mode: Mode
+    scoped = False
+    """One of several sessions running at once in the process, each owning only the
+    tasks of its run (production capture); not a whole-process session."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -177,8 +180,17 @@ class Session:
         return wrapper  # type: ignore[return-value]
 
     def _seed_global_random(self) -> None:
-        """Give the global `random` a recorded seed; its old state comes back at the end."""
+        """Give the global `random` a recorded seed; its old state comes back at the end.
+
+        A session that runs beside others in the process (`scoped`) must not move
+        the one global generator: its root task gets a generator of its own, seeded
+        from the same recorded draw, so its replay (a whole-process one, which seeds
+        the global) hands out the same numbers."""
         assert self.root is not None
+        if self.scoped:
+            data = self.entropy(self.root, "seed", 32, escape.urandom)
+            self.root.random = random.Random(int.from_bytes(data, "big"))
+            return
         self._random_state = random.getstate()
         data = self.entropy(self.root, "seed", 32, escape.urandom)
         random._inst.seed(int.from_bytes(data, "big"))

@@ -38,12 +38,21 @@ _PER_RUN_HEADER: Final = frozenset(
 
 
 def open_fork(
-    target: Path, parent: Path, parent_header: dict[str, Any], step: int, redaction: Redaction
+    target: Path,
+    parent: Path,
+    parent_header: dict[str, Any],
+    step: int | None,
+    redaction: Redaction,
+    what_if: str = "",
 ) -> Recorder:
-    """Start writing the fork of ``parent`` that goes live after ``step`` into ``target``."""
+    """Start writing the fork of ``parent`` that goes live after ``step`` into ``target``;
+    with ``step`` None, a what-if run that replays (``what_if`` says what it changed)."""
     extra = {key: value for key, value in parent_header.items() if key not in _PER_RUN_HEADER}
     extra["parent"] = {"path": str(parent), "run_id": parent_header.get("run_id"), "step": step}
-    header = base_header("fork", redaction, parent_header.get("metadata"), extra)
+    if what_if:
+        extra["parent"]["what_if"] = what_if
+    mode = "fork" if step is not None else "what-if"
+    header = base_header(mode, redaction, parent_header.get("metadata"), extra)
     return Recorder(CassetteWriter(target, header), redaction)
 
 

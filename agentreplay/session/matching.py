@@ -18,11 +18,10 @@ from functools import partial
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
+from agentreplay import jsondiff
 from agentreplay.runtime.contract import RequestInfo
 
 __all__ = ["DefaultMatcher", "Matcher", "RequestInfo", "json_diff"]
-
-MAX_DIFF_LINES = 12
 
 
 class Matcher(Protocol):
@@ -40,56 +39,10 @@ def _parse_json(body: bytes) -> tuple[bool, Any]:
         return False, None
 
 
-def _short(value: Any, limit: int = 120) -> str:
-    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _string_diff(path: str, a: str, b: str) -> str:
-    if len(a) <= 100 and len(b) <= 100:
-        return f"{path}: {a!r} != {b!r}"
-    at = next(
-        (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
-    )
-    start = max(0, at - 30)
-    return (
-        f"{path}: differs at character {at}: ...{a[start : at + 50]!r} != ...{b[start : at + 50]!r}"
-    )
-
-
-def json_diff(a: Any, b: Any, path: str = "$", out: list[str] | None = None) -> list[str]:
-    """List the paths where two JSON values differ, with both values."""
-    out = [] if out is None else out
-    if len(out) >= MAX_DIFF_LINES:
-        return out
-    if isinstance(a, dict) and isinstance(b, dict):
-        for key in a:
-            if key not in b:
-                out.append(f"{path}.{key}: removed (was {_short(a[key])})")
-            else:
-                json_diff(a[key], b[key], f"{path}.{key}", out)
-        for key in b:
-            if key not in a:
-                out.append(f"{path}.{key}: added {_short(b[key])}")
-    elif isinstance(a, list) and isinstance(b, list):
-        for i, (x, y) in enumerate(zip(a, b, strict=False)):
-            json_diff(x, y, f"{path}[{i}]", out)
-        if len(a) > len(b):
-            out.append(
-                f"{path}: {len(a) - len(b)} fewer items (was {len(a)}, now {len(b)}); "
-                f"first missing: {_short(a[len(b)])}"
-            )
-        elif len(b) > len(a):
-            out.append(
-                f"{path}: {len(b) - len(a)} more items (was {len(a)}, now {len(b)}); "
-                f"first new: {_short(b[len(a)])}"
-            )
-    elif isinstance(a, str) and isinstance(b, str):
-        if a != b:
-            out.append(_string_diff(path, a, b))
-    elif a != b or type(a) is not type(b):
-        out.append(f"{path}: {_short(a)} != {_short(b)}")
-    return out[:MAX_DIFF_LINES]
+def json_diff(a: Any, b: Any) -> list[str]:
+    """The paths where two JSON values differ, with both values, as lines
+    (``$.messages[0].content: 'Paris' != 'Rome'``), at most `jsondiff.MAX_LINES`."""
+    return jsondiff.render(jsondiff.diff(a, b))
 
 
 def _split_url(url: str) -> tuple[str, list[tuple[str, str]]]:
@@ -152,7 +105,8 @@ def body_diff(expected: bytes, actual: bytes, defaults: dict[str, Any] | None = 
             a, b = _without_defaults(a, b, defaults), _without_defaults(b, a, defaults)
         return [f"body {line}" for line in json_diff(a, b)]
     try:
-        return [_string_diff("body", expected.decode(), actual.decode())]
+        change = jsondiff.Change((), "changed", expected.decode(), actual.decode())
+        return jsondiff.render([change], root="body")
     except UnicodeDecodeError:
         return [f"body: {len(expected)} bytes != {len(actual)} bytes (binary)"]
 

@@ -21,7 +21,7 @@ from agentreplay.cassette.events import (
     ToolCall,
     ToolResult,
 )
-from agentreplay.cassette.writer import CassetteWriter
+from agentreplay.cassette.memory import EventSink
 from agentreplay.runtime import escape
 from agentreplay.runtime.contract import RequestInfo
 from agentreplay.runtime.tasks import TaskState
@@ -33,9 +33,9 @@ _perf_counter_ns = escape.perf_counter_ns
 
 
 class Recorder:
-    """Writes a run's events to a cassette as they happen."""
+    """Writes a run's events to a cassette (or memory) as they happen."""
 
-    def __init__(self, writer: CassetteWriter, redaction: Redaction) -> None:
+    def __init__(self, writer: EventSink, redaction: Redaction) -> None:
         self.writer = writer
         self.redaction = redaction
         self._start = _perf_counter_ns()
@@ -119,7 +119,8 @@ class ExchangeRecorder:
     def chunk(self, data: bytes) -> None:
         if data:
             rec, task = self._recorder, self._task
-            rec.emit(HttpChunk(task.id, task.next_seq(), rec.now(), self.request_seq, bytes(data)))
+            data = rec.redaction.body_chunk(data) if rec.redaction.patterns else bytes(data)
+            rec.emit(HttpChunk(task.id, task.next_seq(), rec.now(), self.request_seq, data))
 
     def end(self, complete: bool) -> None:
         if not self._done:

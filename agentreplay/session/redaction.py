@@ -7,20 +7,25 @@ before anything is written. The same rules run on the replayed request before
 matching, so redacted fields never cause a divergence.
 
 Users add rules with `Redaction(headers=..., query=..., json_paths=...,
-hooks=...)`. A JSON path is dotted (``$.user.email``, ``metadata.*.token``);
-``*`` matches every key of an object or every item of a list. A hook is a
-callable that takes a `RequestInfo` and returns it (changed or not).
+patterns=..., hooks=...)`. A JSON path is dotted (``$.user.email``,
+``metadata.*.token``); ``*`` matches every key of an object or every item of
+a list. A pattern is a regular expression (an email address, a card number):
+its matches in request bodies and in response body chunks become
+``[REDACTED]`` (a match split across two chunks of a stream is not seen). A
+hook is a callable that takes a `RequestInfo` and returns it (changed or not).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from agentreplay.cassette.events import Headers
+from agentreplay.errors import UsageError
 from agentreplay.runtime.contract import RequestInfo
 
 __all__ = ["REDACTED", "Redaction"]
@@ -78,10 +83,12 @@ class Redaction:
     json_paths: Iterable[str] = ()
     hooks: Iterable[Hook] = ()
     defaults: bool = True
+    patterns: Iterable[str] = ()
     _headers: frozenset[str] = field(init=False, repr=False)
     _query: frozenset[str] = field(init=False, repr=False)
     _paths: tuple[list[str], ...] = field(init=False, repr=False)
     _response_headers: frozenset[str] = field(init=False, repr=False)
+    _patterns: tuple[re.Pattern[bytes], ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         extra_h = {h.lower() for h in self.headers}
@@ -96,6 +103,8 @@ class Redaction:
         response = DEFAULT_RESPONSE_HEADERS if self.defaults else frozenset()
         object.__setattr__(self, "_response_headers", response | self._headers)
         object.__setattr__(self, "hooks", tuple(self.hooks))
+        object.__setattr__(self, "patterns", tuple(self.patterns))
+        object.__setattr__(self, "_patterns", tuple(_compile(p) for p in self.patterns))
 
     @classmethod
     def from_description(cls, described: Any) -> tuple[Redaction, list[str]]:
@@ -108,7 +117,12 @@ class Redaction:
             value = described.get(key)
             return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
-        rules = cls(headers=names("headers"), query=names("query"), json_paths=names("json_paths"))
+        rules = cls(
+            headers=names("headers"),
+            query=names("query"),
+            json_paths=names("json_paths"),
+            patterns=names("patterns"),
+        )
         return rules, names("hooks")
 
     def describe(self) -> dict[str, Any]:
@@ -117,6 +131,7 @@ class Redaction:
             "headers": sorted(self._headers),
             "query": sorted(self._query),
             "json_paths": [".".join(p) for p in self._paths],
+            "patterns": list(self.patterns),
             "hooks": [getattr(h, "__qualname__", repr(h)) for h in self.hooks],
         }
 
@@ -137,6 +152,8 @@ class Redaction:
         return tuple((k, REDACTED if k.lower() in names else v) for k, v in headers)
 
     def _body(self, body: bytes) -> bytes:
+        if self._patterns:
+            body = self.body_chunk(body)
         if not self._paths or body[:1] not in (b"{", b"["):
             return body
         try:
@@ -161,3 +178,20 @@ class Redaction:
 
     def response_headers(self, headers: Headers) -> Headers:
         return self._headers_of(headers, self._response_headers)
+
+    def body_chunk(self, data: bytes) -> bytes:
+        """A piece of a body with every pattern's matches hidden."""
+        for pattern in self._patterns:
+            data = pattern.sub(_REDACTED_BYTES, data)
+        return data
+
+
+_REDACTED_BYTES = REDACTED.encode()
+
+
+def _compile(pattern: str) -> re.Pattern[bytes]:
+    try:
+        return re.compile(pattern.encode())
+    except re.error as exc:
+        message = f"redaction pattern {pattern!r} is not a regular expression: {exc}"
+        raise UsageError(message) from None

@@ -14,6 +14,7 @@ Beyond strict replay, a replay can:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import warnings
 import weakref
@@ -23,7 +24,13 @@ from typing import Any
 
 from agentreplay.cassette.events import ErrorInfo, Event
 from agentreplay.cassette.reader import open_reader
-from agentreplay.errors import CassetteError, CassetteWarning, DivergenceError, UsageError
+from agentreplay.errors import (
+    CassetteError,
+    CassetteWarning,
+    DivergenceError,
+    RequestSnapshot,
+    UsageError,
+)
 from agentreplay.runtime import escape
 from agentreplay.runtime.callers import agent_call_site
 from agentreplay.runtime.contract import RecordedExchange, RequestInfo, ToolAnswer
@@ -147,12 +154,18 @@ class Replay(Session):
         )
         if self.http_only:
             self.schedule.release()  # no tasks, no timing: nothing to take turns by
-        if self.live_after is not None:
+        if self.live_after is not None or self.fork_path is not None:
+            # A fork, or a what-if given a path: a new run, written to a cassette of its own.
             self.fork_path = self.fork_path or self.path.with_name(
                 f"{self.path.stem}.fork{self.live_after}{self.path.suffix}"
             )
             self.recorder = open_fork(
-                self.fork_path, self.path, self.replayer.header, self.live_after, self.redaction
+                self.fork_path,
+                self.path,
+                self.replayer.header,
+                self.live_after,
+                self.redaction,
+                self.policy.changes(),
             )
 
     def _abort(self) -> None:
@@ -181,7 +194,10 @@ class Replay(Session):
         if isinstance(exc, DivergenceError):
             self.diverge(exc)
         if self.recorder is not None:
-            self.recorder.emit(self.outcome_event(exc, value, returned, self.recorder.now()))
+            outcome = self.outcome_event(exc, value, returned, self.recorder.now())
+            if isinstance(exc, DivergenceError):  # the new run ended there, and so says
+                outcome = dataclasses.replace(outcome, error=ErrorInfo.from_exception(exc))
+            self.recorder.emit(outcome)
         _, value_repr, error = self.outcome_fields(exc, value, returned)
         self.result = compare_outcomes(
             self.replayer.outcome,
@@ -249,7 +265,9 @@ class Replay(Session):
         expected: str = "",
         actual: str = "",
         diff: list[str] | None = None,
+        requests: tuple[RequestInfo, RequestInfo] | None = None,
     ) -> DivergenceError:
+        snapshots = [RequestSnapshot(r.method, r.url, r.body) for r in requests or ()]
         return self.diverge(
             DivergenceError(
                 reason,
@@ -259,6 +277,8 @@ class Replay(Session):
                 actual=actual,
                 diff=diff,
                 call_site=agent_call_site(3),
+                expected_request=snapshots[0] if snapshots else None,
+                actual_request=snapshots[1] if snapshots else None,
             )
         )
 
@@ -331,6 +351,7 @@ class Replay(Session):
                 expected=expected.short(),
                 actual=actual.short(),
                 diff=diff,
+                requests=(expected, actual),
             )
         if queue:
             queue.popleft()

@@ -160,9 +160,16 @@ class StepSource(Protocol):
     def events_with_steps(self, *, errors: Any = ...) -> Iterator[tuple[int, Event]]: ...
 
 
-def iter_steps(cassette: StepSource, *, errors: str = "warn") -> Iterator[Step]:
-    """Every step of the cassette in number order, built in one streaming pass."""
-    builder = _Builder({info.number: info for info in cassette.step_infos()})
+def iter_steps(
+    cassette: StepSource, *, errors: str = "warn", keep_exchange: bool = False
+) -> Iterator[Step]:
+    """Every step of the cassette in number order, built in one streaming pass.
+
+    With ``keep_exchange``, every HTTP step keeps its exchange as `step_from_events`
+    does (bodies are held only until the step is handed out)."""
+    builder = _Builder(
+        {info.number: info for info in cassette.step_infos()}, keep_exchange=keep_exchange
+    )
     for number, event in cassette.events_with_steps(errors=errors):
         builder.feed(number, event)
         yield from builder.ready()

@@ -52,6 +52,48 @@ def test_a_changed_request_fails_with_the_structured_diff(
     )
 
 
+MODEL_CALL = """
+import os
+
+import httpx
+
+
+def test_model_call(server, agent_cassette):
+    system = os.environ.get("SYSTEM", "You are a helpful assistant.")
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": "Hi?"}]
+    if os.environ.get("FOLLOW_UP"):
+        messages.append({"role": "user", "content": "And tomorrow?"})
+    body = {"model": "gpt-4o", "messages": messages, "temperature": 0.2}
+    httpx.post(server.url + "/v1/chat/completions", json=body)
+"""
+
+
+def test_a_changed_prompt_fails_with_the_run_diff_of_the_model_call(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_project(pytester)
+    pytester.makepyfile(test_model=MODEL_CALL)
+    pytester.runpytest().assert_outcomes(passed=1)
+
+    monkeypatch.setenv("SYSTEM", "You are a terse assistant.")
+    monkeypatch.setenv("FOLLOW_UP", "1")
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "replay diverged at step 1 (task 0): the request does not match the recording",
+            "  differences:",
+            "    body $.messages[0].content: 'You are a helpful assistant.' != 'You are a terse "
+            "assistant.'",
+            "  call site: */test_model.py:* in test_model_call",
+            "  the model call, field by field (messages aligned by role):",
+            "    ~ messages[0] (system).content: You are a [-helpful-]{+terse+} assistant.",
+            '    + messages[2] (user): {"role": "user", "content": "And tomorrow?"}',
+            "*- agentreplay -*",
+        ]
+    )
+
+
 NETWORK = (
     ASK
     + """

@@ -123,3 +123,27 @@ def test_a_replay_without_redact_warns_that_hooks_cannot_come_back(
         pass
     with pytest.warns(CassetteWarning, match="hide_tenant"), agentreplay.replay(cassette):
         pass
+
+
+EMAIL = rb"[\w.+-]+@[\w-]+\.[\w.]+"
+
+
+def test_patterns_hide_matches_in_request_and_response_bodies_and_still_replay(
+    server: ToolServer, cassette: Path
+) -> None:
+    rules = Redaction(patterns=[EMAIL.decode()])
+    with agentreplay.record(cassette, redact=rules):
+        echoed = httpx.post(f"{server.url}/echo", content=b"write to ann@example.com").json()
+    assert echoed["body"] == "write to ann@example.com"  # the live run saw it
+    data = cassette_bytes(cassette)
+    assert b"ann@example.com" not in data and b"write to [REDACTED]" in data
+    server.stop()
+    with agentreplay.replay(cassette) as replayed:  # the rules come from the header
+        again = httpx.post(f"{server.url}/echo", content=b"write to bob@example.org").json()
+    assert again["body"] == "write to [REDACTED]"
+    assert replayed.result is not None and replayed.result.reproduced
+
+
+def test_a_pattern_that_is_not_a_regex_is_refused() -> None:
+    with pytest.raises(agentreplay.UsageError, match="not a regular expression"):
+        Redaction(patterns=["(unclosed"])
