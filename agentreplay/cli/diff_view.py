@@ -13,8 +13,8 @@ from rich.table import Table
 from rich.text import Text
 
 import agentreplay.humanize as fmt
-from agentreplay.llm import content_text
 from agentreplay.jsondiff import short
+from agentreplay.llm import content_text
 from agentreplay.rundiff import FieldChange, Row, RunDiff, Verdict
 from agentreplay.rundiff.text import plain
 from agentreplay.steps import Step
