@@ -12,7 +12,20 @@ import sys
 from collections.abc import Sequence
 
 from agentreplay._version import __version__
-from agentreplay.cli import demo, diff, export, import_vcr, ls, record, replay, show, tui
+from agentreplay.cli import (
+    check,
+    demo,
+    diff,
+    export,
+    import_vcr,
+    ls,
+    mark,
+    promote,
+    record,
+    replay,
+    show,
+    tui,
+)
 from agentreplay.errors import AgentReplayError, CassetteError, UsageError
 
 __all__ = ["main"]
@@ -22,7 +35,7 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_UNRUNNABLE = 3
 
-_COMMANDS = (demo, record, replay, show, tui, diff, export, import_vcr, ls)
+_COMMANDS = (demo, record, replay, show, tui, diff, export, import_vcr, ls, check, mark, promote)
 # Commands whose output is meant to be piped into ``head`` and the like. For the
 # others a broken pipe may come from their own child process: it stays an error.
 _PIPEABLE = ("show", "diff", "export", "ls")

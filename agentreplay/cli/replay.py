@@ -11,11 +11,13 @@ import json
 import os
 import shlex
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from agentreplay.capture.listing import local_copy
 from agentreplay.cassette import CassetteReader, open_reader
+from agentreplay.debugger.chaos import perturb
 from agentreplay.debugger.launch import ReplayOptions, replay_cassette
 from agentreplay.debugger.overrides import check_override
 from agentreplay.errors import UsageError
@@ -80,8 +82,9 @@ def add_parser(subparsers: Any) -> None:
         "-o",
         "--fork-output",
         metavar="FILE",
-        help="where the new run of --live-after or --override is written (default "
-        "NAME.forkN.cassette, or NAME.whatifN.cassette for N the first step overridden)",
+        help="where the new run is written: the run of --live-after or --override "
+        "(default NAME.forkN.cassette, or NAME.whatifN.cassette for N the first step "
+        "overridden), or the schedule of --chaos",
     )
     parser.add_argument(
         "--override",
@@ -99,6 +102,14 @@ def add_parser(subparsers: Any) -> None:
         default="instant",
         help="instant (default), recorded, or a speed factor for streams and sleeps",
     )
+    parser.add_argument(
+        "--chaos",
+        type=int,
+        metavar="SEED",
+        help="replay under another schedule the recording allows, chosen by SEED (answers "
+        "faster or slower, bodies cut elsewhere, threads in another order); with -o FILE, "
+        "keep that schedule as a cassette that replays it every time",
+    )
     parser.set_defaults(run=run)
 
 
@@ -108,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
     # Opening it here makes a missing or unreadable file exit 3, as with show and export.
     with open_reader(cassette) as opened:
         _check_steps(opened, args)
+    if args.chaos is not None:
+        return _chaos(cassette, args)
     options = ReplayOptions(
         pace=args.pace,
         live_after=args.live_after,
@@ -160,6 +173,31 @@ def _new_run(args: argparse.Namespace, original: Path, new: Path, diverged: bool
             )
     command = shlex.join(["agentreplay", "diff", _short(original), _short(new)])
     print(f"agentreplay: compare it with the original: {command}")
+
+
+def _chaos(cassette: Path, args: argparse.Namespace) -> int:
+    if args.live_after is not None or args.override or args.break_at is not None:
+        raise UsageError(
+            "--chaos replays the run as recorded: it takes no --live-after, "
+            "--override or --break-at"
+        )
+    with tempfile.TemporaryDirectory(prefix="agentreplay-chaos-") as tmp:
+        target = Path(args.fork_output or Path(tmp) / f"{cassette.stem}.chaos{args.chaos}.cassette")
+        perturb(cassette, target, args.chaos)
+        report = replay_cassette(target.resolve(), ReplayOptions(pace=args.pace))
+    verdict = report.verdict
+    if verdict is None:
+        print(
+            f"agentreplay: the replay did not finish (exit code {report.exit_code})",
+            file=sys.stderr,
+        )
+        return EXIT_UNRUNNABLE
+    if verdict.divergence is not None:
+        print(verdict.divergence.message, file=sys.stderr)
+    print(f"agentreplay: under chaos seed {args.chaos}: {verdict.summary}")
+    if args.fork_output:
+        print(f"agentreplay: the schedule is kept in {target}: agentreplay replay {target}")
+    return EXIT_REPRODUCED if verdict.reproduced else EXIT_NOT_REPRODUCED
 
 
 def _check_steps(cassette: CassetteReader, args: argparse.Namespace) -> None:

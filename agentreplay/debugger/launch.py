@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,7 @@ class RunReport:
     exit_code: int
     verdict: Verdict | None  # a replay's, when it finished
     output: str = ""  # stdout and stderr, when captured
+    timed_out: bool = False
 
 
 def _run_child(
@@ -78,6 +80,7 @@ def _run_child(
     cwd: str | None,
     capture: bool = False,
     cancel: threading.Event | None = None,
+    timeout: float | None = None,
 ) -> RunReport:
     with tempfile.TemporaryDirectory(prefix="agentreplay-") as tmp:
         result_file = os.path.join(tmp, "result.json")
@@ -92,20 +95,30 @@ def _run_child(
             stderr=subprocess.STDOUT if capture else None,
             text=True,
         ) as child:
-            output = _wait(child, cancel)
+            output, timed_out = _wait(child, cancel, timeout)
+        if timed_out:
+            return RunReport(-1, None, f"{output}\ntimed out after {timeout:g} s", timed_out=True)
         verdict = Verdict.read(result_file) if os.path.exists(result_file) else None
         return RunReport(child.returncode, verdict, output)
 
 
-def _wait(child: subprocess.Popen[str], cancel: threading.Event | None) -> str:
-    """The child's output once it ended; it is terminated as soon as ``cancel`` is set."""
+def _wait(
+    child: subprocess.Popen[str], cancel: threading.Event | None, timeout: float | None
+) -> tuple[str, bool]:
+    """The child's output once it ended, and whether it ran out of time; it is terminated
+    as soon as ``cancel`` is set, and killed after ``timeout`` seconds."""
+    deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         try:
-            output, _ = child.communicate(timeout=None if cancel is None else 0.1)
-            return output or ""
+            polling = cancel is not None or deadline is not None
+            output, _ = child.communicate(timeout=0.1 if polling else None)
+            return output or "", False
         except subprocess.TimeoutExpired:
-            assert cancel is not None
-            if cancel.is_set() and child.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                child.kill()
+                output, _ = child.communicate()
+                return output or "", True
+            if cancel is not None and cancel.is_set() and child.poll() is None:
                 child.terminate()
 
 
@@ -180,9 +193,11 @@ def replay_cassette(
     *,
     capture: bool = False,
     cancel: threading.Event | None = None,
+    timeout: float | None = None,
 ) -> RunReport:
     """Run the program recorded in ``cassette`` again, under replay; setting ``cancel``
-    stops it (the report then has no verdict)."""
+    stops it (the report then has no verdict), and so does running past ``timeout``
+    seconds (``timed_out``)."""
     with open_reader(cassette) as opened:
         header = dict(opened.header)
     recorded_cwd = header.get("cwd") if isinstance(header.get("cwd"), str) else None
@@ -243,4 +258,4 @@ def replay_cassette(
     cwd = None if moved or not recorded_cwd or not os.path.isdir(recorded_cwd) else recorded_cwd
     interpreter = sys.executable
     plan = RunPlan("replay", str(Path(cassette).resolve()), target, options=options)
-    return _run_child(interpreter, plan, env, cwd, capture, cancel)
+    return _run_child(interpreter, plan, env, cwd, capture, cancel, timeout)

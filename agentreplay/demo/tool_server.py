@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -56,6 +57,10 @@ class _Handler(BaseHTTPRequestHandler):
                     "position": order.get("position", "not shipped yet"),
                 },
             )
+        try:  # ?delay=S answers S seconds late (up to 5), as a slow service would
+            time.sleep(min(5.0, max(0.0, float(query.get("delay", 0)))))
+        except ValueError:
+            pass
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("content-type", "application/json")

@@ -1,0 +1,190 @@
+"""``agentreplay promote``: a recorded run becomes a regression test.
+
+The cassette is copied to where the pytest plugin looks for the new test's
+cassette, and a short test file is written beside it that calls the recorded
+entrypoint with its recorded arguments (or runs the recorded script) through
+the ``agent_cassette`` fixture, offline, and asserts what the run did: the
+exception it raised, or the value it returned. The test passes at once (the
+bug reproduces); it is meant to be edited to assert the fixed behaviour.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+from agentreplay.cassette.events import RunOutcome
+from agentreplay.cassette.reader import open_reader
+from agentreplay.errors import UsageError
+from agentreplay.regression.paths import cassette_path
+
+__all__ = ["promote"]
+
+_NAME = re.compile(r"[^0-9a-zA-Z_]+")
+
+
+def _slug(text: str) -> str:
+    return _NAME.sub("_", text).strip("_").lower() or "run"
+
+
+def _relative(path: str, start: Path) -> str:
+    try:
+        return os.path.relpath(path, start)
+    except ValueError:  # another drive
+        return path
+
+
+def _outcome_check(outcome: RunOutcome | None, call: str) -> list[str]:
+    """The lines of the test body that make the call and check what it did."""
+    if outcome is None:
+        return [f"    {call}  # the recording stopped before the run ended"]
+    if outcome.error is not None:
+        short = outcome.error.type.rsplit(".", 1)[-1]
+        if short == "SystemExit":
+            return [
+                "    with pytest.raises(SystemExit) as exited:",
+                f"        {call}",
+                f"    assert str(exited.value) == {outcome.error.message!r}",
+            ]
+        return [
+            "    with pytest.raises(Exception) as raised:",
+            f"        {call}",
+            f"    assert type(raised.value).__name__ == {short!r}",
+            f"    assert str(raised.value) == {outcome.error.message!r}",
+        ]
+    if outcome.value_repr.startswith("exit status "):
+        code = int(outcome.value_repr.removeprefix("exit status "))
+        if code == 0:
+            return [f"    {call}"]
+        return [
+            "    with pytest.raises(SystemExit) as exited:",
+            f"        {call}",
+            f"    assert exited.value.code == {code}",
+        ]
+    if outcome.value is not None or outcome.value_repr == "None":
+        return [f"    assert {call} == {outcome.value!r}"]
+    return [f"    assert repr({call}) == {outcome.value_repr!r}"]
+
+
+def _entrypoint_test(header: dict[str, Any], test_dir: Path) -> tuple[str, list[str], str]:
+    """(name, prelude lines, call) for a run of an ``@agentreplay.entrypoint`` function."""
+    module, _, qualname = str(header["entrypoint"]).partition(":")
+    args, kwargs = header.get("args") or [[], {}]
+    arguments = ", ".join([*map(repr, args), *(f"{k}={v!r}" for k, v in kwargs.items())])
+    function = qualname.split(".")[-1]
+    if module == "__main__":
+        script = header.get("entrypoint_file")
+        if not script:
+            raise UsageError("the cassette does not say which script holds its entrypoint")
+        prelude = [
+            "AGENT_FILE = Path(__file__).parent / " + repr(_relative(script, test_dir)),
+            "_spec = importlib.util.spec_from_file_location('promoted_agent', AGENT_FILE)",
+            "assert _spec is not None and _spec.loader is not None",
+            "agent = importlib.util.module_from_spec(_spec)",
+            "_spec.loader.exec_module(agent)  # before the test: its imports are not the run",
+        ]
+        return function, prelude, f"agent.{qualname}({arguments})"
+    return function, [f"from {module} import {qualname.split('.')[0]}"], f"{qualname}({arguments})"
+
+
+def _script_test(header: dict[str, Any], test_dir: Path) -> tuple[str, list[str], str]:
+    script = dict(header["script"])
+    if script.get("kind") != "path":
+        raise UsageError(
+            f"promote turns script runs of a file into tests; this one ran "
+            f"python {'-m' if script.get('kind') == 'module' else '-c'} ..."
+        )
+    path = _relative(str(script["path"]), test_dir)
+    argv = [path, *list(script.get("argv") or [])[1:]]
+    prelude = [
+        "SCRIPT = Path(__file__).parent / " + repr(path),
+        f"ARGV = {argv!r}",
+    ]
+    return Path(path).stem, prelude, "runpy.run_path(str(SCRIPT), run_name='__main__')"
+
+
+def promote(cassette: Path, to: Path) -> tuple[Path, Path]:
+    """Write a regression test for the run in ``cassette`` under the folder ``to``;
+    returns (test file, the cassette's copy)."""
+    with open_reader(cassette) as opened:
+        header = dict(opened.header)
+        outcome = opened.outcome
+    to.mkdir(parents=True, exist_ok=True)
+    if header.get("entrypoint"):
+        name, prelude, call = _entrypoint_test(header, to)
+    elif header.get("script"):
+        name, prelude, call = _script_test(header, to)
+    else:
+        raise UsageError(
+            f"{cassette} was recorded around code with agentreplay.record(): write its test "
+            f"with the agent_cassette fixture around the same code"
+        )
+    run_id = str(header.get("run_id") or "run")[:8]
+    test_name = f"test_{_slug(name)}_{_slug(run_id)}"
+    test_file = to / f"test_promoted_{_slug(name)}_{_slug(run_id)}.py"
+    if test_file.exists():
+        raise UsageError(f"{test_file} exists already: this run was promoted before")
+    copy = cassette_path(test_file, test_name)
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(cassette, copy)
+    test_file.write_text(_render(header, outcome, test_name, prelude, call, copy, to))
+    return test_file, copy
+
+
+def _render(
+    header: dict[str, Any],
+    outcome: RunOutcome | None,
+    test_name: str,
+    prelude: list[str],
+    call: str,
+    copy: Path,
+    to: Path,
+) -> str:
+    env = {k: v for k, v in dict(header.get("env") or {}).items() if k != "PYTHONHASHSEED"}
+    seed = header.get("pythonhashseed")
+    note = (
+        f"\nIt was recorded with PYTHONHASHSEED={seed}: if the agent's requests depend on the\n"
+        f"order of a set, run pytest with --agentreplay-hash-seed {seed}.\n"
+        if seed not in (None, "", "0")
+        else ""
+    )
+    lines = [
+        '"""A regression test promoted from a recorded run (agentreplay promote).',
+        "",
+        f"Run {header.get('run_id', '?')}, recorded {header.get('created', '?')}.",
+        f"The test replays it from {_relative(str(copy), to)}, offline, through the",
+        "agent_cassette fixture, and asserts what the run did then. Edit the assertion",
+        "to what the agent should do once the bug is fixed, then re-record with",
+        "--agentreplay-mode=rewrite against live services." + note,
+        '"""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "import importlib.util",
+        "import runpy",
+        "import sys",
+        "from pathlib import Path",
+        "",
+        "import pytest",
+        "",
+        *prelude,
+        "",
+        f"RECORDED_ENV = {env!r}",
+        "",
+        "",
+        f"def {test_name}(agent_cassette: object, monkeypatch: pytest.MonkeyPatch) -> None:",
+        "    for name, value in RECORDED_ENV.items():  # the addresses the run used",
+        "        monkeypatch.setenv(name, value)",
+        "    for key in ('OPENAI_API_KEY', 'ANTHROPIC_API_KEY'):  # replay sends none",
+        "        monkeypatch.setenv(key, 'replay-needs-no-key')",
+    ]
+    if "ARGV = " in "\n".join(prelude):
+        lines += [
+            "    monkeypatch.setattr(sys, 'argv', ARGV)",
+            "    monkeypatch.syspath_prepend(str(SCRIPT.parent))",
+        ]
+    lines += _outcome_check(outcome, call)
+    return "\n".join(lines) + "\n"
