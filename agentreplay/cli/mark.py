@@ -28,5 +28,5 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     for name in args.files:
         where = write_expectation(Path(name), args.expect)
-        print(f"agentreplay: {name} is expected to {args.expect} (kept in {where})")
+        print(f"agentreplay: {name}: expect {args.expect} (kept in {where})")
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -57,10 +58,8 @@ class _Handler(BaseHTTPRequestHandler):
                     "position": order.get("position", "not shipped yet"),
                 },
             )
-        try:  # ?delay=S answers S seconds late (up to 5), as a slow service would
+        with contextlib.suppress(ValueError):  # ?delay=S: S seconds late (up to 5)
             time.sleep(min(5.0, max(0.0, float(query.get("delay", 0)))))
-        except ValueError:
-            pass
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("content-type", "application/json")
