@@ -2,7 +2,7 @@
 
     errors, jsondiff -> cassette/ -> runtime/ -> session/ -> intercept/ -> llm/, steps/
         -> debugger/, rundiff/, export, demo/ -> api, capture/ -> faces (cli/, tui/,
-        pytest plugin, regression/)
+        pytest plugin, regression/, check/)
 
 Every import counts: at module level, inside functions, and under TYPE_CHECKING.
 docs/architecture.md explains the layers.
@@ -42,6 +42,7 @@ LAYERS: dict[str, int] = {
     "pytest_plugin": 8,
     "pytest_hooks": 8,
     "regression": 8,
+    "check": 8,
     "__main__": 8,
     "__init__": 9,  # the package itself re-exports the public names, lazily
 }

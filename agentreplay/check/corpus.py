@@ -15,6 +15,8 @@ import zlib
 from pathlib import Path
 from typing import Final
 
+from agentreplay.capture.listing import local_copy
+from agentreplay.capture.sinks import s3_client, split_s3
 from agentreplay.errors import UsageError
 
 __all__ = [
@@ -31,10 +33,13 @@ EXPECTS: Final = ("reproduce", "fixed")
 
 
 def find_cassettes(paths: list[str]) -> list[Path]:
-    """The cassettes named by ``paths`` (files, folders searched recursively, globs),
-    each once, in a stable order."""
+    """The cassettes named by ``paths`` (files, folders searched recursively, globs,
+    ``s3://`` prefixes), each once, in a stable order."""
     found: dict[Path, None] = {}
     for given in paths:
+        if given.startswith("s3://"):
+            found.update(dict.fromkeys(_from_s3(given)))
+            continue
         matches = [Path(p) for p in sorted(glob.glob(given, recursive=True))] or [Path(given)]
         for match in matches:
             if match.is_dir():
@@ -44,6 +49,27 @@ def find_cassettes(paths: list[str]) -> list[Path]:
             else:
                 raise UsageError(f"no such file or folder: {given}")
     return list(found)
+
+
+def _from_s3(prefix: str) -> list[Path]:
+    """The cassettes under an ``s3://bucket/prefix``, downloaded (once, into the cache
+    `agentreplay.capture.listing.local_copy` keeps)."""
+    bucket, key = split_s3(prefix)
+    try:
+        pages = s3_client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key)
+        keys = sorted(
+            item["Key"]
+            for page in pages
+            for item in page.get("Contents", ())
+            if item["Key"].endswith(".cassette")
+        )
+    except UsageError:
+        raise
+    except Exception as exc:  # botocore's errors: credentials, network, no such bucket
+        raise UsageError(f"cannot list {prefix}: {str(exc).splitlines()[0]}") from None
+    if not keys:
+        raise UsageError(f"no cassettes under {prefix}")
+    return [local_copy(f"s3://{bucket}/{name}") for name in keys]
 
 
 def shard(cassettes: list[Path], spec: str | None) -> list[Path]:

@@ -36,6 +36,9 @@ def totals(results: list[Result]) -> str:
     chaos = sum(bool(r.chaos) for r in results)
     if chaos:
         parts.append(f"{chaos} broken by chaos")
+    unstable = sum(bool(r.unstable) for r in results)
+    if unstable:
+        parts.append(f"{unstable} unstable")
     return ", ".join(parts) or "no cassettes"
 
 
@@ -50,6 +53,7 @@ def _plain(result: Result) -> dict[str, Any]:
         "message": result.message,
         "seconds": round(result.seconds, 3),
         "chaos": [{"seed": seed, "detail": detail} for seed, detail in result.chaos],
+        "unstable": result.unstable or None,
     }
 
 
@@ -93,7 +97,8 @@ def junit_xml(results: list[Result]) -> bytes:
                 case, "failure", message=f"{result.verdict.value}: {result.detail}"
             )
             chaos = "".join(f"\nchaos seed {seed}: {detail}" for seed, detail in result.chaos)
-            node.text = result.message + chaos
+            unstable = f"\nunstable: {result.unstable}" if result.unstable else ""
+            node.text = result.message + chaos + unstable
     return bytes(ElementTree.tostring(suite, encoding="utf-8", xml_declaration=True))
 
 
@@ -111,6 +116,11 @@ def markdown(results: list[Result], root: Path | None = None) -> str:
         if result.as_expected and result.verdict is not Verdict.FIXED:
             continue
         name = result.path.relative_to(root) if root else result.path
-        detail = result.detail.replace("|", "\\|").replace("\n", " ")
+        detail = result.detail
+        if result.chaos:
+            detail += "; chaos seeds " + ", ".join(str(seed) for seed, _ in result.chaos)
+        if result.unstable:
+            detail += f"; unstable: {result.unstable}"
+        detail = detail.replace("|", "\\|").replace("\n", " ")
         lines.append(f"| `{name}` | {result.verdict.value} | {detail} |")
     return "\n".join(lines) + "\n"

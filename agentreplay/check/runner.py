@@ -12,6 +12,7 @@ from pathlib import Path
 
 from agentreplay.cassette.reader import open_reader
 from agentreplay.check.corpus import read_expectations
+from agentreplay.check.stability import HASH_SEEDS, audit, replay_into
 from agentreplay.debugger.chaos import perturb
 from agentreplay.debugger.launch import RunReport, replay_cassette
 from agentreplay.debugger.messages import ReplayOptions
@@ -41,6 +42,8 @@ class Verdict(StrEnum):
     """The cassette cannot be read."""
 
 
+_STARTABLE = ("script", "entrypoint", "asgi")
+"""Header fields of the runs `replay_cassette` starts by itself."""
 _FINE = {Verdict.REPRODUCED, Verdict.FIXED, Verdict.SKIPPED}
 
 
@@ -57,10 +60,12 @@ class Result:
     seconds: float = 0.0
     chaos: list[tuple[int, str]] = field(default_factory=list)
     """(seed, what happened) of each chaos seed under which the run ended otherwise."""
+    unstable: str = ""
+    """With ``twice``: where two replays of the cassette differ, if they do."""
 
     @property
     def as_expected(self) -> bool:
-        return self.verdict in _FINE and not self.chaos
+        return self.verdict in _FINE and not self.chaos and not self.unstable
 
 
 @dataclass
@@ -69,6 +74,8 @@ class CheckOptions:
     timeout: float = 300.0
     chaos: int = 0
     """Seeds of chaos replay per cassette, on top of the plain replay."""
+    twice: bool = False
+    """Audit stability: replay again, and under a chaos seed, and compare the runs."""
 
 
 def _classify(report: RunReport, expect: str, timeout: float) -> tuple[Verdict, str, str]:
@@ -113,12 +120,20 @@ def check_one(path: Path, options: CheckOptions) -> Result:
     except CassetteError as exc:
         return Result(path, Verdict.UNREADABLE, str(exc))
     result = Result(path, Verdict.SKIPPED, recorded_failure=bool(outcome and outcome.error))
-    if not (header.get("script") or header.get("entrypoint")):
-        result.detail = "recorded around code with agentreplay.record(): nothing to start"
+    if not any(header.get(key) for key in _STARTABLE):
+        result.detail = "recorded around code agentreplay cannot start by itself"
         return result
     try:
         result.expect = read_expectations(path)
-        report = replay_cassette(path, ReplayOptions(), capture=True, timeout=options.timeout)
+        with tempfile.TemporaryDirectory(prefix="agentreplay-check-") as tmp:
+            if options.twice:
+                first = Path(tmp) / "first.cassette"
+                report = replay_into(path, first, options.timeout, HASH_SEEDS[0])
+                result.unstable = audit(path, (report, first), options.timeout, Path(tmp))
+            else:
+                report = replay_cassette(
+                    path, ReplayOptions(), capture=True, timeout=options.timeout
+                )
     except (UsageError, CassetteError) as exc:
         result.verdict, result.detail = Verdict.ERROR, str(exc)
         return result

@@ -46,7 +46,8 @@ def add_parser(subparsers: Any) -> None:
         description="Replays every cassette that records a script or an "
         "@agentreplay.entrypoint call, in parallel, and says of each: reproduced, "
         "diverged, outcome changed, fixed / still failing (for cassettes marked "
-        "with `agentreplay mark --expect fixed`), error, or skipped. "
+        "with `agentreplay mark --expect fixed`), error, or skipped; with --chaos and "
+        "--twice, also whether perturbed schedules or a second replay end otherwise. "
         "Exit codes: 0 all as expected, 1 some not, 2 usage error, 3 a cassette "
         "cannot be read.",
     )
@@ -72,6 +73,12 @@ def add_parser(subparsers: Any) -> None:
         metavar="K",
         help="also replay each reproduced cassette under K perturbed schedules",
     )
+    parser.add_argument(
+        "--twice",
+        action="store_true",
+        help="audit stability: replay each cassette a second time and under chaos seed 1, "
+        "and report any whose replays differ (the first differing step, the call site)",
+    )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--junit", metavar="FILE", help="write a JUnit XML report here")
     parser.set_defaults(run=run)
@@ -79,7 +86,7 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     cassettes = shard(find_cassettes(args.paths), args.shard)
-    options = CheckOptions(jobs=args.jobs, timeout=args.timeout, chaos=args.chaos)
+    options = CheckOptions(jobs=args.jobs, timeout=args.timeout, chaos=args.chaos, twice=args.twice)
     console = Console(stderr=args.json, highlight=False)
     if not args.json:
         console.print(f"checking {len(cassettes)} cassettes, {args.jobs} at a time")
@@ -89,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
         note = (
             f" (chaos seeds {', '.join(str(s) for s, _ in result.chaos)})" if result.chaos else ""
         )
+        note += " (unstable)" if result.unstable else ""
         console.print(f"[{style}]{result.verdict.value:>15}[/] {escape(str(result.path))}{note}")
 
     results = list(check_all(cassettes, options, progress))
@@ -118,6 +126,8 @@ def _print_problems(console: Console, results: list[Any]) -> None:
         if result.chaos:
             detail += "".join(f"\nchaos seed {seed}: {what}" for seed, what in result.chaos)
             detail += f"\nreplay it: agentreplay replay {result.path} --chaos {result.chaos[0][0]}"
+        if result.unstable:
+            detail += f"\nunstable: {result.unstable}"
         table.add_row(
             escape(str(result.path)),
             f"[{_STYLE[result.verdict]}]{result.verdict.value}[/]",

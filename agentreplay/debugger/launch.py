@@ -194,10 +194,12 @@ def replay_cassette(
     capture: bool = False,
     cancel: threading.Event | None = None,
     timeout: float | None = None,
+    hash_seed: str | None = None,
 ) -> RunReport:
     """Run the program recorded in ``cassette`` again, under replay; setting ``cancel``
     stops it (the report then has no verdict), and so does running past ``timeout``
-    seconds (``timed_out``)."""
+    seconds (``timed_out``). ``hash_seed`` is the ``PYTHONHASHSEED`` to use when the
+    recording kept none."""
     with open_reader(cassette) as opened:
         header = dict(opened.header)
     recorded_cwd = header.get("cwd") if isinstance(header.get("cwd"), str) else None
@@ -250,6 +252,8 @@ def replay_cassette(
             f"`agentreplay record -- python ...`"
         )
     env = dict(os.environ)
+    if hash_seed is not None:
+        env["PYTHONHASHSEED"] = hash_seed
     env.update(header.get("env") or {})
     if header.get("pythonhashseed"):
         env["PYTHONHASHSEED"] = str(header["pythonhashseed"])
