@@ -68,8 +68,13 @@ def _where(found: RunDiff) -> str:
     row = found.first_divergence
     ref = None if row is None else row.a or row.b
     if row is None or ref is None:
-        return f"in how it ended ({found.outcome.a} / {found.outcome.b})"
+        return f"in how it ended ({_short(found.outcome.a)} / {_short(found.outcome.b)})"
     return f"at step {ref.number} ({ref.kind} {ref.name}: {row.verdict.words})"
+
+
+def _short(text: str, width: int = 72) -> str:
+    line = text.splitlines()[0] if text else ""
+    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 def _sites(*runs: Run) -> list[str]:
