@@ -14,20 +14,21 @@ __all__ = ["junit_xml", "markdown", "sentence", "to_json"]
 
 
 def sentence(results: list[Result]) -> str:
-    """What the change does to the corpus, in one sentence."""
+    """What the change does to the corpus, in one sentence: the recorded failures it
+    fixes (those marked ``fixed`` that no longer fail), and the successful runs that
+    no longer run as recorded; and the failures not marked that now end otherwise."""
     failures = [r for r in results if r.recorded_failure and r.verdict is not Verdict.SKIPPED]
     passes = [r for r in results if not r.recorded_failure and r.verdict is not Verdict.SKIPPED]
-    fixed = sum(
-        r.verdict is not Verdict.REPRODUCED
-        and r.verdict is not Verdict.STILL_FAILING
-        and r.verdict is not Verdict.ERROR
-        for r in failures
-    )
+    fixed = sum(r.verdict is Verdict.FIXED for r in failures)
     changed = sum(not r.as_expected for r in passes)
-    return (
+    text = (
         f"this change fixes {fixed} of {len(failures)} captured failures and changes "
         f"{changed} of {len(passes)} successful runs"
     )
+    others = sum(r.expect == "reproduce" and not r.as_expected for r in failures)
+    if others:
+        text += f"; {others} captured failures not marked fixed no longer fail as recorded"
+    return text
 
 
 def totals(results: list[Result]) -> str:

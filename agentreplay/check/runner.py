@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -17,6 +19,7 @@ from agentreplay.debugger.chaos import perturb
 from agentreplay.debugger.launch import RunReport, replay_cassette
 from agentreplay.debugger.messages import ReplayOptions
 from agentreplay.errors import CassetteError, UsageError
+from agentreplay.rundiff.text import plain, text_diff
 
 __all__ = ["CheckOptions", "Result", "Verdict", "check_all", "check_one"]
 
@@ -94,7 +97,35 @@ def _classify(report: RunReport, expect: str, timeout: float) -> tuple[Verdict, 
         return Verdict.FIXED, verdict.summary, message
     if verdict.summary.startswith("not reproduced: recorded"):
         return Verdict.OUTCOME_CHANGED, verdict.summary, message
-    return Verdict.DIVERGED, verdict.summary, message
+    return Verdict.DIVERGED, _where_it_diverged(verdict.summary, message), message
+
+
+def _where_it_diverged(summary: str, message: str) -> str:
+    """The summary, the first field that differs and the call site, on one line."""
+    lines = message.splitlines()
+    parts = [summary]
+    if "  differences:" in lines:
+        first = _words(lines[lines.index("  differences:") + 1].strip())
+        parts.append(first if len(first) <= 200 else first[:199] + "…")
+    parts += [line.strip() for line in lines if line.startswith("  call site: ")]
+    return "; ".join(parts)
+
+
+_STRINGS = re.compile(r"(?P<where>.+?): (?P<a>(?:'|\").*) != (?P<b>(?:'|\").*)")
+
+
+def _words(line: str) -> str:
+    """``where: 'old' != 'new'`` as ``where: …[-old-]{+new+}…``: the words that differ."""
+    match = _STRINGS.fullmatch(line)
+    if match is None:
+        return line
+    try:
+        a, b = ast.literal_eval(match["a"]), ast.literal_eval(match["b"])
+    except (ValueError, SyntaxError):
+        return line
+    if not (isinstance(a, str) and isinstance(b, str)):
+        return line
+    return f"{match['where']}: {plain(text_diff(a, b), context=30)}"
 
 
 def _chaos(path: Path, seeds: int, timeout: float) -> list[tuple[int, str]]:
@@ -102,11 +133,11 @@ def _chaos(path: Path, seeds: int, timeout: float) -> list[tuple[int, str]]:
     with tempfile.TemporaryDirectory(prefix="agentreplay-chaos-") as tmp:
         for seed in range(1, seeds + 1):
             schedule = Path(tmp) / f"{path.stem}.chaos{seed}.cassette"
-            perturb(path, schedule, seed)
+            chaos = perturb(path, schedule, seed)
             report = replay_cassette(schedule, ReplayOptions(), capture=True, timeout=timeout)
             verdict, detail, _ = _classify(report, "reproduce", timeout)
             if verdict is not Verdict.REPRODUCED:
-                broke.append((seed, detail))
+                broke.append((seed, f"{detail} ({chaos['perturbation']})"))
     return broke
 
 

@@ -120,9 +120,12 @@ def _print_problems(console: Console, results: list[Any]) -> None:
     problems = [r for r in results if not r.as_expected]
     if not problems:
         return
-    table = Table("cassette", "verdict", "what happened", show_lines=True)
+    table = Table(show_lines=True)
+    table.add_column("cassette", overflow="fold")
+    table.add_column("verdict")
+    table.add_column("what happened", overflow="fold")
     for result in problems:
-        detail = result.detail
+        detail = result.detail.replace("; ", "\n")
         if result.chaos:
             detail += "".join(f"\nchaos seed {seed}: {what}" for seed, what in result.chaos)
             detail += f"\nreplay it: agentreplay replay {result.path} --chaos {result.chaos[0][0]}"

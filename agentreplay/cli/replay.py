@@ -183,7 +183,7 @@ def _chaos(cassette: Path, args: argparse.Namespace) -> int:
         )
     with tempfile.TemporaryDirectory(prefix="agentreplay-chaos-") as tmp:
         target = Path(args.fork_output or Path(tmp) / f"{cassette.stem}.chaos{args.chaos}.cassette")
-        perturb(cassette, target, args.chaos)
+        chaos = perturb(cassette, target, args.chaos)
         report = replay_cassette(target.resolve(), ReplayOptions(pace=args.pace))
     verdict = report.verdict
     if verdict is None:
@@ -194,6 +194,7 @@ def _chaos(cassette: Path, args: argparse.Namespace) -> int:
         return EXIT_UNRUNNABLE
     if verdict.divergence is not None:
         print(verdict.divergence.message, file=sys.stderr)
+    print(f"agentreplay: chaos seed {args.chaos}: {chaos['perturbation']}")
     print(f"agentreplay: under chaos seed {args.chaos}: {verdict.summary}")
     if args.fork_output:
         print(f"agentreplay: the schedule is kept in {target}: agentreplay replay {target}")

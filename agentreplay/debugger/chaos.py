@@ -120,6 +120,38 @@ def _renumber(task: str, retimed: list[tuple[int, Event]]) -> list[tuple[int, Ev
     return out
 
 
+def _all(by_task: dict[str, list[Event]]) -> list[Event]:
+    return [event for events in by_task.values() for event in events]
+
+
+def _is_answer(event: Event) -> bool:
+    return isinstance(event, (HttpResponse, HttpError, ToolResult))
+
+
+def _describe(
+    recorded: list[str], timeline: list[tuple[int, int, Event]], by_task: dict[str, list[Event]]
+) -> str:
+    """What the schedule changed, in words: the first answer that now comes in another
+    task's turn, and how many chunks were cut anew."""
+    now = [event.task for _, _, event in timeline if _is_answer(event)]
+    parts = []
+    for position, (was, new) in enumerate(zip(recorded, now, strict=False)):
+        if was != new:
+            parts.append(
+                f"answer {position + 1} goes to task {new} before task {was} "
+                f"(recorded: task {was} first)"
+            )
+            break
+    else:
+        parts.append("answers in the recorded order")
+    chunks_before = sum(isinstance(e, HttpChunk) for e in _all(by_task))
+    chunks_after = sum(isinstance(e, HttpChunk) for _, _, e in timeline)
+    if chunks_before:
+        parts.append(f"{chunks_before} stream chunks re-cut into {chunks_after}")
+    parts.append("latencies x0.25-x4, stream pace x0.5-x2")
+    return "; ".join(parts)
+
+
 def perturb(source: Path, target: Path, seed: int) -> dict[str, Any]:
     """Write to ``target`` the recording at ``source`` under the schedule ``seed`` picks;
     returns what the header says of it."""
@@ -128,16 +160,24 @@ def perturb(source: Path, target: Path, seed: int) -> dict[str, Any]:
         header = dict(cassette.header)
         by_task: dict[str, list[Event]] = defaultdict(list)
         order: list[str] = []
+        recorded: list[str] = []  # the task of each answer, in the recorded order
         for event in cassette.events():
             if event.task not in by_task:
                 order.append(event.task)
             by_task[event.task].append(event)
+            if _is_answer(event):
+                recorded.append(event.task)
     timeline: list[tuple[int, int, Event]] = []
     for task in order:  # tasks in the order they first appear: the same seed, the same draws
         for at, event in _renumber(task, _retime(by_task[task], rng)):
             timeline.append((at, len(timeline), event))
     timeline.sort(key=lambda item: (item[0], item[1]))
-    chaos = {"seed": seed, "source": str(source), "run_id": header.get("run_id")}
+    chaos = {
+        "seed": seed,
+        "source": str(source),
+        "run_id": header.get("run_id"),
+        "perturbation": _describe(recorded, timeline, by_task),
+    }
     header["chaos"] = chaos
     writer = CassetteWriter(target, header, background=False)
     try:

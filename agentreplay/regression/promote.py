@@ -134,6 +134,24 @@ def promote(cassette: Path, to: Path) -> tuple[Path, Path]:
     return test_file, copy
 
 
+def _imports(code: str) -> list[str]:
+    """The standard library imports the generated test uses, and no others."""
+    wanted = {
+        "import importlib.util": "importlib.util.",
+        "import runpy": "runpy.",
+        "import sys": "ARGV = ",
+        "from pathlib import Path": "Path(",
+    }
+    found = [line for line, used in wanted.items() if used in code]
+    return [*found, ""] if found else []
+
+
+def _env_lines(env: dict[str, Any]) -> list[str]:
+    if not env:
+        return ["RECORDED_ENV: dict[str, str] = {}"]
+    return ["RECORDED_ENV = {", *(f"    {k!r}: {v!r}," for k, v in sorted(env.items())), "}"]
+
+
 def _render(
     header: dict[str, Any],
     outcome: RunOutcome | None,
@@ -155,24 +173,21 @@ def _render(
         '"""A regression test promoted from a recorded run (agentreplay promote).',
         "",
         f"Run {header.get('run_id', '?')}, recorded {header.get('created', '?')}.",
-        f"The test replays it from {_relative(str(copy), to)}, offline, through the",
-        "agent_cassette fixture, and asserts what the run did then. Edit the assertion",
-        "to what the agent should do once the bug is fixed, then re-record with",
+        "The test replays it offline, through the agent_cassette fixture, from",
+        f"{_relative(str(copy), to)},",
+        "and asserts what the run did then. Edit the assertion to what the agent",
+        "should do once the bug is fixed, then re-record with",
         "--agentreplay-mode=rewrite against live services." + note,
         '"""',
         "",
         "from __future__ import annotations",
         "",
-        "import importlib.util",
-        "import runpy",
-        "import sys",
-        "from pathlib import Path",
-        "",
+        *_imports("\n".join([*prelude, call])),
         "import pytest",
         "",
         *prelude,
         "",
-        f"RECORDED_ENV = {env!r}",
+        *_env_lines(env),
         "",
         "",
         f"def {test_name}(agent_cassette: object, monkeypatch: pytest.MonkeyPatch) -> None:",

@@ -93,11 +93,13 @@ def test_check_with_chaos_finds_the_race_and_the_saved_schedule_fails_every_time
     assert result["verdict"] == "reproduced" and result["chaos"]
     seed = result["chaos"][0]["seed"]
     assert "stale status" in result["chaos"][0]["detail"]
+    assert "goes to task" in result["chaos"][0]["detail"]  # the perturbation that did it
 
     saved = tmp_path / "stale.cassette"
     broken = _cli("replay", str(race), "--chaos", str(seed), "-o", str(saved), cwd=race.parent)
     assert broken.returncode == 1
     assert f"under chaos seed {seed}: not reproduced" in broken.stdout
+    assert f"chaos seed {seed}: answer " in broken.stdout
     for _ in range(3):
         again = _cli("replay", str(saved), cwd=race.parent)
         assert again.returncode == 1 and "stale status" in again.stdout, again.stdout
