@@ -115,7 +115,7 @@ class DiffScreen(Screen[None]):
     @on(DiffTable.Highlighted)
     def _highlighted(self, message: DiffTable.Highlighted) -> None:
         row = self.table.rows[message.index]
-        self.query_one(FieldDiff).loading(row)
+        self.query_one(FieldDiff).show_reading(row)
         self.read_changes(row)
 
     @work(thread=True, exclusive=True, group="changes")

@@ -26,7 +26,7 @@ class FieldDiff(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield Static(id="field-diff-body")
 
-    def loading(self, row: Row) -> None:
+    def show_reading(self, row: Row) -> None:
         self.query_one("#field-diff-body", Static).update(
             Text(f"{_title(row)} · reading what differs…", style="dim")
         )
