@@ -21,6 +21,7 @@ import msgpack
 import zstandard
 
 from agentreplay.cassette.codec import check_plain
+from agentreplay.cassette.limits import MAX_FRAME_CONTENT, MAX_ITEMS, content_limit, unpack
 from agentreplay.errors import CassetteError
 
 __all__ = [
@@ -51,34 +52,14 @@ FRAME_EVENTS: Final = 1
 FRAME_BLOBS: Final = 2
 
 MAX_HEADER: Final = 16 * 1024 * 1024
-MAX_FRAME_CONTENT: Final = 64 * 1024 * 1024
 MAX_INDEX: Final = 256 * 1024 * 1024
 _MAX_BLOCK: Final = 128 * 1024
 
 _compressor = zstandard.ZstdCompressor(level=3, write_checksum=True, write_content_size=True)
 
 
-def _reject_ext(code: int, data: bytes) -> object:
-    raise ValueError(f"msgpack extension type {code} is not allowed in a cassette")
-
-
 def pack(value: Any) -> bytes:
     return msgpack.packb(value, use_bin_type=True)  # type: ignore[no-any-return]
-
-
-def unpack(data: bytes, offset: int, what: str) -> Any:
-    """msgpack-decode ``data`` without ever evaluating it (no ext types)."""
-    try:
-        return msgpack.unpackb(
-            data,
-            raw=False,
-            use_list=True,
-            strict_map_key=False,
-            ext_hook=_reject_ext,
-            timestamp=0,
-        )
-    except Exception as exc:  # msgpack raises many types; all mean "malformed"
-        raise CassetteError(f"malformed {what}: {exc}", offset=offset) from exc
 
 
 def _skippable(magic: int, payload: bytes) -> bytes:
@@ -119,7 +100,9 @@ def encode_footer(index_offset: int) -> bytes:
     return _skippable(FOOTER_MAGIC, FOOTER_TAG + struct.pack("<Q", index_offset))
 
 
-def _zstd_frame_length(buf: bytes | memoryview, offset: int) -> tuple[int, int]:
+def _zstd_frame_length(
+    buf: bytes | memoryview, offset: int, limit: int = MAX_FRAME_CONTENT
+) -> tuple[int, int]:
     """Walk the zstd frame starting at ``buf[0]``: return (its length, content size).
 
     Follows RFC 8878 section 3.1.1: frame header, then blocks until the last
@@ -145,8 +128,11 @@ def _zstd_frame_length(buf: bytes | memoryview, offset: int) -> tuple[int, int]:
         raise EOFError
     raw = bytes(buf[pos : pos + fcs_size])
     content_size = int.from_bytes(raw, "little") + (256 if fcs_size == 2 else 0)
-    if content_size > MAX_FRAME_CONTENT:
-        raise ValueError(f"zstd frame declares {content_size} bytes of content, over the limit")
+    if content_size > limit:
+        raise ValueError(
+            f"zstd frame declares {content_size:,} bytes of content, over the limit "
+            f"({limit:,} for this file)"
+        )
     pos += fcs_size
     while True:
         if len(buf) < pos + 3:
@@ -187,8 +173,11 @@ class FrameReader:
         return CassetteError(message, offset=offset, path=self.path)
 
     def read_at(self, offset: int, size: int) -> bytes:
+        """Up to ``size`` bytes at ``offset``, which must lie in the file."""
+        if not 0 <= offset <= self.size:
+            raise self._error(f"offset {offset} is outside the file ({self.size} bytes)", offset)
         self._file.seek(offset)
-        return self._file.read(size)
+        return self._file.read(max(0, min(size, self.size - offset)))
 
     def read_header(self) -> tuple[tuple[int, int], dict[str, Any], int]:
         """Return ((major, minor), header map, offset of the first data frame)."""
@@ -219,7 +208,7 @@ class FrameReader:
         body = payload[16:]
         if zlib.crc32(body) != crc:
             raise self._error("header checksum mismatch", 24)
-        header = unpack(body, 24, "header")
+        header = unpack(body, 24, "header", MAX_ITEMS)
         if not isinstance(header, dict):
             raise self._error("header is not a map", 24)
         try:
@@ -240,6 +229,8 @@ class FrameReader:
         return offset
 
     def read_index(self, offset: int) -> dict[str, Any]:
+        if not 0 <= offset <= self.size - FOOTER_SIZE - 12:
+            raise self._error(f"footer points at byte {offset}, outside the file", offset)
         head = self.read_at(offset, 12)
         if len(head) < 12:
             raise self._error("index frame is cut short", offset)
@@ -249,15 +240,21 @@ class FrameReader:
         compressed = self.read_at(offset + 12, size - 4)
         if len(compressed) != size - 4 or zlib.crc32(compressed) != crc:
             raise self._error("index checksum mismatch", offset)
+        limit = content_limit(self.size, MAX_INDEX)
         try:
             # decompress() allocates what the frame declares, whatever max_output_size says.
             declared = zstandard.frame_content_size(compressed)
-            if not 0 <= declared <= MAX_INDEX:
-                raise self._error(f"index declares {declared} bytes of content", offset)
-            data = self._decompressor.decompress(compressed, max_output_size=MAX_INDEX)
+            if not 0 <= declared <= limit:
+                raise self._error(
+                    f"index declares {declared:,} bytes of content, over the limit "
+                    f"({limit:,} for this file)",
+                    offset,
+                )
+            data = self._decompressor.decompress(compressed, max_output_size=limit)
         except zstandard.ZstdError as exc:
             raise self._error(f"index does not decompress: {exc}", offset) from exc
-        index = unpack(data, offset, "index")
+        # An index holds a few values per frame and step; a file holds each in some bytes.
+        index = unpack(data, offset, "index", max(MAX_ITEMS, self.size // 2))
         if not isinstance(index, dict):
             raise self._error("index is not a map", offset)
         return index
@@ -289,10 +286,11 @@ class FrameReader:
     def _read_data_frame(self, offset: int) -> tuple[str, int, Any]:
         # Read the frame header and then the blocks, growing the buffer as needed.
         want = 4096
+        limit = content_limit(self.size)
         while True:
             buf = self.read_at(offset, want)
             try:
-                length, content_size = _zstd_frame_length(buf, offset)
+                length, content_size = _zstd_frame_length(buf, offset, limit)
                 break
             except EOFError:
                 if offset + len(buf) >= self.size:
@@ -302,7 +300,7 @@ class FrameReader:
                 raise self._error(f"malformed data frame: {exc}", offset) from exc
         frame = buf[:length]
         try:
-            content = self._decompressor.decompress(frame, max_output_size=MAX_FRAME_CONTENT)
+            content = self._decompressor.decompress(frame, max_output_size=limit)
         except zstandard.ZstdError as exc:
             raise self._error(f"data frame is damaged: {exc}", offset) from exc
         if len(content) != content_size:

@@ -205,6 +205,7 @@ class Redactor:
             self.secrets.learn_environment()
         self._patterns = rules._patterns
         self._byte_patterns = rules._byte_patterns
+        self._kinds: dict[str, int] = {}
 
     @property
     def active(self) -> bool:
@@ -338,29 +339,41 @@ class Redactor:
                 changed = True
         return "&".join(parts) if changed else query
 
-    def _headers(self, headers: Headers, response: bool) -> tuple[Headers, bool]:
-        """Secret headers replaced; also whether the body is a form."""
-        rules = self.rules
+    def _kind(self, name: str) -> int:
+        """0 for an ordinary header, 1 for a secret one, 2 for Content-Type."""
+        kind = 1 if self.rules.secret_header(name) else 2 if name.lower() == "content-type" else 0
+        if len(self._kinds) < 4096:
+            self._kinds[name] = kind
+        return kind
+
+    def _headers(self, headers: Headers) -> tuple[Headers, bool]:
+        """Secret headers replaced (and learnt); also whether the body is a form."""
+        kinds = self._kinds
         out: list[tuple[str, str]] | None = None
         form = False
         for i, (name, value) in enumerate(headers):
-            if rules.secret_header(name) and value != REDACTED:
+            kind = kinds.get(name)
+            if kind is None:
+                kind = self._kind(name)
+            if kind == 1 and value != REDACTED:
                 self.secrets.learn_all(credential_forms(value))
                 if out is None:
                     out = list(headers[:i])
                 out.append((name, REDACTED))
                 continue
-            if not response and _FORM in value and name.lower() == "content-type":
+            if kind == 2 and _FORM in value:
                 form = True
             if out is not None:
                 out.append((name, value))
         return (headers if out is None else tuple(out)), form
 
     def _scrub_headers(self, headers: Headers) -> Headers:
-        if not self.active:
+        if not self.secrets._text and not self._patterns:
             return headers
-        scrubbed = tuple((k, v if v == REDACTED else self.text(v)) for k, v in headers)
-        return headers if scrubbed == headers else scrubbed
+        joined = "\n".join([v for _, v in headers])
+        if self.text(joined) is joined:  # the common case: one search, nothing found
+            return headers
+        return tuple((k, v if v == REDACTED else self.text(v)) for k, v in headers)
 
     def _body(self, body: bytes, form: bool) -> bytes:
         if form and body:
@@ -380,15 +393,15 @@ class Redactor:
                 body = json.dumps(
                     self._json_paths(data), ensure_ascii=False, separators=(",", ":")
                 ).encode()
-        return self.data(body) if body and self.active else body
+        return self.data(body) if body and (self.secrets._text or self._patterns) else body
 
     def request(self, info: RequestInfo) -> RequestInfo:
         """The request as it may be written to a cassette; the secrets in it are learnt
         before its other parts are searched for them."""
-        headers, form = self._headers(info.headers, response=False)
+        headers, form = self._headers(info.headers)
         url = self._url(info.url)
         body = self._body(info.body, form)
-        if self.active:
+        if self.secrets._text or self._patterns:
             url = self.text(url)
             headers = self._scrub_headers(headers)
         redacted = info
@@ -399,5 +412,5 @@ class Redactor:
         return redacted
 
     def response_headers(self, headers: Headers) -> Headers:
-        redacted, _ = self._headers(headers, response=True)
+        redacted, _ = self._headers(headers)
         return self._scrub_headers(redacted)

@@ -121,10 +121,9 @@ class Replay(Session):
         with open_reader(self.path) as cassette:
             self.replayer = Replayer(cassette)
             if not self.replayer.events:
+                cassette.check_has_events()
                 raise CassetteError(
-                    "the cassette holds no events: the recording stopped before it "
-                    "wrote any (a process killed in its first moments), so there is "
-                    "nothing to replay",
+                    "the cassette holds no events, so there is nothing to replay",
                     path=str(self.path),
                 )
             self.policy.check(cassette.step_infos())
