@@ -2,7 +2,8 @@
 
     file   := header data_frame* [index footer]
     header := skippable frame 0x184D2A50: "AGENTRPL" u16 major u16 minor u32 crc32 msgpack-map
-    data   := zstd frame (content size and checksum set) of msgpack [type, items]
+    data   := [link] zstd frame (content size and checksum set) of msgpack [type, items]
+    link   := skippable frame 0x184D2A52 (format 2): the frame after it is chained (chain.py)
     index  := skippable frame 0x184D2A51: u32 crc32, then a zstd frame of msgpack-map
     footer := skippable frame 0x184D2A5F of 16 bytes: "AGRPFOOT" u64 index offset
 
@@ -20,6 +21,15 @@ from typing import IO, Any, Final
 import msgpack
 import zstandard
 
+from agentreplay.cassette.chain import (
+    KEY_EVERY,
+    LINK_MAGIC,
+    LINK_SIZE,
+    PREFIX,
+    History,
+    decode_link,
+)
+from agentreplay.cassette.chain import decompressor as chain_decompressor
 from agentreplay.cassette.codec import check_plain
 from agentreplay.cassette.limits import MAX_FRAME_CONTENT, MAX_ITEMS, content_limit, unpack
 from agentreplay.errors import CassetteError
@@ -35,9 +45,10 @@ __all__ = [
     "encode_footer",
     "encode_header",
     "encode_index",
+    "pack_data_frame",
 ]
 
-FORMAT_MAJOR: Final = 2
+FORMAT_MAJOR: Final = 3
 FORMAT_MINOR: Final = 0
 
 HEADER_MAGIC: Final = 0x184D2A50
@@ -81,14 +92,19 @@ class FrameTooLarge(ValueError):
     """The content of a data frame would exceed `MAX_FRAME_CONTENT`, which readers refuse."""
 
 
-def encode_data_frame(frame_type: int, items: list[Any], steps: list[int] | None = None) -> bytes:
-    """An events frame is ``[1, events, steps]`` (steps[i] is the step of events[i]);
-    a blobs frame is ``[2, blobs]``."""
+def pack_data_frame(frame_type: int, items: list[Any], steps: list[int] | None = None) -> bytes:
+    """The content of a data frame: an events frame is ``[1, events, steps]`` (steps[i]
+    is the step of events[i]); a blobs frame is ``[2, blobs]``."""
     value = [frame_type, items] if steps is None else [frame_type, items, steps]
     content = pack(value)
     if len(content) > MAX_FRAME_CONTENT:
         raise FrameTooLarge(f"a frame of {len(content)} bytes; the limit is {MAX_FRAME_CONTENT}")
-    return _compressor.compress(content)
+    return content
+
+
+def encode_data_frame(frame_type: int, items: list[Any], steps: list[int] | None = None) -> bytes:
+    """A data frame (a keyframe) holding ``items``; see `pack_data_frame`."""
+    return _compressor.compress(pack_data_frame(frame_type, items, steps))
 
 
 def encode_index(index: dict[str, Any]) -> bytes:
@@ -166,6 +182,7 @@ class FrameReader:
         self.path = path
         self.frames_decompressed = 0
         self._decompressor = zstandard.ZstdDecompressor()
+        self.history = History()
         file.seek(0, 2)
         self.size = file.tell()
 
@@ -263,11 +280,20 @@ class FrameReader:
         """Read the frame at ``offset``: return (kind, next offset, value).
 
         kind is "data" (value = decoded msgpack), "index", "footer", or "end"
-        at the end of the file. Raises CassetteError for anything else.
+        at the end of the file. A chained frame (a link, then its data frame) is
+        one "data" frame at the link's offset. Raises CassetteError for anything else.
         """
+        kind, end, content = self.content_at(offset)
+        if content is None:
+            return kind, end, None
+        return kind, end, self._decode(content, offset)
+
+    def content_at(self, offset: int) -> tuple[str, int, bytes | None]:
+        """(kind, next offset, content): the decompressed content of a data frame, None
+        for the others (see `next_frame`)."""
         if offset >= self.size:
             return "end", offset, None
-        head = self.read_at(offset, 18)
+        head = self.read_at(offset, LINK_SIZE)
         if len(head) < 8:
             raise self._error("file ends inside a frame header (truncated)", offset)
         magic = struct.unpack_from("<I", head)[0]
@@ -277,13 +303,55 @@ class FrameReader:
             if end > self.size:
                 raise self._error("file ends inside a skippable frame (truncated)", offset)
             return ("index" if magic == INDEX_MAGIC else "footer"), end, None
+        if magic == LINK_MAGIC:
+            content, end = self._chained(offset, head)
+            return "data", end, content
         if magic != ZSTD_MAGIC:
             raise self._error(
                 f"unexpected bytes {head[:4].hex()} where a frame should start", offset
             )
-        return self._read_data_frame(offset)
+        content, end = self._decompress(offset, None)
+        self.history.add(content, end, keyframe=True)
+        return "data", end, content
 
-    def _read_data_frame(self, offset: int) -> tuple[str, int, Any]:
+    def _chained(self, offset: int, head: bytes) -> tuple[bytes, int]:
+        distance = decode_link(head)
+        if distance is None:
+            if len(head) < LINK_SIZE:
+                raise self._error("file ends inside a link frame (truncated)", offset)
+            raise self._error("malformed link frame", offset)
+        if distance > offset:
+            raise self._error(
+                f"link names a keyframe {distance} bytes back, before the file", offset
+            )
+        if self.history.end != offset:
+            self._catch_up(offset - distance, offset)
+        if not len(self.history):
+            raise self._error("link names no earlier content", offset)
+        prefix = self.history.tail(PREFIX)
+        content, end = self._decompress(offset + LINK_SIZE, prefix)
+        self.history.add(content, end, keyframe=False)
+        return content, end
+
+    def _catch_up(self, keyframe: int, target: int) -> None:
+        """Decompress the chain from ``keyframe`` up to ``target``: reading a chained
+        frame at random needs the content before it."""
+        self.history.reset()
+        offset, read = keyframe, 0
+        head = self.read_at(offset, 4)
+        if len(head) < 4 or struct.unpack_from("<I", head)[0] != ZSTD_MAGIC:
+            raise self._error("link names a keyframe that is not a data frame", target)
+        while offset < target:
+            _, offset, content = self.content_at(offset)
+            if content is None:
+                raise self._error("link names a keyframe that does not lead to it", target)
+            read += len(content)
+            if read > MAX_FRAME_CONTENT + KEY_EVERY:
+                raise self._error("chain is longer than a writer makes one", target)
+        if offset != target:
+            raise self._error("link names a keyframe that does not lead to it", target)
+
+    def _decompress(self, offset: int, prefix: bytes | None) -> tuple[bytes, int]:
         # Read the frame header and then the blocks, growing the buffer as needed.
         want = 4096
         limit = content_limit(self.size)
@@ -299,13 +367,17 @@ class FrameReader:
             except ValueError as exc:
                 raise self._error(f"malformed data frame: {exc}", offset) from exc
         frame = buf[:length]
+        decompressor = self._decompressor if prefix is None else chain_decompressor(prefix)
         try:
-            content = self._decompressor.decompress(frame, max_output_size=limit)
+            content = decompressor.decompress(frame, max_output_size=limit)
         except zstandard.ZstdError as exc:
             raise self._error(f"data frame is damaged: {exc}", offset) from exc
         if len(content) != content_size:
             raise self._error("data frame content size mismatch", offset)
         self.frames_decompressed += 1
+        return content, offset + length
+
+    def _decode(self, content: bytes, offset: int) -> Any:
         value = unpack(content, offset, "data frame")
         if not (
             isinstance(value, list)
@@ -323,4 +395,4 @@ class FrameReader:
             )
         ):
             raise self._error("data frame is not [1, events, steps] or [2, blobs]", offset)
-        return "data", offset + length, value
+        return value
