@@ -26,7 +26,16 @@ from typing import Final
 
 import zstandard
 
-__all__ = ["KEY_EVERY", "LINK_MAGIC", "LINK_SIZE", "PREFIX", "History", "compress", "encode_link"]
+__all__ = [
+    "CHAIN_BELOW",
+    "KEY_EVERY",
+    "LINK_MAGIC",
+    "LINK_SIZE",
+    "PREFIX",
+    "History",
+    "compress",
+    "encode_link",
+]
 
 LINK_MAGIC: Final = 0x184D2A52
 LINK_SIZE: Final = 8 + 4
@@ -34,6 +43,9 @@ PREFIX: Final = 64 * 1024
 """Bytes of earlier content a chained frame is compressed against, at most."""
 KEY_EVERY: Final = 1024 * 1024
 """Content bytes after which the writer starts a new chain with a keyframe."""
+CHAIN_BELOW: Final = 16 * 1024
+"""The writer chains frames of less content than this; a larger one compresses well on
+its own, and loading a dictionary for it would cost more than it saves."""
 
 _plain = zstandard.ZstdCompressor(level=3, write_checksum=True, write_content_size=True)
 

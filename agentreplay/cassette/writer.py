@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import Any, Final
 
 from agentreplay.cassette.blobs import BlobTable
-from agentreplay.cassette.chain import KEY_EVERY, PREFIX, History, compress, encode_link
+from agentreplay.cassette.chain import (
+    CHAIN_BELOW,
+    KEY_EVERY,
+    PREFIX,
+    History,
+    compress,
+    encode_link,
+)
 from agentreplay.cassette.codec import ENCODERS
 from agentreplay.cassette.events import Event, RunOutcome
 from agentreplay.cassette.frames import (
@@ -183,7 +190,8 @@ class CassetteWriter:
         return its offset (its link's, for a chained frame)."""
         offset = self._file.tell()
         history = self._history
-        if self._chain and len(history) and self._since_key + len(content) <= KEY_EVERY:
+        small = len(content) < CHAIN_BELOW  # a large frame compresses well on its own
+        if self._chain and small and len(history) and self._since_key + len(content) <= KEY_EVERY:
             prefix = history.tail(PREFIX)
             self._file.write(encode_link(offset - self._key_offset))
             self._file.write(compress(content, prefix))
