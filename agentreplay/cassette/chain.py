@@ -84,24 +84,27 @@ def decode_link(head: bytes) -> int | None:
 class History:
     """The content of the frames read or written last, in order: a chain's dictionary."""
 
-    __slots__ = ("_window", "end")
+    __slots__ = ("_window", "end", "key")
 
     def __init__(self) -> None:
         self._window = bytearray()
         self.end = -1
         """Where the last frame whose content is here ends in the file (-1: nowhere)."""
+        self.key = -1
+        """Where the keyframe of the chain here starts (-1: nowhere)."""
 
     def __len__(self) -> int:
         return len(self._window)
 
     def reset(self) -> None:
         self._window = bytearray()
-        self.end = -1
+        self.end = self.key = -1
 
-    def add(self, content: bytes, end: int, keyframe: bool) -> None:
+    def add(self, content: bytes, end: int, keyframe: bool, start: int = -1) -> None:
         window = self._window
         if keyframe:
             window.clear()
+            self.key = start
         window += content
         if len(window) > 4 * PREFIX:  # trimmed now and then, not on every frame
             del window[: len(window) - PREFIX]

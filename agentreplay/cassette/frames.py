@@ -311,7 +311,7 @@ class FrameReader:
                 f"unexpected bytes {head[:4].hex()} where a frame should start", offset
             )
         content, end = self._decompress(offset, None)
-        self.history.add(content, end, keyframe=True)
+        self.history.add(content, end, keyframe=True, start=offset)
         return "data", end, content
 
     def _chained(self, offset: int, head: bytes) -> tuple[bytes, int]:
@@ -326,6 +326,12 @@ class FrameReader:
             )
         if self.history.end != offset:
             self._catch_up(offset - distance, offset)
+        if self.history.key != offset - distance:
+            raise self._error(
+                f"link names a keyframe {distance} bytes back, but its chain starts at "
+                f"byte {self.history.key}",
+                offset,
+            )
         if not len(self.history):
             raise self._error("link names no earlier content", offset)
         prefix = self.history.tail(PREFIX)

@@ -168,7 +168,7 @@ class Secrets:
         """Learn the values of secret-named variables (``OPENAI_API_KEY``) and the
         passwords in URL-valued ones (``DATABASE_URL=postgres://u:pw@h/db``)."""
         for name, value in list(environ.items()):
-            if is_secret_name(name):
+            if is_secret_name(name) and not _path(value):
                 self.learn(value)
             elif "://" in value and "@" in value:
                 self.learn_all(_url_passwords(value))
@@ -184,6 +184,12 @@ class Secrets:
             if secret in data:
                 data = data.replace(secret, REDACTED.encode())
         return data
+
+
+def _path(value: str) -> bool:
+    """A file's path (``SSH_AUTH_SOCK``, ``GOOGLE_APPLICATION_CREDENTIALS``): it names
+    where a secret is, and searching for it would erase paths everywhere."""
+    return value.startswith(("/", "~", "./", "../")) or os.path.exists(value)
 
 
 def _url_passwords(text: str) -> list[str]:

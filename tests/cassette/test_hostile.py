@@ -162,3 +162,37 @@ def test_an_events_frame_of_empty_arrays(tmp_path: Path) -> None:
 @given(data=hostile_files())
 def test_any_hostile_cassette_gives_cassette_error_at_worst(tmp_path: Path, data: bytes) -> None:
     run_every_reader(_write(tmp_path, data), limit=LIMIT)
+
+
+# -- chained frames whose links lie ----------------------------------------------------
+
+
+@pytest.mark.parametrize("distance", [1, 5, 10**6, 2**32 - 1])
+def test_a_link_that_names_no_keyframe(tmp_path: Path, distance: int) -> None:
+    from agentreplay.cassette.chain import encode_link
+
+    from .hostile import data_frame
+
+    frames = [_one_exchange([1, 1, 1, 1, 1])]
+    data = bytearray(build(frames))
+    data += encode_link(distance) + data_frame([1, [outcome(9)], [0]])
+    path = _write(tmp_path, bytes(data))
+    run_every_reader(path, limit=LIMIT)
+    with open_cassette(path) as cassette, pytest.raises(CassetteError):
+        list(cassette.events())
+
+
+def test_a_chained_frame_read_with_the_wrong_dictionary(tmp_path: Path) -> None:
+    from agentreplay.cassette.chain import compress, encode_link
+
+    from .hostile import pack
+
+    first = build([_one_exchange([1, 1, 1, 1, 1])])
+    keyframe = first.index(b"\x28\xb5\x2f\xfd")
+    content = pack([1, [outcome(9)], [0]])
+    frame = compress(content, b"another history " + content)  # refers to what is not there
+    data = first + encode_link(len(first) - keyframe) + frame
+    path = _write(tmp_path, data)
+    run_every_reader(path, limit=LIMIT)
+    with open_cassette(path) as cassette, pytest.raises(CassetteError, match="damaged"):
+        list(cassette.events())

@@ -291,3 +291,12 @@ def test_a_cassette_from_before_the_secret_names_matches_by_its_own_names() -> N
     )
     new, _ = Redaction.from_description(Redaction().describe())
     assert new.request(_info("http://h/?token=abc")).url == "http://h/?token=[REDACTED]"
+
+
+def test_secret_named_variables_holding_paths_are_not_searched_for(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SSH_AUTH_SOCK", str(tmp_path / "agent.sock"))
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path))
+    redactor = Redaction().redactor()
+    assert redactor.text(f"{tmp_path}/examples/agent.py") == f"{tmp_path}/examples/agent.py"
