@@ -152,6 +152,8 @@ def test_patterns_hide_matches_in_request_and_response_bodies_and_still_replay(
 def test_a_pattern_that_is_not_a_regex_is_refused() -> None:
     with pytest.raises(agentreplay.UsageError, match="not a regular expression"):
         Redaction(patterns=["(unclosed"])
+
+
 # -- the rules, one at a time -------------------------------------------------------
 
 
