@@ -107,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
     cassette = local_copy(args.file)  # an s3:// cassette is downloaded first
     # Opening it here makes a missing or unreadable file exit 3, as with show and export.
     with open_reader(cassette) as opened:
+        opened.check_has_events()
         _check_steps(opened, args)
     options = ReplayOptions(
         pace=args.pace,

@@ -16,7 +16,7 @@ from rich.text import Text
 import agentreplay.humanize as fmt
 from agentreplay.capture.listing import local_copy
 from agentreplay.cli.events import print_events
-from agentreplay.errors import CassetteWarning, UsageError
+from agentreplay.errors import CassetteError, CassetteWarning, UsageError
 from agentreplay.steps import Cassette, Step, Summary, iter_steps, open_cassette, step_from_events
 
 __all__ = ["add_parser", "load_step", "run"]
@@ -165,6 +165,7 @@ def run(args: argparse.Namespace) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CassetteWarning)
         with open_cassette(local_copy(args.file)) as cassette:
+            cassette.check_has_events()
             if args.events:
                 code = print_events(cassette, console, args.limit)
             elif args.step is not None:
@@ -202,7 +203,10 @@ def load_step(cassette: Cassette, number: int) -> Step:
     if not 1 <= number <= len(infos):
         raise UsageError(f"step {number} is not in {cassette.path} (it has {len(infos)} steps)")
     step = step_from_events(number, cassette.step(number), infos[number - 1].parent)
-    assert step is not None
+    if step is None:
+        raise CassetteError(
+            f"step {number} has no events where the index says they are", path=str(cassette.path)
+        )
     return step
 
 

@@ -3,7 +3,9 @@
 A replay must ask for the same addresses as the recording, so a cassette
 keeps a few environment variables: an allow-list, plus the names the user
 asks for (``agentreplay record --env NAME``, ``AGENTREPLAY_ENV``). It never
-keeps a secret: a replay needs no key.
+keeps a secret: a replay needs no key. A name that reads as secret is refused
+(the list is `agentreplay.session.secrets`), and the recording takes
+credentials out of the values it keeps (``postgres://user:[REDACTED]@db``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 
 from agentreplay.errors import UsageError
 from agentreplay.runtime import escape
+from agentreplay.session.secrets import is_secret_name
 
 __all__ = [
     "DEFAULT_CASSETTE",
@@ -34,10 +37,6 @@ ENV_ALLOW = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONHASHSEED", "PYTHONUTF8")
 ENV_NAMES = "AGENTREPLAY_ENV"
 """Comma-separated names of more variables for a recording to keep (never secrets)."""
 
-_SECRET_WORDS = frozenset(
-    {"KEY", "APIKEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "CREDENTIALS"}
-)
-
 
 def kept_env(names: list[str]) -> dict[str, str]:
     """The variables a cassette keeps: `ENV_ALLOW` and ``names``, those that are set.
@@ -45,7 +44,7 @@ def kept_env(names: list[str]) -> dict[str, str]:
     cassettes are shared, and a replay needs no key."""
     extra = [name.strip() for name in names if name.strip()]
     for name in extra:
-        if _SECRET_WORDS & set(name.upper().replace("-", "_").split("_")):
+        if is_secret_name(name):
             raise UsageError(
                 f"{name} looks like a secret, and a cassette never keeps secrets (a replay "
                 f"needs no key); keep only addresses and settings"

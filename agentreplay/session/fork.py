@@ -17,7 +17,7 @@ from agentreplay.cassette.writer import CassetteWriter
 from agentreplay.runtime.tasks import TaskState
 from agentreplay.session.recorder import Recorder
 from agentreplay.session.recording import base_header
-from agentreplay.session.redaction import Redaction
+from agentreplay.session.redaction import Redactor
 
 __all__ = ["echo", "open_fork"]
 
@@ -42,7 +42,7 @@ def open_fork(
     parent: Path,
     parent_header: dict[str, Any],
     step: int | None,
-    redaction: Redaction,
+    redactor: Redactor,
     what_if: str = "",
 ) -> Recorder:
     """Start writing the fork of ``parent`` that goes live after ``step`` into ``target``;
@@ -52,8 +52,8 @@ def open_fork(
     if what_if:
         extra["parent"]["what_if"] = what_if
     mode = "fork" if step is not None else "what-if"
-    header = base_header(mode, redaction, parent_header.get("metadata"), extra)
-    return Recorder(CassetteWriter(target, header), redaction)
+    header = base_header(mode, redactor.rules, parent_header.get("metadata"), extra)
+    return Recorder(CassetteWriter(target, redactor.header(header)), redactor)
 
 
 def echo(recorder: Recorder, task: TaskState, events: list[Event]) -> None:

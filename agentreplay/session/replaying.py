@@ -47,7 +47,7 @@ from agentreplay.session.matching import (
 from agentreplay.session.outcome import ReplayResult, compare_outcomes
 from agentreplay.session.policy import PlainReplay, ReplayPolicy
 from agentreplay.session.recorder import ExchangeRecorder, Recorder, ToolRecording
-from agentreplay.session.redaction import Redaction
+from agentreplay.session.redaction import Redaction, Redactor
 from agentreplay.session.replayer import Replayer
 from agentreplay.session.schedule import DEFAULT_ORDER_TIMEOUT, HOLD_GRACE, Schedule
 
@@ -80,6 +80,7 @@ class Replay(Session):
         self.matcher: Matcher = matcher if matcher is not None else DefaultMatcher()
         self.redaction = redact if redact is not None else Redaction()
         self._redaction_given = redact is not None
+        self.redactor: Redactor = self.redaction.redactor(environment=False)
         self.pace = parse_pace(pace)
         if live_after is not None and live_after < 0:
             raise UsageError(f"live_after must be a step number, not {live_after}")
@@ -120,10 +121,9 @@ class Replay(Session):
         with open_reader(self.path) as cassette:
             self.replayer = Replayer(cassette)
             if not self.replayer.events:
+                cassette.check_has_events()
                 raise CassetteError(
-                    "the cassette holds no events: the recording stopped before it "
-                    "wrote any (a process killed in its first moments), so there is "
-                    "nothing to replay",
+                    "the cassette holds no events, so there is nothing to replay",
                     path=str(self.path),
                 )
             self.policy.check(cassette.step_infos())
@@ -146,6 +146,9 @@ class Replay(Session):
                     CassetteWarning,
                     stacklevel=4,
                 )
+        # The live side learns its own secrets (this environment's keys, the values in
+        # its redacted places), so what the recording hid matches what replay hides.
+        self.redactor = self.redaction.redactor()
         self.step = 0
         self.live = False
         self.result = None
@@ -164,7 +167,7 @@ class Replay(Session):
                 self.path,
                 self.replayer.header,
                 self.live_after,
-                self.redaction,
+                self.redactor,
                 self.policy.changes(),
             )
 
@@ -197,8 +200,10 @@ class Replay(Session):
             outcome = self.outcome_event(exc, value, returned, self.recorder.now())
             if isinstance(exc, DivergenceError):  # the new run ended there, and so says
                 outcome = dataclasses.replace(outcome, error=ErrorInfo.from_exception(exc))
-            self.recorder.emit(outcome)
+            self.recorder.outcome(outcome)
         _, value_repr, error = self.outcome_fields(exc, value, returned)
+        # The recorded outcome had its secrets taken out; so has this one, to compare.
+        value_repr, error = self.redactor.text(value_repr), self.redactor.error(error)
         self.result = compare_outcomes(
             self.replayer.outcome,
             self.replayer.outcome_step,
@@ -323,7 +328,7 @@ class Replay(Session):
         assert self.replayer is not None
         if self.live:
             return None
-        actual = self.redaction.request(info)
+        actual = self.redactor.request(info)
         queue = self.replayer.http.get(task.id)
         exchange = queue[0] if queue else None
         if exchange is None:
@@ -421,8 +426,10 @@ class Replay(Session):
                 raise self._past_end(task, f"tool call {name}()")
             return self._record_tool(task, name, args, kwargs)
         call = recorded.call
+        redacted_args, redacted_kwargs = self.redactor.tool_args(args, kwargs)
         diff = json_diff(
-            {"args": call.args, "kwargs": call.kwargs}, {"args": args, "kwargs": kwargs}
+            {"args": call.args, "kwargs": call.kwargs},
+            {"args": redacted_args, "kwargs": redacted_kwargs},
         )
         if call.name != name or diff:
             if self._go_live_instead():
