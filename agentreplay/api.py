@@ -33,6 +33,7 @@ from agentreplay.session.core import Mode, Session
 from agentreplay.session.environment import (
     DEFAULT_CASSETTE,
     ENV_NAMES,
+    applicable_env,
     cassette_path,
     kept_env,
     set_placeholder_keys,
@@ -173,11 +174,16 @@ def _restore_env(path: str) -> None:
     if not os.path.exists(path):
         return  # Replay reports the missing cassette
     with open_reader(path) as cassette:
-        env, seed = cassette.header.get("env"), cassette.header.get("pythonhashseed")
+        env, refused = applicable_env(cassette.header.get("env"))
+        seed = cassette.header.get("pythonhashseed")
     _restart_with_seed(seed)  # before the kept PYTHONHASHSEED is put in the environment
-    for name, value in (env if isinstance(env, dict) else {}).items():
-        if isinstance(name, str) and isinstance(value, str):
-            os.environ[name] = value
+    for name in refused:
+        print(
+            f"agentreplay: warning: the cassette sets {name}, which can make a program "
+            f"load other code; not applied",
+            file=sys.stderr,
+        )
+    os.environ.update(env)
 
 
 def _restart_with_seed(seed: object) -> None:

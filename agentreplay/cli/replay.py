@@ -1,7 +1,8 @@
 """``agentreplay replay FILE``: run a recorded program again and say if it reproduced.
 
 Exit codes: 0 reproduced; 1 not reproduced (diverged, or ended differently);
-2 bad usage; 3 the cassette cannot be read or its program cannot be started.
+2 bad usage; 3 the cassette cannot be read or its program cannot be started;
+5 not run: the cassette runs code from elsewhere and the user did not agree.
 """
 
 from __future__ import annotations
@@ -16,16 +17,24 @@ from typing import Any
 
 from agentreplay.capture.listing import local_copy
 from agentreplay.cassette import CassetteReader, open_reader
-from agentreplay.debugger.launch import ReplayOptions, replay_cassette
+from agentreplay.debugger.launch import Launch, NotConfirmed, ReplayOptions, replay_cassette
 from agentreplay.debugger.overrides import check_override
 from agentreplay.errors import UsageError
 from agentreplay.session.core import parse_pace
 
-__all__ = ["EXIT_NOT_REPRODUCED", "EXIT_REPRODUCED", "EXIT_UNRUNNABLE", "add_parser", "run"]
+__all__ = [
+    "EXIT_NOT_CONFIRMED",
+    "EXIT_NOT_REPRODUCED",
+    "EXIT_REPRODUCED",
+    "EXIT_UNRUNNABLE",
+    "add_parser",
+    "run",
+]
 
 EXIT_REPRODUCED = 0
 EXIT_NOT_REPRODUCED = 1
 EXIT_UNRUNNABLE = 3
+EXIT_NOT_CONFIRMED = 5
 
 
 def _override(text: str) -> tuple[int, Any]:
@@ -95,6 +104,13 @@ def add_parser(subparsers: Any) -> None:
         "repeatable",
     )
     parser.add_argument(
+        "-y",
+        "--yes",
+        action="store_true",
+        help="run the recorded program without asking, even when the cassette was made "
+        "elsewhere and runs code from outside the working tree",
+    )
+    parser.add_argument(
         "--pace",
         default="instant",
         help="instant (default), recorded, or a speed factor for streams and sleeps",
@@ -116,7 +132,11 @@ def run(args: argparse.Namespace) -> int:
         break_at=args.break_at,
         break_on_divergence=args.break_on_divergence,
     )
-    report = replay_cassette(cassette.resolve(), options)
+    try:
+        report = replay_cassette(cassette.resolve(), options, confirm=_confirm(args.yes))
+    except NotConfirmed as exc:
+        print(f"agentreplay: {exc}", file=sys.stderr)
+        return EXIT_NOT_CONFIRMED
     verdict = report.verdict
     if verdict is None:
         print(
@@ -160,6 +180,35 @@ def _new_run(args: argparse.Namespace, original: Path, new: Path, diverged: bool
             )
     command = shlex.join(["agentreplay", "diff", _short(original), _short(new)])
     print(f"agentreplay: compare it with the original: {command}")
+
+
+def _confirm(yes: bool) -> Any:
+    def confirm(launch: Launch) -> bool:
+        """Say what will run; ask first when it is code from elsewhere."""
+        print(f"agentreplay: replaying {launch.line}", file=sys.stderr)
+        for name in launch.refused_env:
+            print(
+                f"agentreplay: warning: the cassette sets {name}, which can make a program "
+                f"load other code; not applied",
+                file=sys.stderr,
+            )
+        if not launch.needs_consent:
+            return True
+        for reason in launch.outside:
+            print(f"agentreplay: not recorded here, and {reason}", file=sys.stderr)
+        if launch.code is not None:
+            print("agentreplay: the code it runs:", file=sys.stderr)
+            for line in launch.code.splitlines() or [""]:
+                print(f"    {line}", file=sys.stderr)
+        if yes:
+            return True
+        stdin = sys.stdin
+        if stdin is None or stdin.closed or not stdin.isatty():
+            return False
+        print("agentreplay: run it? [y/N] ", end="", file=sys.stderr, flush=True)
+        return stdin.readline().strip().lower() in ("y", "yes")
+
+    return confirm
 
 
 def _check_steps(cassette: CassetteReader, args: argparse.Namespace) -> None:

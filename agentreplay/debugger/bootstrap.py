@@ -61,7 +61,17 @@ def _entrypoint(target: dict[str, Any]) -> Any:
     func: Any = importlib.import_module(module_name)
     for part in qualname.split("."):
         func = getattr(func, part)
-    return getattr(func, "__wrapped__", func)
+    func = getattr(func, "__wrapped__", func)
+    # The header names a function by where it is defined; a name that reaches another
+    # module's function through an import (``pkg:os.system``) is not an entrypoint.
+    if getattr(func, "__module__", None) != module_name or (
+        getattr(func, "__qualname__", None) != qualname
+    ):
+        raise UsageError(
+            f"{target['entrypoint']} is not a function defined in {module_name}, so it "
+            f"was not recorded as an entrypoint"
+        )
+    return func
 
 
 def _session(plan: RunPlan) -> Session:
@@ -168,7 +178,11 @@ def main() -> int:
     if plan.mode == "replay":
         # The parent prints what could not be read, once, from the result file.
         warnings.filterwarnings("ignore", category=CassetteWarning)
-    return run(plan)
+    try:
+        return run(plan)
+    except UsageError as exc:  # the plan cannot be carried out: one line, as the CLI says it
+        print(f"agentreplay: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
