@@ -48,9 +48,7 @@ def _record_inline(tmp_path: Path, state: Path, marker: Path) -> Path:
     return cassette
 
 
-def _replay(
-    cassette: Path, state: Path, cwd: Path, *args: str
-) -> subprocess.CompletedProcess[str]:
+def _replay(cassette: Path, state: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "agentreplay", "replay", str(cassette), *args],
         env=_env(state),
