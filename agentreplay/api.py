@@ -148,7 +148,8 @@ def _session(
     set_placeholder_keys(os.environ)
     _restore_env(template)
     given = ReplayOptions.from_env(os.environ.get(OPTIONS_ENV))  # from `agentreplay replay`
-    return replay(template, **{**vars(given), **options})
+    given_options = {k: v for k, v in vars(given).items() if k != "isolate"}  # script mode's
+    return replay(template, **{**given_options, **options})
 
 
 def _captured(

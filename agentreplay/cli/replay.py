@@ -17,7 +17,13 @@ from typing import Any
 
 from agentreplay.capture.listing import local_copy
 from agentreplay.cassette import CassetteReader, open_reader
-from agentreplay.debugger.launch import Launch, NotConfirmed, ReplayOptions, replay_cassette
+from agentreplay.debugger.launch import (
+    IsolationUnavailable,
+    Launch,
+    NotConfirmed,
+    ReplayOptions,
+    replay_cassette,
+)
 from agentreplay.debugger.overrides import check_override
 from agentreplay.errors import UsageError
 from agentreplay.session.core import parse_pace
@@ -104,6 +110,12 @@ def add_parser(subparsers: Any) -> None:
         "repeatable",
     )
     parser.add_argument(
+        "--isolate",
+        action="store_true",
+        help="run the program in a network namespace of its own (Linux): not even C code "
+        "or a subprocess can reach the network, loopback included",
+    )
+    parser.add_argument(
         "-y",
         "--yes",
         action="store_true",
@@ -131,12 +143,16 @@ def run(args: argparse.Namespace) -> int:
         overrides=dict(args.override),
         break_at=args.break_at,
         break_on_divergence=args.break_on_divergence,
+        isolate=args.isolate,
     )
     try:
         report = replay_cassette(cassette.resolve(), options, confirm=_confirm(args.yes))
     except NotConfirmed as exc:
         print(f"agentreplay: {exc}", file=sys.stderr)
         return EXIT_NOT_CONFIRMED
+    except IsolationUnavailable as exc:
+        print(f"agentreplay: error: {exc}", file=sys.stderr)
+        return EXIT_UNRUNNABLE
     verdict = report.verdict
     if verdict is None:
         print(

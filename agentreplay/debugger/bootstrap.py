@@ -29,6 +29,7 @@ from agentreplay.debugger.asgi import load_app, serve_recorded
 from agentreplay.debugger.messages import OPTIONS_ENV, PLAN_ENV, RESULT_ENV, RunPlan, Verdict
 from agentreplay.debugger.policy import debug_replay
 from agentreplay.errors import CassetteWarning, DivergenceError, UsageError
+from agentreplay.intercept import network
 from agentreplay.session.core import Session
 from agentreplay.session.outcome import ExitStatus
 from agentreplay.session.recording import Recording
@@ -175,6 +176,8 @@ def main() -> int:
         )
         return 2
     plan = RunPlan.decode(raw)
+    if plan.options.isolate:
+        network.mark_isolated()  # no network here: processes may start
     if plan.mode == "replay":
         # The parent prints what could not be read, once, from the result file.
         warnings.filterwarnings("ignore", category=CassetteWarning)

@@ -15,6 +15,7 @@ its app again (`agentreplay.debugger.asgi`).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,10 +28,11 @@ from typing import Any
 from agentreplay.cassette.reader import open_reader
 from agentreplay.debugger.messages import PLAN_ENV, ReplayOptions, RunPlan, Verdict
 from agentreplay.debugger.trust import Launch, describe
-from agentreplay.errors import UsageError
+from agentreplay.errors import AgentReplayError, UsageError
 from agentreplay.session.environment import applicable_env, kept_env, set_placeholder_keys
 
 __all__ = [
+    "IsolationUnavailable",
     "Launch",
     "NotConfirmed",
     "ReplayOptions",
@@ -43,6 +45,40 @@ __all__ = [
 
 class NotConfirmed(UsageError):
     """The replay would run code from elsewhere, and the user did not agree to it."""
+
+
+class IsolationUnavailable(AgentReplayError):
+    """``--isolate`` was asked for, and this machine cannot give the child a network
+    namespace of its own."""
+
+
+def isolation_prefix() -> list[str]:
+    """The command that starts a program in a network namespace of its own, with no
+    interface up: ``unshare --net`` (as root), else with the user mapped into a user
+    namespace, whichever this machine allows."""
+    if not sys.platform.startswith("linux"):
+        raise IsolationUnavailable(
+            f"--isolate needs Linux network namespaces, which {sys.platform} does not have"
+        )
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        raise IsolationUnavailable(
+            "--isolate needs the unshare command (util-linux), which is not installed"
+        )
+    candidates = [[unshare, "--net"]] if os.geteuid() == 0 else []
+    candidates += [[unshare, "--net", "--map-current-user"], [unshare, "--net", "--map-root-user"]]
+    why = ""
+    for prefix in candidates:
+        probe = subprocess.run(
+            [*prefix, sys.executable, "-c", ""], capture_output=True, text=True, check=False
+        )
+        if probe.returncode == 0:
+            return prefix
+        why = (probe.stderr.strip().splitlines() or [f"exit code {probe.returncode}"])[-1]
+    raise IsolationUnavailable(
+        f"--isolate: this machine does not allow a network namespace here ({why}); replay "
+        f"without --isolate, where Python-level connections and processes are refused"
+    )
 
 
 def target_of(command: list[str]) -> tuple[str, dict[str, Any]]:
@@ -98,6 +134,8 @@ def _run_child(
         plan.result_file = result_file
         child_env = {**env, PLAN_ENV: plan.encode()}
         command = [interpreter, "-m", "agentreplay.debugger.bootstrap"]
+        if plan.options.isolate:
+            command = [*isolation_prefix(), *command]
         with subprocess.Popen(
             command,
             env=child_env,
@@ -265,6 +303,10 @@ def replay_cassette(
     target, moved = _target(cassette, header)
     recorded_cwd = header.get("cwd") if isinstance(header.get("cwd"), str) else None
     cwd = None if moved or not recorded_cwd or not os.path.isdir(recorded_cwd) else recorded_cwd
+    if options.isolate and options.live_after is not None:
+        raise UsageError("--isolate and --live-after do not go together: a fork goes live")
+    if options.isolate:
+        isolation_prefix()  # before asking anything: it may not be there
     launch = describe(target, header, cwd or os.getcwd())
     applied, refused = applicable_env(header.get("env"))
     launch.refused_env = refused

@@ -46,6 +46,7 @@ class ReplayOptions:
     overrides: dict[int, Any] = field(default_factory=dict)
     break_at: int | None = None
     break_on_divergence: bool = False
+    isolate: bool = False
 
     def to_plain(self) -> dict[str, Any]:
         plain = asdict(self)

@@ -31,7 +31,7 @@ from agentreplay.errors import (
     RequestSnapshot,
     UsageError,
 )
-from agentreplay.runtime import escape
+from agentreplay.runtime import escape, registry
 from agentreplay.runtime.callers import agent_call_site
 from agentreplay.runtime.contract import RecordedExchange, RequestInfo, ToolAnswer
 from agentreplay.runtime.tasks import TaskState
@@ -176,6 +176,7 @@ class Replay(Session):
             self.recorder = None
 
     def _started(self) -> None:
+        registry.guard_network()
         self._seed_global_random()
 
     @property
