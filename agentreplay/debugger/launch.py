@@ -14,6 +14,8 @@ its app again (`agentreplay.debugger.asgi`).
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import shutil
 import subprocess
@@ -119,6 +121,7 @@ class RunReport:
     exit_code: int
     verdict: Verdict | None  # a replay's, when it finished
     output: str = ""  # stdout and stderr, when captured
+    travel: dict[str, Any] | None = None  # pdb's goto/back: where to stop when run again
 
 
 def _run_child(
@@ -146,6 +149,12 @@ def _run_child(
         ) as child:
             output = _wait(child, cancel)
         verdict = Verdict.read(result_file) if os.path.exists(result_file) else None
+        travel = plan.options.travel_file
+        if travel and os.path.exists(travel):
+            with open(travel, encoding="utf-8") as file:
+                wanted = json.load(file)
+            os.unlink(travel)
+            return RunReport(child.returncode, None, output, wanted)
         return RunReport(child.returncode, verdict, output)
 
 
@@ -324,5 +333,17 @@ def replay_cassette(
         env["PYTHONHASHSEED"] = seed
     set_placeholder_keys(env)
     env["AGENTREPLAY_CAPTURE"] = "off"  # a replay is never captured
-    plan = RunPlan("replay", str(Path(cassette).resolve()), target, options=options)
-    return _run_child(sys.executable, plan, env, cwd, capture, cancel)
+    with tempfile.TemporaryDirectory(prefix="agentreplay-travel-") as tmp:
+        if options.break_at is not None or options.break_on_divergence:
+            options = dataclasses.replace(options, travel_file=os.path.join(tmp, "goto.json"))
+        while True:
+            plan = RunPlan("replay", str(Path(cassette).resolve()), target, options=options)
+            report = _run_child(sys.executable, plan, env, cwd, capture, cancel)
+            if report.travel is None:
+                return report
+            # pdb's goto/back: the same replay again, stopping at the step asked for.
+            options = dataclasses.replace(
+                options,
+                break_at=int(report.travel["step"]),
+                breakpoints=list(report.travel.get("breakpoints") or []),
+            )

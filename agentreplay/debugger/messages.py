@@ -47,6 +47,10 @@ class ReplayOptions:
     break_at: int | None = None
     break_on_divergence: bool = False
     isolate: bool = False
+    travel_file: str | None = None
+    """Where pdb's ``goto``/``back`` leave the step to go to (script mode only)."""
+    breakpoints: list[dict[str, Any]] = field(default_factory=list)
+    """pdb breakpoints to set again at the first stop (after a ``goto``)."""
 
     def to_plain(self) -> dict[str, Any]:
         plain = asdict(self)
