@@ -2,7 +2,9 @@
 
 Exit codes: 0 reproduced; 1 not reproduced (diverged, or ended differently);
 2 bad usage; 3 the cassette cannot be read or its program cannot be started;
-5 not run: the cassette runs code from elsewhere and the user did not agree.
+4 a what-if or fork ran to its end without diverging, and the run raised or
+exited non-zero; 5 not run: the cassette runs code from elsewhere and the
+user did not agree.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from agentreplay.session.core import parse_pace
 
 __all__ = [
     "EXIT_NOT_CONFIRMED",
+    "EXIT_WHAT_IF_FAILED",
     "EXIT_NOT_REPRODUCED",
     "EXIT_REPRODUCED",
     "EXIT_UNRUNNABLE",
@@ -40,6 +43,7 @@ __all__ = [
 EXIT_REPRODUCED = 0
 EXIT_NOT_REPRODUCED = 1
 EXIT_UNRUNNABLE = 3
+EXIT_WHAT_IF_FAILED = 4
 EXIT_NOT_CONFIRMED = 5
 
 
@@ -72,8 +76,10 @@ def add_parser(subparsers: Any) -> None:
         help="run a recorded program again from its cassette, offline",
         description="Re-runs the recorded script or entrypoint with every input taken from "
         "the cassette, and reports 'reproduced' or where it diverged. "
-        "Exit codes: 0 reproduced, 1 not reproduced, 2 usage error, "
-        "3 cassette missing or unreadable, or program cannot be started.",
+        "Exit codes: 0 reproduced (a what-if or fork: it ran to its end and the run "
+        "succeeded), 1 not reproduced or diverged, 2 usage error, 3 cassette missing or "
+        "unreadable, or program cannot be started, 4 a what-if or fork ran to its end and "
+        "the run raised or exited non-zero, 5 not run: code from elsewhere not agreed to.",
     )
     parser.add_argument("file", help="the cassette")
     parser.add_argument(
@@ -169,9 +175,10 @@ def run(args: argparse.Namespace) -> int:
         _new_run(args, cassette, Path(verdict.fork), verdict.divergence is not None)
     if verdict.reproduced:
         return EXIT_REPRODUCED
-    # A what-if run changes the run on purpose: finishing without diverging is success.
-    finished = verdict.what_if and verdict.divergence is None
-    return EXIT_REPRODUCED if finished else EXIT_NOT_REPRODUCED
+    if not verdict.what_if or verdict.divergence is not None:
+        return EXIT_NOT_REPRODUCED
+    # A what-if run changes the run on purpose: its exit code is how the changed run ended.
+    return EXIT_WHAT_IF_FAILED if verdict.failed else EXIT_REPRODUCED
 
 
 def _short(path: Path) -> str:

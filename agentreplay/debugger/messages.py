@@ -121,6 +121,8 @@ class Verdict:
     warnings: list[str] = field(default_factory=list)
     divergence: DivergenceReport | None = None
     fork: str | None = None
+    failed: bool = False
+    """The replayed run itself raised, or exited with a non-zero status."""
 
     @classmethod
     def of(cls, replay: Replay) -> Verdict | None:
@@ -139,6 +141,7 @@ class Verdict:
             if divergence is None
             else DivergenceReport(divergence.step, divergence.task, str(divergence)),
             fork=str(replay.fork_path) if replay.fork_path is not None else None,
+            failed=result.replayed_error is not None,
         )
 
     def write(self, path: str) -> None:
