@@ -28,7 +28,7 @@ from agentreplay.cassette.reader import open_reader
 from agentreplay.cassette.values import to_plain_or_none
 from agentreplay.debugger.messages import OPTIONS_ENV, RESULT_ENV, ReplayOptions, Verdict
 from agentreplay.debugger.policy import debug_replay
-from agentreplay.errors import UsageError
+from agentreplay.errors import AgentReplayError, CassetteError, UsageError
 from agentreplay.session.core import Mode, Session
 from agentreplay.session.environment import (
     DEFAULT_CASSETTE,
@@ -131,7 +131,10 @@ def _session(
     cassette: str | None,
     options: dict[str, Any],
 ) -> Session | None:
-    mode = Mode.parse(os.environ.get("AGENTREPLAY_MODE") or "off")
+    try:
+        mode = Mode.parse(os.environ.get("AGENTREPLAY_MODE") or "off")
+    except UsageError as exc:
+        raise UsageError(f"AGENTREPLAY_MODE: {exc}") from None
     if mode is Mode.OFF:
         return _captured(func, args, kwargs, options)
     template = cassette or os.environ.get("AGENTREPLAY_CASSETTE") or DEFAULT_CASSETTE
@@ -139,11 +142,19 @@ def _session(
         header = _describe(func)
         header["args"] = to_plain_or_none([list(args), kwargs])
         header["env"] = kept_env(os.environ.get(ENV_NAMES, "").split(","))
-        return Recording(cassette_path(template), header=header, **options)
+        path = cassette_path(template)
+        if path.is_dir():
+            raise UsageError(f"AGENTREPLAY_CASSETTE: {path} is a directory; name a file in it")
+        return Recording(path, header=header, **options)
     if "{" in template:
         raise UsageError(
             "AGENTREPLAY_MODE=replay needs AGENTREPLAY_CASSETTE (or cassette=) "
             "to name one cassette, not a template"
+        )
+    if not os.path.isfile(template):
+        raise CassetteError(
+            f"AGENTREPLAY_MODE=replay: no cassette at {template} (AGENTREPLAY_CASSETTE names "
+            f"the cassette to replay)"
         )
     set_placeholder_keys(os.environ)
     _restore_env(template)
@@ -206,6 +217,22 @@ def _restart_with_seed(seed: object) -> None:
     )
 
 
+def _begin(
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    cassette: str | None,
+    options: dict[str, Any],
+) -> Session | None:
+    """The session for this call; a mistake in the environment ends the program with one
+    line, as the command line does (2: a setting; 3: the cassette)."""
+    try:
+        return _session(func, args, kwargs, cassette, options)
+    except AgentReplayError as exc:
+        print(f"agentreplay: error: {exc}", file=sys.stderr)
+        raise SystemExit(3 if isinstance(exc, CassetteError) else 2) from None
+
+
 def _report(session: Session) -> None:
     if session.scoped:
         return  # captured: production capture reports through its stats, never on stderr
@@ -240,7 +267,7 @@ def entrypoint(func: F | None = None, /, *, cassette: str | None = None, **optio
 
             @functools.wraps(target)
             async def async_main(*args: Any, **kwargs: Any) -> Any:
-                session = _session(target, args, kwargs, cassette, options)
+                session = _begin(target, args, kwargs, cassette, options)
                 if session is None:
                     return await target(*args, **kwargs)
                 try:
@@ -252,7 +279,7 @@ def entrypoint(func: F | None = None, /, *, cassette: str | None = None, **optio
 
         @functools.wraps(target)
         def main(*args: Any, **kwargs: Any) -> Any:
-            session = _session(target, args, kwargs, cassette, options)
+            session = _begin(target, args, kwargs, cassette, options)
             if session is None:
                 return target(*args, **kwargs)
             try:

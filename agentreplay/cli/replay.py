@@ -32,10 +32,10 @@ from agentreplay.session.core import parse_pace
 
 __all__ = [
     "EXIT_NOT_CONFIRMED",
-    "EXIT_WHAT_IF_FAILED",
     "EXIT_NOT_REPRODUCED",
     "EXIT_REPRODUCED",
     "EXIT_UNRUNNABLE",
+    "EXIT_WHAT_IF_FAILED",
     "add_parser",
     "run",
 ]
@@ -52,16 +52,32 @@ def _override(text: str) -> tuple[int, Any]:
     if not sep or not step.isdigit():
         raise argparse.ArgumentTypeError(f"expected N=FILE.json or N=JSON, not {text!r}")
     source = Path(value)
-    is_file = source.is_file()
+    if source.is_file():
+        try:
+            return int(step), json.loads(source.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise argparse.ArgumentTypeError(
+                f"{step}={value}: the JSON in {value} is invalid: {exc.msg} at line "
+                f"{exc.lineno} column {exc.colno}"
+            ) from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise argparse.ArgumentTypeError(f"{step}={value}: cannot read {value}: {exc}") from exc
     try:
-        raw = source.read_text(encoding="utf-8") if is_file else value
-        return int(step), json.loads(raw)
-    except (OSError, ValueError) as exc:
-        if not is_file and _looks_like_a_path(value):
+        return int(step), json.loads(value)
+    except ValueError as exc:
+        if source.is_dir():
+            raise argparse.ArgumentTypeError(f"{step}={value}: {value} is a directory") from exc
+        if _looks_like_a_path(value):
             raise argparse.ArgumentTypeError(f"no such file: {value}") from exc
-        hint = "" if is_file else f"; text is a JSON string: {step}='{json.dumps(value)}'"
+        if value.lstrip()[:1] in ("{", "[", '"'):
+            where = f" (column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
+            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+            raise argparse.ArgumentTypeError(
+                f"{step}=...: the JSON given is invalid: {reason}{where}"
+            ) from exc
         raise argparse.ArgumentTypeError(
-            f"override {text!r} is neither a JSON file nor JSON ({exc}){hint}"
+            f"override {text!r} is neither a JSON file nor JSON; text is a JSON string: "
+            f"{step}='{json.dumps(value)}'"
         ) from exc
 
 

@@ -101,10 +101,7 @@ def test_a_fork_whose_live_part_raises_exits_4_and_says_so(
         cwd=tmp_path,
     )  # fmt: skip
     assert forked.returncode == 4, forked.stderr
-    assert (
-        "agentreplay: what-if (live after step 1): the run raised ConnectError("
-        in forked.stdout
-    )
+    assert "agentreplay: what-if (live after step 1): the run raised ConnectError(" in forked.stdout
 
 
 def test_a_what_if_that_runs_to_its_end_exits_0(server: ToolServer, tmp_path: Path) -> None:
