@@ -16,6 +16,7 @@ can call it again without any code being written.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import os
@@ -159,8 +160,12 @@ def _session(
     set_placeholder_keys(os.environ)
     _restore_env(template)
     given = ReplayOptions.from_env(os.environ.get(OPTIONS_ENV))  # from `agentreplay replay`
-    given_options = {k: v for k, v in vars(given).items() if k != "isolate"}  # script mode's
-    return replay(template, **{**given_options, **options})
+    chosen = {k: v for k, v in options.items() if k in _OPTION_FIELDS}
+    others = {k: v for k, v in options.items() if k not in _OPTION_FIELDS}
+    return debug_replay(template, dataclasses.replace(given, **chosen), **others)
+
+
+_OPTION_FIELDS = frozenset(field.name for field in dataclasses.fields(ReplayOptions))
 
 
 def _captured(

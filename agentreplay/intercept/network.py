@@ -7,9 +7,11 @@ not gone live, for the run's own code:
 - a TCP or UDP connection, or a datagram sent with ``sendto``/``sendmsg``, to
   any address, loopback included, is refused with a `DivergenceError` (a
   database on localhost is as much an unrecorded input as a remote API);
-- starting a process (``subprocess``, ``os.system``, ``os.posix_spawn``,
-  ``os.exec*``) is refused the same way: what it prints is not in the
-  recording, and it could reach the network itself.
+- starting a process from the agent's own code (``subprocess``,
+  ``os.system``, ``os.posix_spawn``, ``os.exec*``) is refused the same way:
+  what it prints is not in the recording, and it could reach the network
+  itself. Processes that libraries start for themselves (the SDKs ask
+  ``platform`` for the processor, which runs ``uname -p``) are left alone.
 
 Both are seen through an audit hook (`sys.addaudithook`), which CPython calls
 for every socket of every class (``socket.socket``, ``_socket.socket``, the
@@ -30,11 +32,13 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import sys
+from types import FrameType
 from typing import Any, Final
 
 from agentreplay.errors import DivergenceError
-from agentreplay.runtime.callers import agent_call_site
+from agentreplay.runtime.callers import Origin, agent_call_site, classify
 from agentreplay.runtime.scope import active_session
 
 __all__ = ["NetworkGuard", "add_audit_hook", "mark_isolated"]
@@ -136,9 +140,28 @@ def _text(part: Any) -> str:
     return os.fsdecode(part) if isinstance(part, bytes) else str(part)
 
 
+_PROCESS_MODULES: Final = frozenset({subprocess.__file__, os.__file__})
+
+
+def _starter() -> Origin:
+    """Who starts the process: the first caller, out from the audit hook, that is not
+    the process modules themselves nor standard library code working for another."""
+    frame: FrameType | None = sys._getframe(3)  # past _refuse_process and _audit
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if filename not in _PROCESS_MODULES:
+            origin = classify(filename)
+            if origin is not Origin.PASSTHROUGH:
+                return origin
+        frame = frame.f_back
+    return Origin.MACHINERY
+
+
 def _refuse_process(event: str, args: tuple[Any, ...]) -> DivergenceError | None:
     found = _offline_task()
-    if found is None:
+    # Only the agent's own processes: a library's run as they did when recording (the
+    # SDKs ask `platform` for the machine, which runs ``uname -p``).
+    if found is None or _starter() is not Origin.AGENT:
         return None
     session, task = found
     command = _command(event, args)
