@@ -21,6 +21,7 @@ import inspect
 import os
 import runpy
 import sys
+import traceback
 import warnings
 from typing import Any
 
@@ -30,7 +31,7 @@ from agentreplay.debugger.messages import OPTIONS_ENV, PLAN_ENV, RESULT_ENV, Run
 from agentreplay.debugger.policy import debug_replay
 from agentreplay.errors import CassetteWarning, DivergenceError, UsageError
 from agentreplay.intercept import network
-from agentreplay.session.core import Session
+from agentreplay.session.core import Session, user_traceback
 from agentreplay.session.outcome import ExitStatus
 from agentreplay.session.recording import Recording
 from agentreplay.session.replaying import Replay
@@ -166,6 +167,10 @@ def run(plan: RunPlan) -> int:
     return code
 
 
+def _from_the_program(exc: BaseException) -> bool:
+    return user_traceback(exc) is not exc.__traceback__
+
+
 def main() -> int:
     raw = os.environ.pop(PLAN_ENV, None)
     if raw is None:
@@ -183,9 +188,14 @@ def main() -> int:
         warnings.filterwarnings("ignore", category=CassetteWarning)
     try:
         return run(plan)
-    except UsageError as exc:  # the plan cannot be carried out: one line, as the CLI says it
-        print(f"agentreplay: error: {exc}", file=sys.stderr)
-        return 2
+    except (Exception, KeyboardInterrupt) as exc:
+        if isinstance(exc, UsageError) and not _from_the_program(exc):
+            print(f"agentreplay: error: {exc}", file=sys.stderr)  # as the CLI says it
+            return 2
+        # The program's own failure, as Python would print it, without the frames of
+        # agentreplay and runpy that started it.
+        traceback.print_exception(type(exc), exc, user_traceback(exc))
+        return 130 if isinstance(exc, KeyboardInterrupt) else 1
 
 
 if __name__ == "__main__":
