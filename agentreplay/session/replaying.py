@@ -368,7 +368,8 @@ class Replay(Session):
             if self._go_live_instead():
                 return None
             seed = self.replayer.header.get("pythonhashseed")
-            diff = [*diff, *address_hint(expected.url, actual.url)]
+            if all(line.startswith("url: ") for line in diff):  # nothing else differs
+                diff = [*diff, *address_hint(expected.url, actual.url)]
             diff += order_hint(expected.body, actual.body, seed)
             raise self._divergence(
                 "the request does not match the recording",
