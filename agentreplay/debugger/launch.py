@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -284,6 +285,14 @@ def _target(cassette: Path, header: dict[str, Any]) -> tuple[dict[str, Any], boo
             f"{cassette} was captured by agentreplay.capture.run(name={name!r}) around code "
             f"that agentreplay cannot start by itself; replay it with agentreplay.replay(FILE) "
             f"around the same call (docs/capture.md)"
+        )
+    metadata = header.get("metadata")
+    test = metadata.get("pytest") if isinstance(metadata, dict) else None
+    nodeid = test.get("nodeid") if isinstance(test, dict) else None
+    if isinstance(nodeid, str) and nodeid:
+        raise UsageError(
+            f"{cassette} is the cassette of the test {nodeid}; replay it by running the "
+            f"test, which replays it offline: pytest {shlex.quote(nodeid)}"
         )
     raise UsageError(
         f"{cassette} was recorded with agentreplay.record() around code that "
