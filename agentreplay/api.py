@@ -229,11 +229,14 @@ def _begin(
     cassette: str | None,
     options: dict[str, Any],
 ) -> Session | None:
-    """The session for this call; a mistake in the environment ends the program with one
-    line, as the command line does (2: a setting; 3: the cassette)."""
+    """The session for this call. A mistake in the environment raises; when the function
+    is the running script's own (``__main__``), it ends the program with one line
+    instead, as the command line does (2: a setting; 3: the cassette)."""
     try:
         return _session(func, args, kwargs, cassette, options)
     except AgentReplayError as exc:
+        if func.__module__ != "__main__":
+            raise
         print(f"agentreplay: error: {exc}", file=sys.stderr)
         raise SystemExit(3 if isinstance(exc, CassetteError) else 2) from None
 

@@ -175,13 +175,14 @@ def _table(cassette: Cassette, limit: int, width: int) -> tuple[Table, Summary, 
 
 
 def run(args: argparse.Namespace) -> int:
-    # Piped, panels are 150 columns wide unless COLUMNS says otherwise (Rich reads it).
-    piped_width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 150
+    # Piped, output is 150 columns wide; a step's panels follow COLUMNS when it is set.
+    panels = args.step is not None and os.environ.get("COLUMNS", "").isdigit()
+    piped_width = None if sys.stdout.isatty() or panels else 150
     console = _Console(soft_wrap=False, width=piped_width)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CassetteWarning)
         with open_cassette(local_copy(args.file)) as cassette:
-            if args.outcome:
+            if getattr(args, "outcome", False):
                 code = _show_outcome(cassette)
             elif args.events:
                 code = print_events(cassette, console, args.limit)
