@@ -54,13 +54,22 @@ def _key_file() -> Path:
     return Path(state) / "agentreplay" / "origin.key"
 
 
+_known: dict[Path, bytes] = {}
+"""Keys read by this process, by file: production capture stamps every run it keeps."""
+
+
 def _key(create: bool) -> bytes | None:
     path = _key_file()
+    if path in _known:
+        return _known[path]
     try:
-        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+        key = bytes.fromhex(path.read_text(encoding="ascii").strip())
     except (OSError, ValueError):
         if not create:
             return None
+    else:
+        _known[path] = key
+        return key
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
