@@ -159,7 +159,6 @@ def _run_child(
         return RunReport(child.returncode, verdict, output)
 
 
-
 def _wait(child: subprocess.Popen[str], cancel: threading.Event | None) -> str:
     """The child's output once it ended; it is terminated as soon as ``cancel`` is set."""
     while True:
