@@ -15,6 +15,7 @@ from typing import Any, Final
 from agentreplay.cassette.events import KINDS, Event
 from agentreplay.cassette.writer import CassetteWriter
 from agentreplay.runtime.tasks import TaskState
+from agentreplay.session.provenance import ORIGIN, made_here
 from agentreplay.session.recorder import Recorder
 from agentreplay.session.recording import base_header
 from agentreplay.session.redaction import Redactor
@@ -33,6 +34,7 @@ _PER_RUN_HEADER: Final = frozenset(
         "redaction",
         "metadata",
         "parent",
+        ORIGIN,
     }
 )
 
@@ -53,6 +55,15 @@ def open_fork(
         extra["parent"]["what_if"] = what_if
     mode = "fork" if step is not None else "what-if"
     header = base_header(mode, redactor.rules, parent_header.get("metadata"), extra)
+    if not made_here(parent_header):
+        # It runs what the parent runs: a run made here from a cassette made elsewhere
+        # is from elsewhere too.
+        parent_origin = parent_header.get(ORIGIN)
+        header[ORIGIN] = (
+            {k: v for k, v in (parent_origin or {}).items() if k != "mark"}
+            if isinstance(parent_origin, dict)
+            else None
+        )
     return Recorder(CassetteWriter(target, redactor.header(header)), redactor)
 
 

@@ -17,6 +17,7 @@ from agentreplay.runtime import escape
 from agentreplay.runtime.contract import RecordedExchange, RequestInfo
 from agentreplay.runtime.tasks import TaskState
 from agentreplay.session.core import Mode, Session
+from agentreplay.session.provenance import ORIGIN, stamp
 from agentreplay.session.recorder import ExchangeRecorder, Recorder, ToolRecording
 from agentreplay.session.redaction import Redaction, Redactor
 
@@ -44,6 +45,7 @@ def base_header(
         "metadata": dict(metadata or {}),
     }
     header.update(extra or {})
+    header[ORIGIN] = stamp(header)  # last: it marks what the header says to run
     return header
 
 

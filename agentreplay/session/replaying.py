@@ -31,7 +31,7 @@ from agentreplay.errors import (
     RequestSnapshot,
     UsageError,
 )
-from agentreplay.runtime import escape
+from agentreplay.runtime import escape, registry
 from agentreplay.runtime.callers import agent_call_site
 from agentreplay.runtime.contract import RecordedExchange, RequestInfo, ToolAnswer
 from agentreplay.runtime.tasks import TaskState
@@ -60,7 +60,6 @@ class Replay(Session):
     """A run being replayed from a cassette. Use `agentreplay.replay(path)`."""
 
     mode = Mode.REPLAY
-    virtual_time = True
 
     def __init__(
         self,
@@ -99,6 +98,10 @@ class Replay(Session):
         self.live = False
         self.result: ReplayResult | None = None
         self.http_only = False  # an imported cassette: see _open
+        # The fork's clocks continue from the last replayed read of each kind.
+        self._last_clock: dict[str, Any] = {}
+        self._clock_offsets: dict[str, Any] = {}
+        self._live_since = 0.0
 
     def __repr__(self) -> str:
         return f"<Replay {str(self.path)!r}{' running' if self.running else ''}>"
@@ -117,6 +120,12 @@ class Replay(Session):
     def offline(self) -> bool:
         return not self.live
 
+    @property
+    def virtual_time(self) -> bool:
+        """Sleeps wait for real once the run is live (a fork), and in an imported
+        cassette's replay, which has no recorded timing."""
+        return not self.live and not self.http_only
+
     def _open(self) -> None:
         with open_reader(self.path) as cassette:
             self.replayer = Replayer(cassette)
@@ -134,7 +143,7 @@ class Replay(Session):
         # The result says so (a warning would fail suites that turn warnings to errors).
         self.http_only = self.replayer.header.get("recorded") == ["http"]
         if self.http_only:
-            self.strict, self.virtual_time = False, False
+            self.strict = False
         if not self._redaction_given:  # match as the recording did
             self.redaction, hooks = Redaction.from_description(
                 self.replayer.header.get("redaction")
@@ -152,6 +161,8 @@ class Replay(Session):
         self.step = 0
         self.live = False
         self.result = None
+        self._last_clock.clear()
+        self._clock_offsets.clear()
         self.schedule = Schedule(
             len(self.replayer.positions), self._describe_position, self.order_timeout
         )
@@ -179,6 +190,9 @@ class Replay(Session):
             self.recorder = None
 
     def _started(self) -> None:
+        registry.guard_network()
+        if self.live_after == 0:
+            self._go_live()  # nothing is replayed: live from the first instant
         self._seed_global_random()
 
     @property
@@ -256,8 +270,20 @@ class Replay(Session):
             return True
         return False
 
+    def _after_answer(self, step: int) -> None:
+        """Step ``step``'s answer was handed out: a fork after it goes live now, so the
+        waiting, clock reads and draws that follow it are live too."""
+        if self.live_after != step or self.live or self.replayer is None:
+            return
+        replayer = self.replayer
+        if not any(e.step == step for queue in replayer.http.values() for e in queue) and not any(
+            t.step == step for queue in replayer.tools.values() for t in queue
+        ):
+            self._go_live()
+
     def _go_live(self) -> None:
         self.live = True
+        self._live_since = escape.monotonic()
         if self.schedule is not None:
             self.schedule.release()  # live answers come when they come
 
@@ -347,7 +373,8 @@ class Replay(Session):
             if self._go_live_instead():
                 return None
             seed = self.replayer.header.get("pythonhashseed")
-            diff = [*diff, *address_hint(expected.url, actual.url)]
+            if all(line.startswith("url: ") for line in diff):  # nothing else differs
+                diff = [*diff, *address_hint(expected.url, actual.url)]
             diff += order_hint(expected.body, actual.body, seed)
             raise self._divergence(
                 "the request does not match the recording",
@@ -369,6 +396,7 @@ class Replay(Session):
         recorded += exchange.chunks
         recorded += [e for e in (exchange.end, exchange.error) if e is not None]
         self._echo(task, recorded)
+        self._after_answer(exchange.step)
         return exchange
 
     def clock(self, task: TaskState, kind: str, live: Callable[[], Any]) -> Any:
@@ -378,14 +406,30 @@ class Replay(Session):
         if read is None or not self._serve(read.step):
             if read is None and not (self.live or self.http_only or self._go_live_instead()):
                 raise self._past_end(task, f"a {kind} clock read")
-            value = live()
+            value = self._live_clock(kind, live) if self.live else live()
             if self.recorder is not None:
                 self.recorder.clock(task, kind, value)
             return value
         self.replayer.next_clock(task.id, kind)
         self._turn(task, read.position)
         self._echo(task, [read.event])
+        self._last_clock[kind] = read.event.value
         return read.event.value
+
+    def _live_clock(self, kind: str, live: Callable[[], Any]) -> Any:
+        """A clock read of the live part of a fork: real time, going on from the last
+        replayed read of that clock (plus the real time since the fork went live), so
+        that the run's clocks neither jump nor run backwards at the fork."""
+        value = live()
+        last = self._last_clock.get(kind)
+        if last is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+            return value
+        offset = self._clock_offsets.get(kind)
+        if offset is None:
+            scale = 1e9 if kind == "wall" or kind.endswith("_ns") else 1.0
+            offset = last + (escape.monotonic() - self._live_since) * scale - value
+            offset = self._clock_offsets[kind] = int(offset) if isinstance(value, int) else offset
+        return value + offset
 
     def entropy(
         self, task: TaskState, source: str, size: int, live: Callable[[int], bytes]
@@ -455,6 +499,7 @@ class Replay(Session):
         recorded = self.policy.tool(recorded)
         result = recorded.result
         self._echo(task, [e for e in (call, result) if e is not None])
+        self._after_answer(recorded.step)
         if result is None:
             raise self._divergence(
                 "the recording ends inside this tool call",
