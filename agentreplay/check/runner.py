@@ -14,7 +14,7 @@ from pathlib import Path
 
 from agentreplay.cassette.reader import open_reader
 from agentreplay.check.corpus import read_expectations
-from agentreplay.check.stability import HASH_SEEDS, audit, replay_into
+from agentreplay.check.stability import HASH_SEEDS, audit, consent, replay_into
 from agentreplay.debugger.chaos import perturb
 from agentreplay.debugger.launch import RunReport, replay_cassette
 from agentreplay.debugger.messages import ReplayOptions
@@ -79,6 +79,9 @@ class CheckOptions:
     """Seeds of chaos replay per cassette, on top of the plain replay."""
     twice: bool = False
     """Audit stability: replay again, and under a chaos seed, and compare the runs."""
+    trusted: bool = False
+    """Run cassettes made elsewhere that run code from outside the working tree
+    (``--yes``); without it they are refused, as `agentreplay replay` refuses them."""
 
 
 def _classify(report: RunReport, expect: str, timeout: float) -> tuple[Verdict, str, str]:
@@ -128,13 +131,15 @@ def _words(line: str) -> str:
     return f"{match['where']}: {plain(text_diff(a, b), context=30)}"
 
 
-def _chaos(path: Path, seeds: int, timeout: float) -> list[tuple[int, str]]:
+def _chaos(path: Path, seeds: int, timeout: float, trusted: bool) -> list[tuple[int, str]]:
     broke = []
     with tempfile.TemporaryDirectory(prefix="agentreplay-chaos-") as tmp:
         for seed in range(1, seeds + 1):
             schedule = Path(tmp) / f"{path.stem}.chaos{seed}.cassette"
             chaos = perturb(path, schedule, seed)
-            report = replay_cassette(schedule, ReplayOptions(), capture=True, timeout=timeout)
+            report = replay_cassette(
+                schedule, ReplayOptions(), capture=True, confirm=consent(trusted), timeout=timeout
+            )
             verdict, detail, _ = _classify(report, "reproduce", timeout)
             if verdict is not Verdict.REPRODUCED:
                 broke.append((seed, f"{detail} ({chaos['perturbation']})"))
@@ -159,11 +164,17 @@ def check_one(path: Path, options: CheckOptions) -> Result:
         with tempfile.TemporaryDirectory(prefix="agentreplay-check-") as tmp:
             if options.twice:
                 first = Path(tmp) / "first.cassette"
-                report = replay_into(path, first, options.timeout, HASH_SEEDS[0])
-                result.unstable = audit(path, (report, first), options.timeout, Path(tmp))
+                report = replay_into(path, first, options.timeout, HASH_SEEDS[0], options.trusted)
+                result.unstable = audit(
+                    path, (report, first), options.timeout, Path(tmp), options.trusted
+                )
             else:
                 report = replay_cassette(
-                    path, ReplayOptions(), capture=True, timeout=options.timeout
+                    path,
+                    ReplayOptions(),
+                    capture=True,
+                    confirm=consent(options.trusted),
+                    timeout=options.timeout,
                 )
     except (UsageError, CassetteError) as exc:
         result.verdict, result.detail = Verdict.ERROR, str(exc)
@@ -172,7 +183,7 @@ def check_one(path: Path, options: CheckOptions) -> Result:
         report, result.expect, options.timeout
     )
     if options.chaos and result.verdict is Verdict.REPRODUCED:
-        result.chaos = _chaos(path, options.chaos, options.timeout)
+        result.chaos = _chaos(path, options.chaos, options.timeout, options.trusted)
     result.seconds = time.monotonic() - started
     return result
 

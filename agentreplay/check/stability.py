@@ -14,15 +14,16 @@ rather than one CI run in many.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
 from agentreplay.debugger.chaos import perturb
-from agentreplay.debugger.launch import RunReport, replay_cassette
+from agentreplay.debugger.launch import Launch, RunReport, replay_cassette
 from agentreplay.debugger.messages import ReplayOptions
 from agentreplay.rundiff import RunDiff, diff
 
-__all__ = ["CHAOS_SEED", "HASH_SEEDS", "audit", "replay_into"]
+__all__ = ["CHAOS_SEED", "HASH_SEEDS", "audit", "consent", "replay_into"]
 
 HASH_SEEDS: Final = ("1", "2")
 """The hash seeds of the first and second replay, for recordings that kept none."""
@@ -32,20 +33,37 @@ Run = tuple[RunReport, Path]
 """A replay's report, and the cassette it wrote of itself."""
 
 
-def replay_into(source: Path, target: Path, timeout: float, hash_seed: str) -> RunReport:
+def consent(trusted: bool) -> Callable[[Launch], bool] | None:
+    """What `replay_cassette` asks before running a cassette made elsewhere that runs
+    code from outside the working tree: yes when ``trusted`` (``check --yes``), else
+    nothing to ask, so such a cassette is refused (its verdict is ``error``)."""
+    return (lambda _: True) if trusted else None
+
+
+def replay_into(
+    source: Path, target: Path, timeout: float, hash_seed: str, trusted: bool = False
+) -> RunReport:
     """Replay ``source``, writing the replayed run into ``target``."""
     options = ReplayOptions(fork_path=target)
-    return replay_cassette(source, options, capture=True, timeout=timeout, hash_seed=hash_seed)
+    return replay_cassette(
+        source,
+        options,
+        capture=True,
+        confirm=consent(trusted),
+        timeout=timeout,
+        hash_seed=hash_seed,
+    )
 
 
-def audit(path: Path, first: Run, timeout: float, tmp: Path) -> str:
+def audit(path: Path, first: Run, timeout: float, tmp: Path, trusted: bool = False) -> str:
     """Empty when a second replay of ``path``, and one under chaos, run as ``first``
     did; otherwise where they part, and the call site when a replay diverged."""
     second = tmp / "second.cassette"
-    runs = [("a second replay", (replay_into(path, second, timeout, HASH_SEEDS[1]), second))]
+    report = replay_into(path, second, timeout, HASH_SEEDS[1], trusted)
+    runs = [("a second replay", (report, second))]
     schedule, chaos = tmp / "chaos-schedule.cassette", tmp / "chaos.cassette"
     perturb(path, schedule, CHAOS_SEED)
-    report = replay_into(schedule, chaos, timeout, HASH_SEEDS[0])
+    report = replay_into(schedule, chaos, timeout, HASH_SEEDS[0], trusted)
     runs.append((f"the replay under chaos seed {CHAOS_SEED}", (report, chaos)))
     for name, run in runs:
         if difference := _compare(first, run, name):

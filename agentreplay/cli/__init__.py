@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from agentreplay._version import __version__
 from agentreplay.cli import (
@@ -41,8 +42,15 @@ _COMMANDS = (demo, record, replay, show, tui, diff, export, import_vcr, ls, chec
 _PIPEABLE = ("show", "diff", "export", "ls")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, saying a mistake in one line (with where to read more), not the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="agentreplay",
         description="Deterministic record and replay for AI agents.",
     )

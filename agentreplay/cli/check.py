@@ -79,6 +79,13 @@ def add_parser(subparsers: Any) -> None:
         help="audit stability: replay each cassette a second time and under chaos seed 1, "
         "and report any whose replays differ (the first differing step, the call site)",
     )
+    parser.add_argument(
+        "-y",
+        "--yes",
+        action="store_true",
+        help="replay cassettes made elsewhere that run code from outside the working tree "
+        "(without it they are refused, as `agentreplay replay` refuses them: verdict error)",
+    )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--junit", metavar="FILE", help="write a JUnit XML report here")
     parser.set_defaults(run=run)
@@ -86,7 +93,13 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     cassettes = shard(find_cassettes(args.paths), args.shard)
-    options = CheckOptions(jobs=args.jobs, timeout=args.timeout, chaos=args.chaos, twice=args.twice)
+    options = CheckOptions(
+        jobs=args.jobs,
+        timeout=args.timeout,
+        chaos=args.chaos,
+        twice=args.twice,
+        trusted=args.yes,
+    )
     console = Console(stderr=args.json, highlight=False)
     if not args.json:
         console.print(f"checking {len(cassettes)} cassettes, {args.jobs} at a time")

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         with open_cassette(local_copy(args.file)) as cassette:
             _write(cassette, args.format, out)
     for warning in caught:
-        print(f"warning: {warning.message}", file=sys.stderr)
+        print(f"agentreplay: warning: {warning.message}", file=sys.stderr)
     return 0
 
 

@@ -54,7 +54,9 @@ class AgentReplayApp(App[int]):
 
     def first_screen(self) -> Screen[None]:
         if len(self.paths) == 2:
-            raise UsageError("the diff of two runs is not in the terminal UI yet")
+            from agentreplay.tui.screens.diff import DiffScreen
+
+            return DiffScreen(self.paths[0], self.paths[1])
         path = self.paths[0]
         if path.is_dir():
             from agentreplay.tui.screens.directory import DirectoryScreen
@@ -76,6 +78,7 @@ class AgentReplayApp(App[int]):
 
 def action_ids() -> list[str]:
     """Every id a key config may remap."""
+    from agentreplay.tui.screens.diff import DiffScreen
     from agentreplay.tui.screens.directory import DirectoryScreen
     from agentreplay.tui.screens.progress import ProgressScreen
     from agentreplay.tui.screens.run import RunScreen
@@ -86,6 +89,7 @@ def action_ids() -> list[str]:
     owners = (
         AgentReplayApp,
         RunScreen,
+        DiffScreen,
         DirectoryScreen,
         HelpScreen,
         ProgressScreen,

@@ -39,11 +39,15 @@ TOOLS: Any = [
 ]
 
 
-def respond(request: ModelRequest) -> Reply:
+SUMMARY = "The order B-2001 could not be found."
+"""What the Anthropic model answers; a second run changes it, to be diffed."""
+
+
+def respond(request: ModelRequest, summary: str = SUMMARY) -> Reply:
     """The model's scripted answers: a tool call first, then text."""
     body = request.body
     if request.api == "messages":
-        return Reply(text="The order B-2001 could not be found.", input_tokens=41, output_tokens=9)
+        return Reply(text=summary, input_tokens=41, output_tokens=9)
     messages = body.get("messages", [])
     city = next((m["content"] for m in messages if m.get("role") == "user"), "")
     if "weather" in str(city).lower():

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from agentreplay.demo.model_server import ModelServer
+from agentreplay.demo.model_server import ModelRequest, ModelServer, Reply
 from agentreplay.tui.app import AgentReplayApp
 from agentreplay.tui.keymap import Settings
 from tests.servers import ToolServer
@@ -27,16 +27,26 @@ TOOLS_AT = "http://127.0.0.1:40002"
 
 @pytest.fixture(scope="session")
 def recordings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A folder with ``failed.cassette`` (a run that raised), ``concurrent.cassette`` (two
-    tasks at once), ``answered.cassette`` (one call that went well), and ``shown.cassette``
-    and ``shown-answered.cassette``: the first and last with their times and ids fixed."""
+    """A folder with ``failed.cassette`` (a run that raised), ``changed.cassette`` (the same
+    run, with another answer at step 5), ``concurrent.cassette`` (two tasks at once),
+    ``answered.cassette`` (one call that went well); and ``shown.cassette``,
+    ``shown-changed.cassette`` and ``shown-answered.cassette``: those with their times and
+    ids fixed."""
     folder = tmp_path_factory.mktemp("recordings")
     with ModelServer(respond, chunk_delay=0.002) as model, ToolServer() as tools:
         record_failing(folder / "failed.cassette", model.url, tools.url)
         record_concurrent(folder / "concurrent.cassette", model.url, tools.url)
         record_answered(folder / "answered.cassette", model.url)
+        model.responder = changed
+        record_failing(folder / "changed.cassette", model.url, tools.url)
         addresses = {model.url: MODEL_AT, tools.url: TOOLS_AT}
     deterministic_copy(folder / "failed.cassette", folder / "shown.cassette", addresses)
+    deterministic_copy(
+        folder / "changed.cassette",
+        folder / "shown-changed.cassette",
+        addresses,
+        run_id="5eed0000c0ffee00decade0000000003",
+    )
     deterministic_copy(
         folder / "answered.cassette",
         folder / "shown-answered.cassette",
@@ -45,6 +55,11 @@ def recordings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         created="2026-01-03T09:30:00.000000+00:00",
     )
     yield folder
+
+
+def changed(request: ModelRequest) -> Reply:
+    """The failed run's model, with another summary at step 5."""
+    return respond(request, "No order B-2001 exists.")
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import pytest
 import agentreplay
 from agentreplay.demo.model_server import ModelServer
 from agentreplay.demo.tool_server import ToolServer
+from agentreplay.tui.screens.diff import DiffScreen
 from agentreplay.tui.screens.progress import ProgressScreen
 from agentreplay.tui.screens.run import RunScreen
 from tests.debugger.conftest import Scripted, Servers, record_example
@@ -63,6 +64,12 @@ def path_of(app: object) -> Path:
     return screen.path
 
 
+def diff_status(app: object) -> str:
+    screen = getattr(app, "screen", None)
+    assert isinstance(screen, DiffScreen)
+    return str(screen.query_one("#status").render())
+
+
 def status_of(app: object) -> str:
     screen = getattr(app, "screen", None)
     assert isinstance(screen, RunScreen)
@@ -95,12 +102,20 @@ async def loaded(pilot: object, number: int = 1) -> RunScreen:
 
 
 def opened_another(app: object, run: Path) -> bool:
+    """The diff of ``run`` and what a fork or what-if recorded is on screen."""
     screen = getattr(app, "screen", None)
     return (
-        isinstance(screen, RunScreen)
-        and screen.path != run
+        isinstance(screen, DiffScreen)
+        and screen.a == run
+        and screen.result is not None
         and "recorded into" in str(screen.query_one("#status").render())
     )
+
+
+def produced(app: object) -> Path:
+    screen = getattr(app, "screen", None)
+    assert isinstance(screen, DiffScreen)
+    return screen.b
 
 
 def _edit_script(tmp_path: Path, text: str) -> str:
@@ -110,7 +125,7 @@ def _edit_script(tmp_path: Path, text: str) -> str:
 
 
 @pytest.mark.asyncio
-async def test_capital_f_forks_live_after_the_step_and_opens_the_fork(
+async def test_capital_f_forks_live_after_the_step_and_opens_the_diff_with_the_fork(
     servers: Servers, run: Path
 ) -> None:
     served = len(servers.model.requests)
@@ -120,9 +135,11 @@ async def test_capital_f_forks_live_after_the_step_and_opens_the_fork(
         await pilot.press("F")
         await settle(pilot, lambda: isinstance(app.screen, ProgressScreen))
         await settle(pilot, lambda: opened_another(app, run), timeout=60)
-        fork = path_of(app)
-        assert isinstance(app.screen, RunScreen) and fork == run.with_name("run.fork2.cassette")
-        assert f"recorded into {fork}" in status_of(app)
+        fork = produced(app)
+        assert fork == run.with_name("run.fork2.cassette")
+        assert f"recorded into {fork}" in diff_status(app)
+        # The fork replayed steps 1-2 and asked the model again at step 3: the same answer.
+        assert "identical" in str(app.screen.query_one("#diff-verdict").render())
         await pilot.press("escape")
         await settle(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.path == run)
     assert len(servers.model.requests) == served + 1  # only step 3 went to the model
@@ -152,7 +169,7 @@ async def test_escape_cancels_a_fork_that_is_still_running(servers: Servers, run
 
 
 @pytest.mark.asyncio
-async def test_o_runs_the_answer_as_edited_and_opens_the_what_if(
+async def test_o_runs_the_answer_as_edited_and_opens_the_diff_with_the_what_if(
     run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("EDITOR", _edit_script(tmp_path, '{"content": "It shipped today."}'))
@@ -162,9 +179,11 @@ async def test_o_runs_the_answer_as_edited_and_opens_the_what_if(
         edited = Path(tempfile.gettempdir()) / "agentreplay-run-step1-answer.json"
         await pilot.press("o")
         await settle(pilot, lambda: opened_another(app, run), timeout=60)
-        whatif = path_of(app)
+        whatif = produced(app)
         assert whatif == run.with_name("run.whatif1.cassette")
-        message = status_of(app)
+        message = diff_status(app)
+        verdict = str(app.screen.query_one("#diff-verdict").render())
+        assert "first divergence at step 1 / step 1" in verdict
         assert "what-if (step 1 overridden): the run exited with status 0" in message
     assert json.loads(edited.read_text()) == {"content": "It shipped today."}
     with agentreplay.open(whatif) as opened:

@@ -68,7 +68,7 @@ def test_the_docs_name_every_action_id() -> None:
         for action_id in action_ids()
         if f"`{action_id}`" not in docs
         and not action_id.startswith(("help.", "prompt."))
-        and action_id not in ("progress.cancel", "runs.down", "runs.up", "runs.diff")
+        and action_id not in ("progress.cancel", "runs.down", "runs.up")
         and not action_id.startswith("run.tab_")
     ]
     assert missing == []

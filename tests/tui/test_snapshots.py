@@ -109,6 +109,30 @@ def test_the_directory_list(
 
 
 @SIZES
+def test_the_diff_screen_at_the_first_divergence(
+    snap_compare: Compare, recordings: Path, size: tuple[int, int]
+) -> None:
+    from agentreplay.tui.screens.diff import DiffScreen
+
+    app = app_for(recordings / "shown.cassette", recordings / "shown-changed.cassette")
+
+    async def compared(pilot: Pilot[int]) -> None:
+        def done() -> bool:
+            screen = app.screen
+            return (
+                isinstance(screen, DiffScreen)
+                and screen.result is not None
+                and screen.shown is not None
+                and screen.shown is screen.table.current
+            )
+
+        await settle(pilot, done)
+        await pilot.pause(0.1)
+
+    assert snap_compare(app, terminal_size=size, run_before=compared)
+
+
+@SIZES
 def test_a_damaged_cassettes_banner(
     snap_compare: Compare, shown: Path, tmp_path: Path, size: tuple[int, int]
 ) -> None:

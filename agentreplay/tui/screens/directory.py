@@ -99,4 +99,6 @@ class DirectoryScreen(Screen[None]):
                 "mark two runs with space, then d opens their diff", error=True
             )
             return
-        self.query_one(StatusLine).say("the diff of two runs is not in the terminal UI yet")
+        from agentreplay.tui.screens.diff import DiffScreen
+
+        self.app.push_screen(DiffScreen(marked[0], marked[1]))

@@ -107,10 +107,11 @@ class RunScreen(Screen[None]):
         Binding("escape", "close", "Back to list", id="run.close", show=False),
     ]
 
-    def __init__(self, path: Path, *, notice: str = "") -> None:
+    def __init__(self, path: Path, *, notice: str = "", step: int = 1) -> None:
         super().__init__()
         self.path = path
         self.notice = notice
+        self.start_step = step
         self.cassette = open_cassette(path)
         self.infos: list[StepInfo] = []
         self.summary: Summary | None = None
@@ -155,6 +156,8 @@ class RunScreen(Screen[None]):
             self.cassette.damage, self.cassette.closed_cleanly, len(self.infos)
         )
         self.steps.set_rows([row_from_info(info) for info in self.infos])
+        if self.start_step != 1:
+            self.steps.select(self.start_step)
         self.steps.focus()
         if not self.infos:
             self.status.say("this run has no steps")
@@ -437,9 +440,12 @@ class RunScreen(Screen[None]):
         fork_after(self, self.steps.current)
 
     def opened(self, original: Path, produced: Path, message: str) -> None:
-        """A fork or what-if of this run ended, recorded into ``produced``: show it."""
+        """A fork or what-if of this run ended, recorded into ``produced``: show its diff
+        with this run."""
+        from agentreplay.tui.screens.diff import DiffScreen
+
         notice = f"{message} · recorded into {produced} · Escape goes back to {original.name}"
-        self.app.push_screen(RunScreen(produced, notice=notice))
+        self.app.push_screen(DiffScreen(original, produced, notice=notice))
 
     def action_what_if(self) -> None:
         from agentreplay.tui.debugging import what_if
