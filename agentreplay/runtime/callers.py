@@ -123,6 +123,14 @@ _MACHINERY_MODULES: Final = frozenset(
         "typing_extensions",
         "pydantic",
         "pydantic_core",
+        # A price table stamped with the time it is first loaded, in whichever run that is.
+        "genai_prices",
+        # Telemetry that frameworks send home (docs/integrations.md): not the agent's steps.
+        "langsmith",
+        "opentelemetry",
+        "posthog",
+        "logfire",
+        "logfire_api",
     }
 )
 """Top-level packages whose clock and entropy reads are never recorded."""
@@ -131,6 +139,9 @@ _MACHINERY_SUBMODULES: Final = (
     "httpx/_transports",
     "httpx2/_transports",
     "openai/_vendor/httpx_aiohttp",
+    # The ids of pydantic-ai's graph nodes, drawn once per process when the graph is first
+    # built (and cached), in whichever run that is: never the agent's input.
+    "pydantic_graph/id_types",
 )
 
 

@@ -38,6 +38,7 @@ ALWAYS: Final = (
     ("futures", "agentreplay.intercept.futures:FuturesInterceptor"),
     ("clock", "agentreplay.intercept.clock:ClockInterceptor"),
     ("entropy", "agentreplay.intercept.entropy:EntropyInterceptor"),
+    ("frameworks", "agentreplay.intercept.frameworks:FrameworkStateInterceptor"),
     ("vtime", "agentreplay.intercept.vtime:VirtualTimeInterceptor"),
     ("network", "agentreplay.intercept.network:NetworkGuard"),
     ("imports", "agentreplay.intercept.imports:ImportTracker"),
