@@ -33,7 +33,14 @@ from typing import Final
 
 from agentreplay.errors import CallSite
 
-__all__ = ["Origin", "agent_call_site", "agent_frame", "classify", "origin_of_caller"]
+__all__ = [
+    "Origin",
+    "agent_call_site",
+    "agent_frame",
+    "classify",
+    "origin_of_caller",
+    "telemetry_caller",
+]
 
 
 class Origin(IntEnum):
@@ -142,6 +149,8 @@ _MACHINERY_SUBMODULES: Final = (
     # The ids of pydantic-ai's graph nodes, drawn once per process when the graph is first
     # built (and cached), in whichever run that is: never the agent's input.
     "pydantic_graph/id_types",
+    # The Agents SDK's trace and span ids: sent home with its traces, never to the model.
+    "agents/tracing",
 )
 
 
@@ -231,6 +240,47 @@ def origin_of_caller(depth: int) -> Origin:
             return origin
         frame = frame.f_back
     return _MACHINERY
+
+
+_TELEMETRY: Final = tuple(
+    os.sep + part.replace("/", os.sep) + os.sep
+    for part in (
+        "langsmith",
+        "opentelemetry",
+        "posthog",
+        "logfire",
+        "agents/tracing",
+        "crewai/telemetry",
+        "crewai/events/listeners/tracing",
+        "litellm/integrations",
+        "smolagents/monitoring",
+    )
+)
+"""Where frameworks keep the code that sends their traces and usage data home."""
+
+_telemetry: dict[str, bool] = {}
+
+
+def _is_telemetry(filename: str) -> bool:
+    found = _telemetry.get(filename)
+    if found is None:
+        path = os.path.realpath(filename)
+        found = _telemetry[filename] = any(path.startswith(root) for root in _SITE) and any(
+            part in path for part in _TELEMETRY
+        )
+    return found
+
+
+def telemetry_caller(depth: int = 1) -> bool:
+    """Is the HTTP request being sent by a framework's telemetry (LangSmith, OpenTelemetry
+    exporters, the Agents SDK's traces, CrewAI's)? Such a request is no input of the run,
+    even when the agent's own task flushes it: it is neither recorded nor replayed."""
+    frame: FrameType | None = sys._getframe(depth + 1)
+    while frame is not None:
+        if _is_telemetry(frame.f_code.co_filename):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def agent_frame(depth: int = 1) -> FrameType | None:
