@@ -132,6 +132,10 @@ _MACHINERY_MODULES: Final = frozenset(
         "pydantic_core",
         # A price table stamped with the time it is first loaded, in whichever run that is.
         "genai_prices",
+        # LiteLLM reads the clock for its client cache's lifetimes, its logging and latency
+        # figures, differently in each run of a process; what it sends goes through the
+        # SDKs and HTTP clients below it, which are recorded.
+        "litellm",
         # Telemetry that frameworks send home (docs/integrations.md): not the agent's steps.
         "langsmith",
         "opentelemetry",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,6 +25,9 @@ from agentreplay.demo.tool_server import ToolServer
 from agentreplay.steps import Step
 
 T = TypeVar("T")
+
+# LiteLLM fetches its price table from the internet when imported, unless told not to.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 REPLAYS = 2
