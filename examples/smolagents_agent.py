@@ -22,7 +22,7 @@ from smolagents import OpenAIModel, ToolCallingAgent, tool
 import agentreplay
 
 
-@tool
+@tool  # type: ignore[untyped-decorator]
 def lookup_order(order_id: str) -> str:
     """Find an order by its id.
 

@@ -63,7 +63,7 @@ def langsmith(monkeypatch: pytest.MonkeyPatch) -> Iterator[ToolServer]:
         yield traces
     finally:
         traces.stop()
-        langsmith_utils.get_env_var.cache_clear()
+        langsmith_utils.get_env_var.cache_clear()  # type: ignore[attr-defined]
         run_trees._CLIENT = None
 
 
