@@ -81,7 +81,7 @@ def build_graph(provider: str = "openai", stream: bool = False) -> Any:
 @agentreplay.entrypoint
 def main(question: str, provider: str = "openai", stream: bool = False) -> str:
     state = build_graph(provider, stream).invoke({"messages": [("user", question)]})
-    return str(state["messages"][-1].content)
+    return str(state["messages"][-1].text)
 
 
 if __name__ == "__main__":
