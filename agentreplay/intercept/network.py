@@ -8,7 +8,8 @@ included, is refused with a `DivergenceError`, which the replay remembers. A
 database on localhost is as much an unrecorded input as a remote API. Unix
 sockets stay open, and so do connections made by threads that are not part
 of the run (a debugger's, a test runner's). A framework's telemetry (LangSmith
-traces, OpenTelemetry exporters, CrewAI's) is refused with a plain
+traces, OpenTelemetry exporters, CrewAI's) and the MCP transport (whose
+requests are answered one level up) are refused with a plain
 `ConnectionRefusedError` from any thread: exporters drop what they could not
 send, the run goes on, and no trace of a replay leaves the machine.
 """
@@ -19,7 +20,7 @@ import socket
 from typing import Any
 
 from agentreplay.errors import DivergenceError
-from agentreplay.runtime.callers import agent_call_site, telemetry_caller
+from agentreplay.runtime.callers import agent_call_site, unrecorded_sender
 from agentreplay.runtime.scope import active_session
 
 __all__ = ["NetworkGuard"]
@@ -31,8 +32,8 @@ def _refuse(address: Any, verb: str = "connect") -> BaseException | None:
     session = active_session()
     if session is None or not session.offline:
         return None
-    if telemetry_caller(2):
-        return ConnectionRefusedError(f"agentreplay: no telemetry during a replay ({address!r})")
+    if unrecorded_sender(2):
+        return ConnectionRefusedError(f"agentreplay: not during a replay ({address!r})")
     task = session.run_task()
     if task is None:
         return None

@@ -39,7 +39,7 @@ __all__ = [
     "agent_frame",
     "classify",
     "origin_of_caller",
-    "telemetry_caller",
+    "unrecorded_sender",
 ]
 
 
@@ -136,6 +136,9 @@ _MACHINERY_MODULES: Final = frozenset(
         # figures, differently in each run of a process; what it sends goes through the
         # SDKs and HTTP clients below it, which are recorded.
         "litellm",
+        # The MCP SDK's transports and dispatcher: its requests are recorded whole, as
+        # tool steps (intercept/mcp.py), and a replayed stdio server never starts.
+        "mcp",
         # Telemetry that frameworks send home (docs/integrations.md): not the agent's steps.
         "langsmith",
         "opentelemetry",
@@ -246,7 +249,7 @@ def origin_of_caller(depth: int) -> Origin:
     return _MACHINERY
 
 
-_TELEMETRY: Final = tuple(
+_UNRECORDED_SENDERS: Final = tuple(
     os.sep + part.replace("/", os.sep) + os.sep
     for part in (
         "langsmith",
@@ -258,30 +261,34 @@ _TELEMETRY: Final = tuple(
         "crewai/events/listeners/tracing",
         "litellm/integrations",
         "smolagents/monitoring",
+        # The MCP SDK's HTTP transport: its requests are recorded whole, as tool steps.
+        "mcp/client",
     )
 )
-"""Where frameworks keep the code that sends their traces and usage data home."""
+"""Code whose HTTP is no input of the run: the telemetry frameworks send home, and the
+MCP transport (intercept/mcp.py records its requests one level up)."""
 
-_telemetry: dict[str, bool] = {}
+_unrecorded: dict[str, bool] = {}
 
 
-def _is_telemetry(filename: str) -> bool:
-    found = _telemetry.get(filename)
+def _is_unrecorded(filename: str) -> bool:
+    found = _unrecorded.get(filename)
     if found is None:
         path = os.path.realpath(filename)
-        found = _telemetry[filename] = any(path.startswith(root) for root in _SITE) and any(
-            part in path for part in _TELEMETRY
+        found = _unrecorded[filename] = any(path.startswith(root) for root in _SITE) and any(
+            part in path for part in _UNRECORDED_SENDERS
         )
     return found
 
 
-def telemetry_caller(depth: int = 1) -> bool:
+def unrecorded_sender(depth: int = 1) -> bool:
     """Is the HTTP request being sent by a framework's telemetry (LangSmith, OpenTelemetry
-    exporters, the Agents SDK's traces, CrewAI's)? Such a request is no input of the run,
-    even when the agent's own task flushes it: it is neither recorded nor replayed."""
+    exporters, the Agents SDK's traces, CrewAI's) or by the MCP transport? Such a request
+    is no input of the run, even when the agent's own task sends it: it is neither
+    recorded nor replayed, and an offline replay refuses its connection."""
     frame: FrameType | None = sys._getframe(depth + 1)
     while frame is not None:
-        if _is_telemetry(frame.f_code.co_filename):
+        if _is_unrecorded(frame.f_code.co_filename):
             return True
         frame = frame.f_back
     return False

@@ -50,8 +50,10 @@ HTTP: Final = {
     "httpx2": "agentreplay.intercept.httpx:HttpxInterceptor",
     "urllib3": "agentreplay.intercept.requests:Urllib3Interceptor",
     "aiohttp": "agentreplay.intercept.aiohttp:AiohttpInterceptor",
+    "mcp": "agentreplay.intercept.mcp:McpInterceptor",
 }
-"""HTTP libraries and their interceptors, installed once the library is imported."""
+"""HTTP libraries (and the MCP client SDK) and their interceptors, installed once the
+library is imported."""
 
 
 def _make(name: str, path: str) -> Interceptor:

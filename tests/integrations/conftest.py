@@ -110,12 +110,17 @@ def record_and_replay(
     with agentreplay.record(path):
         recorded = agent()
     servers.stop()
+    return recorded, replay(path, agent, times)
+
+
+def replay(path: Path, agent: Callable[[], T], times: int = REPLAYS) -> list[T]:
+    """Replay ``agent`` strictly ``times`` times; each must reproduce its recording."""
     replayed = []
     for _ in range(times):
         with agentreplay.replay(path) as run:
             replayed.append(agent())
         assert run.result is not None and run.result.reproduced, run.result
-    return recorded, replayed
+    return replayed
 
 
 def all_steps(path: Path) -> list[Step]:
