@@ -70,6 +70,7 @@ STACKS: dict[str, dict[str, Any]] = {
     "openai_agents_agent": {},
     "litellm_agent": {"stream": True},
     "smolagents_agent": {},
+    "mcp_agent": {"stream": True},  # its MCP server, over stdio, is started only to record
 }
 
 
