@@ -156,3 +156,24 @@ def test_freezegun_inside_a_recording_is_deterministic_and_not_recorded(cassette
     # The frozen read is freezegun's; recorded are dateutil's read while parsing the
     # frozen date (a library reading on the agent's behalf) and the final live read.
     assert len(_clock_reads(cassette)) == 2
+
+
+def test_the_agent_clocks_stay_recorded_after_a_freezegun_block_ends(cassette: Path) -> None:
+    """freezegun puts back the functions it found at import when a block ends: the run's
+    monotonic and perf_counter reads after the block are still recorded and replayed."""
+
+    def main() -> tuple[float, ...]:
+        with freezegun.freeze_time("2020-01-01 12:00:00"):
+            frozen = time.time()
+        return frozen, time.monotonic(), time.perf_counter(), time.time()
+
+    with agentreplay.record(cassette):
+        recorded = main()
+    assert recorded[0] == dt.datetime(2020, 1, 1, 12, tzinfo=dt.UTC).timestamp()
+    for _ in range(2):
+        with agentreplay.replay(cassette) as run:
+            assert main() == recorded
+        assert run.result is not None and run.result.reproduced
+    assert [r.clock for r in _clock_reads(cassette)][-3:] == ["monotonic", "perf_counter", "wall"]
+    assert time.monotonic is not None and time.monotonic.__module__ != "agentreplay"
+    assert freezegun.api.real_monotonic is time.monotonic  # nothing of ours left behind
