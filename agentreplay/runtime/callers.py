@@ -260,7 +260,6 @@ _UNRECORDED_SENDERS: Final = tuple(
         "crewai/telemetry",
         "crewai/events/listeners/tracing",
         "litellm/integrations",
-        "smolagents/monitoring",
         # The MCP SDK's HTTP transport: its requests are recorded whole, as tool steps.
         "mcp/client",
     )
