@@ -52,7 +52,7 @@ async def ask(question: str, stream: bool = False) -> list[Any]:
         {"role": "user", "content": question},
     ]
     async with orders() as tools, openai.AsyncOpenAI(max_retries=1) as model:
-        offered = [
+        offered: list[Any] = [
             {
                 "type": "function",
                 "function": {
@@ -71,7 +71,7 @@ async def ask(question: str, stream: bool = False) -> list[Any]:
                     tools=offered,
                     stream_options={"include_usage": True},
                 ) as events:
-                    message = (await events.get_final_completion()).choices[0].message
+                    message: Any = (await events.get_final_completion()).choices[0].message
             else:
                 answer = await model.chat.completions.create(
                     model="gpt-4o-mini", messages=messages, tools=offered

@@ -140,7 +140,7 @@ class McpInterceptor:
             return await original_spawn(*args, **kwargs)
 
         client_class.send_request = send_request
-        stdio._create_platform_compatible_process = spawn
+        stdio._create_platform_compatible_process = spawn  # type: ignore[attr-defined]
 
     def uninstall(self) -> None:
         for owner, original in self._saved.values():

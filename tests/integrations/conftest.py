@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import pytest
 
@@ -102,8 +102,12 @@ def example(name: str) -> Any:
     return importlib.import_module(name)
 
 
+class Stoppable(Protocol):
+    def stop(self) -> None: ...
+
+
 def record_and_replay(
-    path: Path, agent: Callable[[], T], servers: Servers, times: int = REPLAYS
+    path: Path, agent: Callable[[], T], servers: Stoppable, times: int = REPLAYS
 ) -> tuple[T, list[T]]:
     """Record ``agent``, stop every server, replay it strictly ``times`` times; every
     replay must reproduce the recorded outcome."""

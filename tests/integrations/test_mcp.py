@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -122,5 +122,8 @@ def test_an_mcp_streamable_http_tool_replays_offline(
 
 
 class _Stopper:
-    def __init__(self, stop: Any) -> None:
-        self.stop = stop
+    def __init__(self, stop: Callable[[], None]) -> None:
+        self._stop = stop
+
+    def stop(self) -> None:
+        self._stop()
