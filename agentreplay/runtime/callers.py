@@ -286,8 +286,13 @@ def unrecorded_sender(depth: int = 1) -> bool:
     is no input of the run, even when the agent's own task sends it: it is neither
     recorded nor replayed, and an offline replay refuses its connection."""
     frame: FrameType | None = sys._getframe(depth + 1)
+    known = _unrecorded
     while frame is not None:
-        if _is_unrecorded(frame.f_code.co_filename):
+        filename = frame.f_code.co_filename
+        found = known.get(filename)
+        if found is None:
+            found = _is_unrecorded(filename)
+        if found:
             return True
         frame = frame.f_back
     return False
