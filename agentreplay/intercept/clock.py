@@ -54,13 +54,16 @@ def _caller(agent_only: bool) -> tuple[TaskState | None, Origin]:
     Written for speed: the common callers (asyncio, an HTTP pool, an SDK timing its
     request) are told apart by one dictionary lookup before the task is looked at.
     """
-    origin = _origins.get(sys._getframe(2).f_code.co_filename)
+    filename = sys._getframe(2).f_code.co_filename
+    origin = _origins.get(filename)
     if origin is _MACHINERY or (agent_only and origin is _LIBRARY):
         return None, origin
     state = current_task()
     if state is None or state.quiet:
         return None, _MACHINERY
-    if origin is not _AGENT or getattr(importing, "depth", 0) > 0:
+    # "<string>": code made with exec() (a dataclass __init__ whose default_factory is
+    # time.perf_counter_ns) acts for its caller, which origin_of_caller finds.
+    if origin is not _AGENT or filename == "<string>" or getattr(importing, "depth", 0) > 0:
         origin = origin_of_caller(2)  # library code, or a first import: look closer
     return state, origin
 

@@ -260,6 +260,7 @@ _UNRECORDED_SENDERS: Final = tuple(
         "crewai/telemetry",
         "crewai/events/listeners/tracing",
         "litellm/integrations",
+        "huggingface_hub/utils/_detect_agent",  # a registry of AI agent harnesses
         # The MCP SDK's HTTP transport: its requests are recorded whole, as tool steps.
         "mcp/client",
     )
