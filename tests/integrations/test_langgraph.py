@@ -62,6 +62,8 @@ def langsmith(monkeypatch: pytest.MonkeyPatch) -> Iterator[ToolServer]:
     try:
         yield traces
     finally:
+        if run_trees._CLIENT is not None:  # its pooled connections, closed now
+            run_trees._CLIENT.close(timeout=5)
         traces.stop()
         langsmith_utils.get_env_var.cache_clear()  # type: ignore[attr-defined]
         run_trees._CLIENT = None

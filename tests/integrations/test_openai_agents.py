@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 from agents import Runner
 from agents.tracing import get_trace_provider
@@ -39,6 +40,10 @@ def traces() -> Iterator[ToolServer]:
     finally:
         get_trace_provider().force_flush()
         exporter.endpoint = endpoint
+        # Its pooled connection to the local endpoint, closed now rather than whenever a
+        # later test happens to collect it; the exporter is global, so it gets a new client.
+        exporter.close()
+        exporter._client = httpx2.Client(timeout=httpx2.Timeout(timeout=60, connect=5.0))
         server.stop()
 
 
