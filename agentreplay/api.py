@@ -16,6 +16,7 @@ can call it again without any code being written.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import os
@@ -28,11 +29,12 @@ from agentreplay.cassette.reader import open_reader
 from agentreplay.cassette.values import to_plain_or_none
 from agentreplay.debugger.messages import OPTIONS_ENV, RESULT_ENV, ReplayOptions, Verdict
 from agentreplay.debugger.policy import debug_replay
-from agentreplay.errors import UsageError
+from agentreplay.errors import AgentReplayError, CassetteError, UsageError
 from agentreplay.session.core import Mode, Session
 from agentreplay.session.environment import (
     DEFAULT_CASSETTE,
     ENV_NAMES,
+    applicable_env,
     cassette_path,
     kept_env,
     set_placeholder_keys,
@@ -130,7 +132,10 @@ def _session(
     cassette: str | None,
     options: dict[str, Any],
 ) -> Session | None:
-    mode = Mode.parse(os.environ.get("AGENTREPLAY_MODE") or "off")
+    try:
+        mode = Mode.parse(os.environ.get("AGENTREPLAY_MODE") or "off")
+    except UsageError as exc:
+        raise UsageError(f"AGENTREPLAY_MODE: {exc}") from None
     if mode is Mode.OFF:
         return _captured(func, args, kwargs, options)
     template = cassette or os.environ.get("AGENTREPLAY_CASSETTE") or DEFAULT_CASSETTE
@@ -138,16 +143,29 @@ def _session(
         header = _describe(func)
         header["args"] = to_plain_or_none([list(args), kwargs])
         header["env"] = kept_env(os.environ.get(ENV_NAMES, "").split(","))
-        return Recording(cassette_path(template), header=header, **options)
+        path = cassette_path(template)
+        if path.is_dir():
+            raise UsageError(f"AGENTREPLAY_CASSETTE: {path} is a directory; name a file in it")
+        return Recording(path, header=header, **options)
     if "{" in template:
         raise UsageError(
             "AGENTREPLAY_MODE=replay needs AGENTREPLAY_CASSETTE (or cassette=) "
             "to name one cassette, not a template"
         )
+    if not os.path.isfile(template):
+        raise CassetteError(
+            f"AGENTREPLAY_MODE=replay: no cassette at {template} (AGENTREPLAY_CASSETTE names "
+            f"the cassette to replay)"
+        )
     set_placeholder_keys(os.environ)
     _restore_env(template)
     given = ReplayOptions.from_env(os.environ.get(OPTIONS_ENV))  # from `agentreplay replay`
-    return replay(template, **{**vars(given), **options})
+    chosen = {k: v for k, v in options.items() if k in _OPTION_FIELDS}
+    others = {k: v for k, v in options.items() if k not in _OPTION_FIELDS}
+    return debug_replay(template, dataclasses.replace(given, **chosen), **others)
+
+
+_OPTION_FIELDS = frozenset(field.name for field in dataclasses.fields(ReplayOptions))
 
 
 def _captured(
@@ -173,11 +191,16 @@ def _restore_env(path: str) -> None:
     if not os.path.exists(path):
         return  # Replay reports the missing cassette
     with open_reader(path) as cassette:
-        env, seed = cassette.header.get("env"), cassette.header.get("pythonhashseed")
+        env, refused = applicable_env(cassette.header.get("env"))
+        seed = cassette.header.get("pythonhashseed")
     _restart_with_seed(seed)  # before the kept PYTHONHASHSEED is put in the environment
-    for name, value in (env if isinstance(env, dict) else {}).items():
-        if isinstance(name, str) and isinstance(value, str):
-            os.environ[name] = value
+    for name in refused:
+        print(
+            f"agentreplay: warning: the cassette sets {name}, which can make a program "
+            f"load other code; not applied",
+            file=sys.stderr,
+        )
+    os.environ.update(env)
 
 
 def _restart_with_seed(seed: object) -> None:
@@ -197,6 +220,25 @@ def _restart_with_seed(seed: object) -> None:
     os.execve(
         sys.executable, [sys.executable, *sys.orig_argv[1:]], {**os.environ, "PYTHONHASHSEED": seed}
     )
+
+
+def _begin(
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    cassette: str | None,
+    options: dict[str, Any],
+) -> Session | None:
+    """The session for this call. A mistake in the environment raises; when the function
+    is the running script's own (``__main__``), it ends the program with one line
+    instead, as the command line does (2: a setting; 3: the cassette)."""
+    try:
+        return _session(func, args, kwargs, cassette, options)
+    except AgentReplayError as exc:
+        if func.__module__ != "__main__":
+            raise
+        print(f"agentreplay: error: {exc}", file=sys.stderr)
+        raise SystemExit(3 if isinstance(exc, CassetteError) else 2) from None
 
 
 def _report(session: Session) -> None:
@@ -233,7 +275,7 @@ def entrypoint(func: F | None = None, /, *, cassette: str | None = None, **optio
 
             @functools.wraps(target)
             async def async_main(*args: Any, **kwargs: Any) -> Any:
-                session = _session(target, args, kwargs, cassette, options)
+                session = _begin(target, args, kwargs, cassette, options)
                 if session is None:
                     return await target(*args, **kwargs)
                 try:
@@ -245,7 +287,7 @@ def entrypoint(func: F | None = None, /, *, cassette: str | None = None, **optio
 
         @functools.wraps(target)
         def main(*args: Any, **kwargs: Any) -> Any:
-            session = _session(target, args, kwargs, cassette, options)
+            session = _begin(target, args, kwargs, cassette, options)
             if session is None:
                 return target(*args, **kwargs)
             try:

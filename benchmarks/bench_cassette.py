@@ -815,8 +815,9 @@ def write_threaded(path: Path, events: list[Event]) -> None:
 
 def write_paced(path: Path, events: list[Event]) -> None:
     """Flush as the background thread would in a live run: every 256 events or
-    `FLUSH_INTERVAL` seconds of recorded time, whichever comes first."""
-    writer = CassetteWriter(path, HEADER, background=False)
+    `FLUSH_INTERVAL` seconds of recorded time, whichever comes first. Its frames are
+    chained, as the background thread's are."""
+    writer = CassetteWriter(path, HEADER, background=False, chain=True)
     interval = int(FLUSH_INTERVAL * 1e9)
     due = events[0].at + interval if events else 0
     pending = 0

@@ -32,6 +32,7 @@ LAYERS: dict[str, int] = {
     "rundiff": 6,
     "export": 6,
     "import_vcr": 6,
+    "humanize": 6,
     "demo": 6,
     "api": 7,
     # A front door beside api: @entrypoint starts a captured run when capture is on.

@@ -13,6 +13,8 @@ from genai_prices.data_snapshot import get_snapshot
 
 import agentreplay
 from agentreplay.cassette.events import (
+    ClockRead,
+    EntropyDraw,
     ErrorInfo,
     Event,
     HttpChunk,
@@ -143,6 +145,46 @@ def test_a_step_built_from_its_own_events_keeps_its_http_exchange(recorded: Path
     assert ("content-type", "application/json") in step.response_headers
     assert step.response_body is not None and b'"answer": "result-' in step.response_body
     assert step.to_plain()["response"]["body"]["data"] == step.response_body.decode()
+
+
+def test_a_step_built_from_its_own_events_keeps_its_clock_and_entropy_reads(
+    tmp_path: Path,
+) -> None:
+    import time
+    import uuid
+
+    path = tmp_path / "reads.cassette"
+    with agentreplay.record(path):
+        with agentreplay.step("stamp"):
+            time.time()
+            uuid.uuid4()
+    with agentreplay.open(path) as cassette:
+        step = step_from_events(1, cassette.step(1))
+        streamed = next(iter_steps(cassette))
+    assert step is not None and step.inputs is not None
+    clock, entropy = step.inputs
+    assert isinstance(clock, ClockRead) and clock.clock == "wall"
+    assert isinstance(entropy, EntropyDraw) and len(entropy.data) == 16
+    assert streamed.inputs is None and streamed.reads == 2
+
+
+def test_a_kept_exchange_has_its_status_line_and_chunk_times() -> None:
+    step = step_from_events(1, _exchange((), b"a", b"b"))
+    assert step is not None
+    assert (step.http_version, step.http_status, step.http_reason) == ("HTTP/1.1", 200, "OK")
+    assert step.chunk_at == [3, 4]
+
+
+def test_a_step_mentions_its_prompt_answer_url_and_tool_names(recorded: Path) -> None:
+    with agentreplay.open(recorded) as cassette:
+        steps = list(iter_steps(cassette))
+    first, tool_a, _, remember, _, answer = steps
+    assert first.mentions("weather in PARIS")  # the prompt, any case
+    assert first.mentions('"city": "Lyon"')  # a tool call's arguments
+    assert answer.mentions("rainy") and not first.mentions("rainy")  # the answer
+    assert tool_a.mentions("/tool/") and not tool_a.mentions("sunny")  # the URL
+    assert remember.mentions("remember") and remember.mentions("TWO CITIES")
+    assert not any(s.mentions("no such words") for s in steps)
 
 
 def test_the_streaming_pass_holds_no_http_bodies(recorded: Path) -> None:

@@ -36,7 +36,6 @@ from agentreplay.errors import UsageError
 from agentreplay.runtime.contract import RequestInfo
 from agentreplay.session.core import Session
 from agentreplay.session.environment import ENV_NAMES, kept_env
-from agentreplay.session.redaction import Redaction
 
 __all__ = ["ASGIMiddleware"]
 
@@ -158,21 +157,33 @@ class ASGIMiddleware:
             metadata = session.metadata if session.metadata is not None else {}
             metadata.update(route=route, status=session.status)
             session.metadata = metadata
-            redaction = session.redaction
             headers = [
                 (k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers") or []
             ]
+            # The run's own redactor: secret headers, query parameters and body patterns
+            # hidden, and the secrets met there kept out of the rest of the run.
+            query = bytes(scope.get("query_string") or b"").decode("latin-1")
+            redactor = session.redactor or session.redaction.redactor()
+            seen = redactor.request(
+                RequestInfo(
+                    str(scope.get("method", "")),
+                    f"http://app/?{query}",
+                    tuple(headers),
+                    bytes(body[: self.max_body]),
+                    "asgi",
+                )
+            )
             request = {
                 "method": scope.get("method"),
                 "path": scope.get("path"),
-                "query_string": bytes(scope.get("query_string") or b"").decode("latin-1"),
+                "query_string": seen.url.partition("?")[2],
                 "root_path": scope.get("root_path", ""),
                 "scheme": scope.get("scheme", "http"),
                 "http_version": scope.get("http_version", "1.1"),
-                "headers": [list(pair) for pair in _redacted(redaction, headers)],
+                "headers": [list(pair) for pair in seen.headers],
                 "server": list(scope["server"]) if scope.get("server") else None,
                 "client": list(scope["client"]) if scope.get("client") else None,
-                "body": redaction.body_chunk(bytes(body[: self.max_body])),
+                "body": seen.body,
                 "body_truncated": len(body) > self.max_body,
             }
             session.header["asgi"]["request"] = request
@@ -211,8 +222,3 @@ def _kept_env() -> dict[str, str]:
         return kept_env(os.environ.get(ENV_NAMES, "").split(","))
     except UsageError:  # a secret-looking name: keep none of those
         return kept_env([])
-
-
-def _redacted(redaction: Redaction, headers: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
-    info = RequestInfo("GET", "http://app/", tuple(headers), b"", "asgi")
-    return redaction.request(info).headers

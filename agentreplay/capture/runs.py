@@ -128,12 +128,15 @@ class CaptureRun(Recording):
             self.capture.trouble("record_errors", "stop", f"a run could not end: {error!r}")
 
     def _open(self) -> None:
-        header = base_header("record", self.redaction, self.metadata, self.extra_header)
+        self.redactor = redactor = self.redaction.redactor()
+        header = redactor.header(
+            base_header("record", self.redaction, self.metadata, self.extra_header)
+        )
         self.header = header
         self.started_ns = header["created_ns"]
         self._t0 = escape.perf_counter_ns()
         self.memory = MemoryRun(self.capture.settings.max_run_bytes)
-        self.recorder = Recorder(self.memory, self.redaction)
+        self.recorder = Recorder(self.memory, redactor)
 
     def _abort(self) -> None:
         if self.memory is not None:

@@ -2,7 +2,8 @@
 
     file   := header data_frame* [index footer]
     header := skippable frame 0x184D2A50: "AGENTRPL" u16 major u16 minor u32 crc32 msgpack-map
-    data   := zstd frame (content size and checksum set) of msgpack [type, items]
+    data   := [link] zstd frame (content size and checksum set) of msgpack [type, items]
+    link   := skippable frame 0x184D2A52 (format 2): the frame after it is chained (chain.py)
     index  := skippable frame 0x184D2A51: u32 crc32, then a zstd frame of msgpack-map
     footer := skippable frame 0x184D2A5F of 16 bytes: "AGRPFOOT" u64 index offset
 
@@ -20,7 +21,17 @@ from typing import IO, Any, Final
 import msgpack
 import zstandard
 
+from agentreplay.cassette.chain import (
+    KEY_EVERY,
+    LINK_MAGIC,
+    LINK_SIZE,
+    PREFIX,
+    History,
+    decode_link,
+)
+from agentreplay.cassette.chain import decompressor as chain_decompressor
 from agentreplay.cassette.codec import check_plain
+from agentreplay.cassette.limits import MAX_FRAME_CONTENT, MAX_ITEMS, content_limit, unpack
 from agentreplay.errors import CassetteError
 
 __all__ = [
@@ -34,9 +45,10 @@ __all__ = [
     "encode_footer",
     "encode_header",
     "encode_index",
+    "pack_data_frame",
 ]
 
-FORMAT_MAJOR: Final = 2
+FORMAT_MAJOR: Final = 3
 FORMAT_MINOR: Final = 0
 
 HEADER_MAGIC: Final = 0x184D2A50
@@ -51,34 +63,14 @@ FRAME_EVENTS: Final = 1
 FRAME_BLOBS: Final = 2
 
 MAX_HEADER: Final = 16 * 1024 * 1024
-MAX_FRAME_CONTENT: Final = 64 * 1024 * 1024
 MAX_INDEX: Final = 256 * 1024 * 1024
 _MAX_BLOCK: Final = 128 * 1024
 
 _compressor = zstandard.ZstdCompressor(level=3, write_checksum=True, write_content_size=True)
 
 
-def _reject_ext(code: int, data: bytes) -> object:
-    raise ValueError(f"msgpack extension type {code} is not allowed in a cassette")
-
-
 def pack(value: Any) -> bytes:
     return msgpack.packb(value, use_bin_type=True)  # type: ignore[no-any-return]
-
-
-def unpack(data: bytes, offset: int, what: str) -> Any:
-    """msgpack-decode ``data`` without ever evaluating it (no ext types)."""
-    try:
-        return msgpack.unpackb(
-            data,
-            raw=False,
-            use_list=True,
-            strict_map_key=False,
-            ext_hook=_reject_ext,
-            timestamp=0,
-        )
-    except Exception as exc:  # msgpack raises many types; all mean "malformed"
-        raise CassetteError(f"malformed {what}: {exc}", offset=offset) from exc
 
 
 def _skippable(magic: int, payload: bytes) -> bytes:
@@ -100,14 +92,19 @@ class FrameTooLarge(ValueError):
     """The content of a data frame would exceed `MAX_FRAME_CONTENT`, which readers refuse."""
 
 
-def encode_data_frame(frame_type: int, items: list[Any], steps: list[int] | None = None) -> bytes:
-    """An events frame is ``[1, events, steps]`` (steps[i] is the step of events[i]);
-    a blobs frame is ``[2, blobs]``."""
+def pack_data_frame(frame_type: int, items: list[Any], steps: list[int] | None = None) -> bytes:
+    """The content of a data frame: an events frame is ``[1, events, steps]`` (steps[i]
+    is the step of events[i]); a blobs frame is ``[2, blobs]``."""
     value = [frame_type, items] if steps is None else [frame_type, items, steps]
     content = pack(value)
     if len(content) > MAX_FRAME_CONTENT:
         raise FrameTooLarge(f"a frame of {len(content)} bytes; the limit is {MAX_FRAME_CONTENT}")
-    return _compressor.compress(content)
+    return content
+
+
+def encode_data_frame(frame_type: int, items: list[Any], steps: list[int] | None = None) -> bytes:
+    """A data frame (a keyframe) holding ``items``; see `pack_data_frame`."""
+    return _compressor.compress(pack_data_frame(frame_type, items, steps))
 
 
 def encode_index(index: dict[str, Any]) -> bytes:
@@ -119,7 +116,9 @@ def encode_footer(index_offset: int) -> bytes:
     return _skippable(FOOTER_MAGIC, FOOTER_TAG + struct.pack("<Q", index_offset))
 
 
-def _zstd_frame_length(buf: bytes | memoryview, offset: int) -> tuple[int, int]:
+def _zstd_frame_length(
+    buf: bytes | memoryview, offset: int, limit: int = MAX_FRAME_CONTENT
+) -> tuple[int, int]:
     """Walk the zstd frame starting at ``buf[0]``: return (its length, content size).
 
     Follows RFC 8878 section 3.1.1: frame header, then blocks until the last
@@ -145,8 +144,11 @@ def _zstd_frame_length(buf: bytes | memoryview, offset: int) -> tuple[int, int]:
         raise EOFError
     raw = bytes(buf[pos : pos + fcs_size])
     content_size = int.from_bytes(raw, "little") + (256 if fcs_size == 2 else 0)
-    if content_size > MAX_FRAME_CONTENT:
-        raise ValueError(f"zstd frame declares {content_size} bytes of content, over the limit")
+    if content_size > limit:
+        raise ValueError(
+            f"zstd frame declares {content_size:,} bytes of content, over the limit "
+            f"({limit:,} for this file)"
+        )
     pos += fcs_size
     while True:
         if len(buf) < pos + 3:
@@ -180,6 +182,7 @@ class FrameReader:
         self.path = path
         self.frames_decompressed = 0
         self._decompressor = zstandard.ZstdDecompressor()
+        self.history = History()
         file.seek(0, 2)
         self.size = file.tell()
 
@@ -187,8 +190,11 @@ class FrameReader:
         return CassetteError(message, offset=offset, path=self.path)
 
     def read_at(self, offset: int, size: int) -> bytes:
+        """Up to ``size`` bytes at ``offset``, which must lie in the file."""
+        if not 0 <= offset <= self.size:
+            raise self._error(f"offset {offset} is outside the file ({self.size} bytes)", offset)
         self._file.seek(offset)
-        return self._file.read(size)
+        return self._file.read(max(0, min(size, self.size - offset)))
 
     def read_header(self) -> tuple[tuple[int, int], dict[str, Any], int]:
         """Return ((major, minor), header map, offset of the first data frame)."""
@@ -219,7 +225,7 @@ class FrameReader:
         body = payload[16:]
         if zlib.crc32(body) != crc:
             raise self._error("header checksum mismatch", 24)
-        header = unpack(body, 24, "header")
+        header = unpack(body, 24, "header", MAX_ITEMS)
         if not isinstance(header, dict):
             raise self._error("header is not a map", 24)
         try:
@@ -240,6 +246,8 @@ class FrameReader:
         return offset
 
     def read_index(self, offset: int) -> dict[str, Any]:
+        if not 0 <= offset <= self.size - FOOTER_SIZE - 12:
+            raise self._error(f"footer points at byte {offset}, outside the file", offset)
         head = self.read_at(offset, 12)
         if len(head) < 12:
             raise self._error("index frame is cut short", offset)
@@ -249,15 +257,21 @@ class FrameReader:
         compressed = self.read_at(offset + 12, size - 4)
         if len(compressed) != size - 4 or zlib.crc32(compressed) != crc:
             raise self._error("index checksum mismatch", offset)
+        limit = content_limit(self.size, MAX_INDEX)
         try:
             # decompress() allocates what the frame declares, whatever max_output_size says.
             declared = zstandard.frame_content_size(compressed)
-            if not 0 <= declared <= MAX_INDEX:
-                raise self._error(f"index declares {declared} bytes of content", offset)
-            data = self._decompressor.decompress(compressed, max_output_size=MAX_INDEX)
+            if not 0 <= declared <= limit:
+                raise self._error(
+                    f"index declares {declared:,} bytes of content, over the limit "
+                    f"({limit:,} for this file)",
+                    offset,
+                )
+            data = self._decompressor.decompress(compressed, max_output_size=limit)
         except zstandard.ZstdError as exc:
             raise self._error(f"index does not decompress: {exc}", offset) from exc
-        index = unpack(data, offset, "index")
+        # An index holds a few values per frame and step; a file holds each in some bytes.
+        index = unpack(data, offset, "index", max(MAX_ITEMS, self.size // 2))
         if not isinstance(index, dict):
             raise self._error("index is not a map", offset)
         return index
@@ -266,11 +280,20 @@ class FrameReader:
         """Read the frame at ``offset``: return (kind, next offset, value).
 
         kind is "data" (value = decoded msgpack), "index", "footer", or "end"
-        at the end of the file. Raises CassetteError for anything else.
+        at the end of the file. A chained frame (a link, then its data frame) is
+        one "data" frame at the link's offset. Raises CassetteError for anything else.
         """
+        kind, end, content = self.content_at(offset)
+        if content is None:
+            return kind, end, None
+        return kind, end, self._decode(content, offset)
+
+    def content_at(self, offset: int) -> tuple[str, int, bytes | None]:
+        """(kind, next offset, content): the decompressed content of a data frame, None
+        for the others (see `next_frame`)."""
         if offset >= self.size:
             return "end", offset, None
-        head = self.read_at(offset, 18)
+        head = self.read_at(offset, LINK_SIZE)
         if len(head) < 8:
             raise self._error("file ends inside a frame header (truncated)", offset)
         magic = struct.unpack_from("<I", head)[0]
@@ -280,19 +303,68 @@ class FrameReader:
             if end > self.size:
                 raise self._error("file ends inside a skippable frame (truncated)", offset)
             return ("index" if magic == INDEX_MAGIC else "footer"), end, None
+        if magic == LINK_MAGIC:
+            content, end = self._chained(offset, head)
+            return "data", end, content
         if magic != ZSTD_MAGIC:
             raise self._error(
                 f"unexpected bytes {head[:4].hex()} where a frame should start", offset
             )
-        return self._read_data_frame(offset)
+        content, end = self._decompress(offset, None)
+        self.history.add(content, end, keyframe=True, start=offset)
+        return "data", end, content
 
-    def _read_data_frame(self, offset: int) -> tuple[str, int, Any]:
+    def _chained(self, offset: int, head: bytes) -> tuple[bytes, int]:
+        distance = decode_link(head)
+        if distance is None:
+            if len(head) < LINK_SIZE:
+                raise self._error("file ends inside a link frame (truncated)", offset)
+            raise self._error("malformed link frame", offset)
+        if distance > offset:
+            raise self._error(
+                f"link names a keyframe {distance} bytes back, before the file", offset
+            )
+        if self.history.end != offset:
+            self._catch_up(offset - distance, offset)
+        if self.history.key != offset - distance:
+            raise self._error(
+                f"link names a keyframe {distance} bytes back, but its chain starts at "
+                f"byte {self.history.key}",
+                offset,
+            )
+        if not len(self.history):
+            raise self._error("link names no earlier content", offset)
+        prefix = self.history.tail(PREFIX)
+        content, end = self._decompress(offset + LINK_SIZE, prefix)
+        self.history.add(content, end, keyframe=False)
+        return content, end
+
+    def _catch_up(self, keyframe: int, target: int) -> None:
+        """Decompress the chain from ``keyframe`` up to ``target``: reading a chained
+        frame at random needs the content before it."""
+        self.history.reset()
+        offset, read = keyframe, 0
+        head = self.read_at(offset, 4)
+        if len(head) < 4 or struct.unpack_from("<I", head)[0] != ZSTD_MAGIC:
+            raise self._error("link names a keyframe that is not a data frame", target)
+        while offset < target:
+            _, offset, content = self.content_at(offset)
+            if content is None:
+                raise self._error("link names a keyframe that does not lead to it", target)
+            read += len(content)
+            if read > MAX_FRAME_CONTENT + KEY_EVERY:
+                raise self._error("chain is longer than a writer makes one", target)
+        if offset != target:
+            raise self._error("link names a keyframe that does not lead to it", target)
+
+    def _decompress(self, offset: int, prefix: bytes | None) -> tuple[bytes, int]:
         # Read the frame header and then the blocks, growing the buffer as needed.
         want = 4096
+        limit = content_limit(self.size)
         while True:
             buf = self.read_at(offset, want)
             try:
-                length, content_size = _zstd_frame_length(buf, offset)
+                length, content_size = _zstd_frame_length(buf, offset, limit)
                 break
             except EOFError:
                 if offset + len(buf) >= self.size:
@@ -301,13 +373,17 @@ class FrameReader:
             except ValueError as exc:
                 raise self._error(f"malformed data frame: {exc}", offset) from exc
         frame = buf[:length]
+        decompressor = self._decompressor if prefix is None else chain_decompressor(prefix)
         try:
-            content = self._decompressor.decompress(frame, max_output_size=MAX_FRAME_CONTENT)
+            content = decompressor.decompress(frame, max_output_size=limit)
         except zstandard.ZstdError as exc:
             raise self._error(f"data frame is damaged: {exc}", offset) from exc
         if len(content) != content_size:
             raise self._error("data frame content size mismatch", offset)
         self.frames_decompressed += 1
+        return content, offset + length
+
+    def _decode(self, content: bytes, offset: int) -> Any:
         value = unpack(content, offset, "data frame")
         if not (
             isinstance(value, list)
@@ -325,4 +401,4 @@ class FrameReader:
             )
         ):
             raise self._error("data frame is not [1, events, steps] or [2, blobs]", offset)
-        return "data", offset + length, value
+        return value

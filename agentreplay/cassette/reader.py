@@ -3,28 +3,38 @@
 Events are decoded frame by frame and never all held at once. A frame's
 events are handed out only after the whole frame decoded soundly, so a
 damaged or truncated file yields everything before the damage and then
-raises `CassetteError` (or warns, with ``errors="warn"``).
+raises `CassetteError` (or warns, with ``errors="warn"``, or stops quietly,
+with ``errors="ignore"``; `Cassette.damage` then says where).
 """
 
 from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Any, Final, Literal, Self
 
 from agentreplay.cassette.blobs import check_blob
 from agentreplay.cassette.codec import decode_events
-from agentreplay.cassette.events import Event, RunOutcome
+from agentreplay.cassette.events import KINDS, Event, RunOutcome, StepRole
 from agentreplay.cassette.frames import FRAME_BLOBS, FRAME_EVENTS, FrameReader
+from agentreplay.cassette.header import check_header
+from agentreplay.cassette.index import parse_index
+from agentreplay.cassette.limits import Budget, blob_limit
 from agentreplay.cassette.tracking import StepInfo, StepTracker
 from agentreplay.errors import CassetteError, CassetteWarning
 
-__all__ = ["CassetteReader", "open_reader"]
+__all__ = ["NO_EVENTS", "CassetteReader", "open_reader"]
 
-Errors = Literal["raise", "warn"]
+NO_EVENTS: Final = (
+    "the cassette holds no events: the recording stopped before it wrote any (the "
+    "process was probably killed in its first moments), so there is nothing to show "
+    "or replay"
+)
+
+Errors = Literal["raise", "warn", "ignore"]
 
 
 @dataclass(slots=True)
@@ -35,6 +45,43 @@ class _Index:
     blobs: list[int]  # blob id -> offset of the frame holding it
     outcome: int | None
     rebuilt: bool
+
+
+class _Blobs:
+    """Blob pieces read so far, by id, within a limit on the bytes held."""
+
+    __slots__ = ("data", "held", "limit", "path")
+
+    def __init__(self, limit: int, path: str) -> None:
+        self.data: dict[int, bytes] = {}
+        self.held = 0
+        self.limit = limit
+        self.path = path
+
+    def add(self, blob_id: int, data: bytes, offset: int) -> None:
+        old = self.data.get(blob_id)
+        self.held += len(data) - (len(old) if old is not None else 0)
+        if self.held > self.limit:
+            raise CassetteError(
+                f"the blob pieces read so far hold {self.held:,} bytes, more than "
+                f"{self.limit:,} (64 times the file's size, or 64 MiB)",
+                offset=offset,
+                path=self.path,
+            )
+        self.data[blob_id] = data
+
+    def resolver(self, budget: Budget) -> Callable[[list[int]], bytes]:
+        data = self.data
+
+        def resolve(ids: list[int]) -> bytes:
+            try:
+                pieces = [data[i] for i in ids]
+            except KeyError as exc:
+                raise CassetteError(f"event refers to unknown blob {exc.args[0]}") from None
+            budget.take(sum(map(len, pieces)))
+            return b"".join(pieces)
+
+        return resolve
 
 
 class CassetteReader:
@@ -52,12 +99,19 @@ class CassetteReader:
             ) from exc
         self._frames = FrameReader(self._file, str(self.path))
         try:
-            self.format_version, self.header, self._data_start = self._frames.read_header()
+            self.format_version, header, self._data_start = self._frames.read_header()
+            self.header = check_header(header)
+        except CassetteError as exc:
+            self._file.close()
+            raise CassetteError(exc.detail, offset=exc.offset, path=str(self.path)) from None
         except BaseException:
             self._file.close()
             raise
         self._index: _Index | None = None
-        self._blobs: dict[int, bytes] = {}
+        self._blobs = _Blobs(blob_limit(self._frames.size), str(self.path))
+        self.damage: CassetteError | None = None
+        """Where reading found the file damaged or cut, once a read got there; the
+        events before ``damage.offset`` are sound (``damage.events_read`` of them)."""
 
     # -- context manager -------------------------------------------------
     def __enter__(self) -> Self:
@@ -80,7 +134,7 @@ class CassetteReader:
 
     # -- streaming -------------------------------------------------------
     def _decode_frame(
-        self, offset: int, value: Any, blobs: dict[int, bytes]
+        self, offset: int, value: Any, blobs: _Blobs, budget: Budget
     ) -> tuple[list[int], list[Event]]:
         """The step numbers and events of a frame (none for a blobs frame)."""
         frame_type, items = value[0], value[1]
@@ -92,19 +146,12 @@ class CassetteReader:
                         offset=offset,
                         path=str(self.path),
                     )
-                blobs[item[0]] = item[2]
+                blobs.add(item[0], item[2], offset)
             return [], []
-
-        def resolve(ids: list[int]) -> bytes:
-            try:
-                return b"".join(blobs[i] for i in ids)
-            except KeyError as exc:
-                raise CassetteError(f"event refers to unknown blob {exc.args[0]}") from None
-
         try:
-            events = decode_events(items, resolve)
+            events = decode_events(items, blobs.resolver(budget))
         except CassetteError as exc:
-            raise CassetteError(str(exc), offset=offset, path=str(self.path)) from exc
+            raise CassetteError(exc.detail, offset=offset, path=str(self.path)) from exc
         except (TypeError, ValueError) as exc:  # a field the dataclass itself refused
             raise CassetteError(
                 f"malformed event: {exc}", offset=offset, path=str(self.path)
@@ -120,14 +167,17 @@ class CassetteReader:
                 yield offset, step, event
 
     def _scan_frames(
-        self, errors: Errors, blob_frames: dict[int, int] | None = None
+        self, errors: Errors, blob_frames: dict[int, int] | None = None, *, steps: bool = False
     ) -> Iterator[tuple[int, list[int], list[Event]]]:
         """Yield (frame offset, step numbers, events) for every events frame, in order.
 
-        If ``blob_frames`` is given, it learns the frame offset of every blob.
+        If ``blob_frames`` is given, it learns the frame offset of every blob. With
+        ``steps``, the frames' step numbers are checked against their events.
         """
+        opened = 0  # steps opened so far
         offset = self._data_start
-        blobs: dict[int, bytes] = {}
+        blobs = _Blobs(blob_limit(self._frames.size), str(self.path))
+        budget = Budget(self._frames.size)
         count = 0
         closed = False
         while True:
@@ -138,8 +188,15 @@ class CassetteReader:
                     break
                 if kind == "end":
                     break
-                steps, events = self._decode_frame(offset, value, blobs)
+                numbers, events = self._decode_frame(offset, value, blobs, budget)
+                if steps and events:
+                    opened = _check_steps(numbers, events, opened, offset, str(self.path))
             except CassetteError as exc:
+                self.damage = CassetteError(
+                    exc.detail, offset=exc.offset, path=str(self.path), events_read=count
+                )
+                if errors == "ignore":
+                    return
                 if errors == "warn":
                     warnings.warn(
                         f"cassette {self.path} is damaged or truncated at byte {exc.offset}: "
@@ -158,9 +215,9 @@ class CassetteReader:
                 blob_frames.update((item[0], offset) for item in value[1])
             if events:
                 count += len(events)
-                yield offset, steps, events
+                yield offset, numbers, events
             offset = next_offset
-        if not closed:
+        if not closed and errors != "ignore":
             warnings.warn(
                 f"cassette {self.path} was not closed (the recording process probably "
                 f"stopped abruptly); read {count} events",
@@ -175,7 +232,7 @@ class CassetteReader:
 
     def events_with_steps(self, *, errors: Errors = "raise") -> Iterator[tuple[int, Event]]:
         """Every event with the number of the step it belongs to (0 for none)."""
-        for _, steps, events in self._scan_frames(errors):
+        for _, steps, events in self._scan_frames(errors, steps=True):
             yield from zip(steps, events, strict=True)
 
     # -- index and random access ------------------------------------------
@@ -185,7 +242,7 @@ class CassetteReader:
         offset = self._frames.read_footer()
         if offset is not None:
             try:
-                self._index = self._parse_index(self._frames.read_index(offset))
+                self._index = self._parse_index(self._frames.read_index(offset), offset)
                 return self._index
             except CassetteError as exc:
                 warnings.warn(
@@ -194,31 +251,12 @@ class CassetteReader:
         self._index = self._rebuild_index()
         return self._index
 
-    def _parse_index(self, raw: dict[str, Any]) -> _Index:
+    def _parse_index(self, raw: dict[str, Any], index_offset: int) -> _Index:
         try:
-            frames = raw["frames"]
-            blobs = raw["blobs"]
-            outcome = raw["outcome"]
-            events = raw["events"]
-            steps = [StepInfo.from_plain(item) for item in raw["steps"]]
-            if not (
-                isinstance(frames, list)
-                and isinstance(blobs, list)
-                and all(type(b) is int for b in blobs)
-                and type(events) is int
-                and (outcome is None or type(outcome) is int)
-            ):
-                raise ValueError("index fields have the wrong types")
-            for frame in frames:
-                if not (
-                    isinstance(frame, list)
-                    and len(frame) == 3
-                    and all(type(v) is int for v in frame)
-                ):
-                    raise ValueError("frame entry is malformed")
+            parsed = parse_index(raw, self._data_start, index_offset)
         except (KeyError, TypeError, ValueError) as exc:
             raise CassetteError(f"index is malformed: {exc}", path=str(self.path)) from exc
-        return _Index(events, frames, steps, blobs, outcome, rebuilt=False)
+        return _Index(*parsed, rebuilt=False)
 
     def _rebuild_index(self) -> _Index:
         tracker = StepTracker()
@@ -227,24 +265,27 @@ class CassetteReader:
         count = 0
         last_offset = -1
         blob_frames: dict[int, int] = {}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", CassetteWarning)
-            for offset, step, event in self._scan("warn", blob_frames):
-                tracker.feed(event)
-                if offset != last_offset:
-                    frames.append([offset, FRAME_EVENTS, 0])
-                    last_offset = offset
-                frames[-1][2] += 1
-                count += 1
-                if step:
-                    info = tracker.steps[step - 1]
-                    if info.first_frame < 0:
-                        info.first_frame = offset
-                    info.last_frame = offset
-                if isinstance(event, RunOutcome):
-                    outcome = offset
+        for offset, _, event in self._scan("ignore", blob_frames):
+            step = tracker.feed(event)  # the frame's own step numbers may lie
+            if offset != last_offset:
+                frames.append([offset, FRAME_EVENTS, 0])
+                last_offset = offset
+            frames[-1][2] += 1
+            count += 1
+            if step:
+                info = tracker.steps[step - 1]
+                if info.first_frame < 0:
+                    info.first_frame = offset
+                info.last_frame = offset
+            if isinstance(event, RunOutcome):
+                outcome = offset
         blobs = [blob_frames.get(i, -1) for i in range(len(blob_frames))]
         return _Index(count, frames, tracker.steps, blobs, outcome, rebuilt=True)
+
+    def check_has_events(self) -> None:
+        """CassetteError (`NO_EVENTS`) if the recording stopped before it wrote any event."""
+        if self.event_count == 0 and not self.closed_cleanly:
+            raise CassetteError(NO_EVENTS, path=str(self.path))
 
     @property
     def closed_cleanly(self) -> bool:
@@ -259,7 +300,7 @@ class CassetteReader:
     def event_count(self) -> int:
         return self._load_index().events
 
-    def _frame_events(self, offset: int) -> list[tuple[int, Event]]:
+    def _frame_events(self, offset: int, budget: Budget) -> list[tuple[int, Event]]:
         kind, _, value = self._frames.next_frame(offset)
         if kind != "data" or value[0] != FRAME_EVENTS:
             raise CassetteError(
@@ -270,12 +311,18 @@ class CassetteReader:
         index = self._load_index()
         # Fetch only the blob frames this frame's events refer to.
         for blob_id in _blob_ids(value[1]):
-            if blob_id not in self._blobs and 0 <= blob_id < len(index.blobs):
+            if blob_id not in self._blobs.data and 0 <= blob_id < len(index.blobs):
                 blob_offset = index.blobs[blob_id]
                 if blob_offset >= 0:
-                    _, _, blob_value = self._frames.next_frame(blob_offset)
-                    self._decode_frame(blob_offset, blob_value, self._blobs)
-        steps, events = self._decode_frame(offset, value, self._blobs)
+                    kind, _, blob_value = self._frames.next_frame(blob_offset)
+                    if kind != "data" or blob_value[0] != FRAME_BLOBS:
+                        raise CassetteError(
+                            "index points at something other than a blobs frame",
+                            offset=blob_offset,
+                            path=str(self.path),
+                        )
+                    self._decode_frame(blob_offset, blob_value, self._blobs, budget)
+        steps, events = self._decode_frame(offset, value, self._blobs, budget)
         return list(zip(steps, events, strict=True))
 
     def step(self, number: int) -> list[Event]:
@@ -287,10 +334,18 @@ class CassetteReader:
             )
         info = index.steps[number - 1]
         events: list[Event] = []
+        budget = Budget(self._frames.size)
         for offset, frame_type, _ in index.frames:
             if frame_type != FRAME_EVENTS or not info.first_frame <= offset <= info.last_frame:
                 continue
-            events.extend(event for step, event in self._frame_events(offset) if step == number)
+            frame = self._frame_events(offset, budget)
+            events.extend(event for step, event in frame if step == number)
+        openers = [i for i, event in enumerate(events) if type(event) in _OPENERS]
+        if events and openers != [0]:
+            raise CassetteError(
+                f"the events numbered step {number} do not start with one step",
+                path=str(self.path),
+            )
         return events
 
     @property
@@ -299,10 +354,36 @@ class CassetteReader:
         index = self._load_index()
         if index.outcome is None:
             return None
-        for _, event in self._frame_events(index.outcome):
+        for _, event in self._frame_events(index.outcome, Budget(self._frames.size)):
             if isinstance(event, RunOutcome):
                 return event
         return None
+
+
+_OPENERS: Final = frozenset(cls for cls, kind in KINDS.items() if kind.step_role is StepRole.OPENS)
+
+
+def _check_steps(
+    numbers: list[int], events: list[Event], opened: int, offset: int, path: str
+) -> int:
+    """The steps opened after this frame; CassetteError unless its events open steps
+    1, 2, 3... in order and every other event belongs to one already open (or to none)."""
+    openers = _OPENERS
+    for number, event in zip(numbers, events, strict=True):
+        if type(event) in openers:
+            opened += 1
+            if number != opened:
+                break
+        elif not 0 <= number <= opened:
+            break
+    else:
+        return opened
+    raise CassetteError(
+        f"step number {number} of a {type(event).__name__} does not follow from the events "
+        f"before it (step {opened} is the last one opened)",
+        offset=offset,
+        path=path,
+    )
 
 
 def _blob_ids(items: list[Any]) -> set[int]:

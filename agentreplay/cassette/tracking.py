@@ -92,7 +92,9 @@ class StepTracker:
         return number
 
     def _close_step(self, task: str, opener: int, at: int) -> int:
-        number = self._owner.get((task, opener), 0)
+        # Nothing belongs to a closed step any more: forget it, so that a long recording
+        # does not keep an entry per exchange.
+        number = self._owner.pop((task, opener), 0)
         if number:
             self.steps[number - 1].end_at = at
             stack = self._open.get(task)

@@ -7,7 +7,7 @@ from typing import Any
 
 from agentreplay.errors import RecordingError
 
-__all__ = ["check_plain", "plain_args", "to_plain_or_none"]
+__all__ = ["check_plain", "copy_plain", "plain_args", "to_plain_or_none"]
 
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _INT_MIN, _INT_MAX = -(2**63), 2**64 - 1
@@ -44,6 +44,11 @@ def _copy(value: Any) -> Any:
     if kind is dict:
         return {key: _copy(item) for key, item in value.items()}
     return value
+
+
+def copy_plain(value: Any) -> Any:
+    """A deep copy of plain data (lists and dicts copied, the rest shared)."""
+    return _copy(value)
 
 
 def check_plain(value: Any, what: str) -> Any:

@@ -21,16 +21,24 @@ from pathlib import Path
 from typing import Any, Final
 
 from agentreplay.cassette.blobs import BlobTable
+from agentreplay.cassette.chain import (
+    CHAIN_BELOW,
+    KEY_EVERY,
+    PREFIX,
+    History,
+    compress,
+    encode_link,
+)
 from agentreplay.cassette.codec import ENCODERS
 from agentreplay.cassette.events import Event, RunOutcome
 from agentreplay.cassette.frames import (
     FRAME_BLOBS,
     FRAME_EVENTS,
     FrameTooLarge,
-    encode_data_frame,
     encode_footer,
     encode_header,
     encode_index,
+    pack_data_frame,
 )
 from agentreplay.cassette.tracking import StepTracker
 from agentreplay.errors import RecordingError
@@ -53,9 +61,13 @@ class CassetteWriter:
         flush_events: int = FLUSH_EVENTS,
         flush_interval: float = FLUSH_INTERVAL,
         background: bool = True,
+        chain: bool | None = None,
     ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Frames cut by the clock are small: chain them (see chain.py). A writer flushed
+        # by its caller in batches (background=False) writes independent frames.
+        self._chain = background if chain is None else chain
         self._file = open(self.path, "wb")  # noqa: SIM115 - closed in close()
         try:
             self._file.write(encode_header(header))
@@ -64,6 +76,9 @@ class CassetteWriter:
             with contextlib.suppress(OSError):
                 self._file.close()
             raise
+        self._history = History()
+        self._key_offset = 0
+        self._since_key = 0
         self._flush_events = flush_events
         self._flush_interval = flush_interval
         self._pending: deque[Event] = deque()
@@ -138,8 +153,7 @@ class CassetteWriter:
             while end < len(new_blobs) and (end == start or size < MAX_BLOB_FRAME):
                 size += len(new_blobs[end][2])  # type: ignore[arg-type]
                 end += 1
-            offset = self._file.tell()
-            self._file.write(encode_data_frame(FRAME_BLOBS, new_blobs[start:end]))
+            offset = self._emit(pack_data_frame(FRAME_BLOBS, new_blobs[start:end]))
             self._frames.append([offset, FRAME_BLOBS, 0])
             self._blob_frames.extend(offset for _ in range(start, end))
             start = end
@@ -147,7 +161,7 @@ class CassetteWriter:
 
     def _write_events(self, batch: list[Event], items: list[Any], steps: list[int]) -> None:
         try:
-            frame = encode_data_frame(FRAME_EVENTS, items, steps)
+            content = pack_data_frame(FRAME_EVENTS, items, steps)
         except FrameTooLarge as exc:
             if len(items) == 1:
                 event = batch[0]
@@ -159,8 +173,7 @@ class CassetteWriter:
             self._write_events(batch[:half], items[:half], steps[:half])
             self._write_events(batch[half:], items[half:], steps[half:])
             return
-        offset = self._file.tell()
-        self._file.write(frame)
+        offset = self._emit(content)
         self._frames.append([offset, FRAME_EVENTS, len(items)])
         self.events_written += len(items)
         for number in set(steps):
@@ -171,6 +184,25 @@ class CassetteWriter:
                 info.last_frame = offset
         if RunOutcome in map(type, batch):
             self._outcome_frame = offset
+
+    def _emit(self, content: bytes) -> int:
+        """Write a data frame of ``content``, chained to the ones before it when it can be;
+        return its offset (its link's, for a chained frame)."""
+        offset = self._file.tell()
+        history = self._history
+        small = len(content) < CHAIN_BELOW  # a large frame compresses well on its own
+        if self._chain and small and len(history) and self._since_key + len(content) <= KEY_EVERY:
+            prefix = history.tail(PREFIX)
+            self._file.write(encode_link(offset - self._key_offset))
+            self._file.write(compress(content, prefix))
+            self._since_key += len(content)
+            history.add(content, 0, keyframe=False)
+            return offset
+        self._file.write(compress(content))
+        self._key_offset, self._since_key = offset, len(content)
+        if self._chain:
+            history.add(content, 0, keyframe=True)
+        return offset
 
     def close(self) -> None:
         """Write what is pending, then the index and footer; idempotent."""

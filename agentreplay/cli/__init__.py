@@ -10,9 +10,10 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from agentreplay._version import __version__
-from agentreplay.cli import demo, diff, export, import_vcr, ls, record, replay, show
+from agentreplay.cli import demo, diff, export, import_vcr, ls, record, replay, show, tui
 from agentreplay.errors import AgentReplayError, CassetteError, UsageError
 
 __all__ = ["main"]
@@ -22,14 +23,21 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_UNRUNNABLE = 3
 
-_COMMANDS = (demo, record, replay, show, diff, export, import_vcr, ls)
+_COMMANDS = (demo, record, replay, show, tui, diff, export, import_vcr, ls)
 # Commands whose output is meant to be piped into ``head`` and the like. For the
 # others a broken pipe may come from their own child process: it stays an error.
 _PIPEABLE = ("show", "diff", "export", "ls")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, saying a mistake in one line (with where to read more), not the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="agentreplay",
         description="Deterministic record and replay for AI agents.",
     )

@@ -162,7 +162,9 @@ def run_demo(
     console.print("[bold]4. Both servers are stopped.[/] Replaying the failing run, twice:")
     verdicts = []
     for attempt in (1, 2):
-        report = replay_cassette(failed, ReplayOptions(), capture=True)
+        report = replay_cassette(
+            failed, ReplayOptions(), capture=True, confirm=lambda launch: True
+        )  # it recorded the cassette just now
         verdict = (
             report.verdict.summary
             if report.verdict is not None

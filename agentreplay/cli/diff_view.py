@@ -12,9 +12,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-import agentreplay.cli.format as fmt
-from agentreplay.cli.step_view import content_text
+import agentreplay.humanize as fmt
 from agentreplay.jsondiff import short
+from agentreplay.llm import content_text
 from agentreplay.rundiff import FieldChange, Row, RunDiff, Verdict
 from agentreplay.rundiff.text import plain
 from agentreplay.steps import Step

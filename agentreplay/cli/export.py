@@ -11,7 +11,6 @@ from typing import IO, Any
 
 from agentreplay.capture.listing import local_copy
 from agentreplay.errors import CassetteWarning
-from agentreplay.export import jsonl_lines, otlp_json
 from agentreplay.steps import open_cassette
 
 __all__ = ["add_parser", "run"]
@@ -46,11 +45,13 @@ def run(args: argparse.Namespace) -> int:
         with open_cassette(local_copy(args.file)) as cassette:
             _write(cassette, args.format, out)
     for warning in caught:
-        print(f"warning: {warning.message}", file=sys.stderr)
+        print(f"agentreplay: warning: {warning.message}", file=sys.stderr)
     return 0
 
 
 def _write(cassette: Any, form: str, out: IO[str]) -> None:
+    from agentreplay.export import jsonl_lines, otlp_json  # loaded when run, not at startup
+
     if form == "jsonl":
         for line in jsonl_lines(cassette):
             out.write(line + "\n")

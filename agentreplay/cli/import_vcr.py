@@ -6,8 +6,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from agentreplay.import_vcr import import_vcr
-
 __all__ = ["add_parser", "run"]
 
 
@@ -42,6 +40,8 @@ def _default_output(source: Path) -> Path:
 def run(args: argparse.Namespace) -> int:
     source = Path(args.file)
     target = Path(args.output) if args.output else _default_output(source)
+    from agentreplay.import_vcr import import_vcr  # loads the session layer: only when run
+
     done = import_vcr(source, target, serializer=args.serializer)
     exchanges = f"{done.interactions} HTTP exchange{'s' if done.interactions != 1 else ''}"
     print(f"imported {exchanges} from {source} into {target}")

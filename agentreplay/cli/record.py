@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from agentreplay.debugger.launch import record_command
+from agentreplay.debugger.launch import record_command, target_of
+from agentreplay.errors import UsageError
 from agentreplay.session.environment import DEFAULT_CASSETTE, ENV_ALLOW, cassette_path
 
 __all__ = ["add_parser", "run"]
@@ -19,7 +21,13 @@ def add_parser(subparsers: Any) -> None:
         help="run a Python program and record it into a cassette",
         description="Runs the program in a fresh interpreter with PYTHONHASHSEED pinned, "
         "recording every model call, HTTP call, clock read and random draw. "
-        "The exit code is the program's.",
+        "The exit code is the program's; 2 for a usage error (nothing runs).",
+    )
+    parser.add_argument(
+        "-f",
+        "--force",
+        action="store_true",
+        help="replace the cassette if it exists (without it, an existing file is refused)",
     )
     parser.add_argument(
         "-o",
@@ -49,11 +57,37 @@ def run(args: argparse.Namespace) -> int:
     command = list(args.command)
     if command[:1] == ["--"]:
         command = command[1:]
+    target_of(command)  # a command that cannot be recorded: say so before anything else
     cassette = cassette_path(args.output).resolve()
+    _check_output(cassette, args.force)
+    if args.force:
+        cassette.unlink(missing_ok=True)
     report = record_command(command, cassette, keep_env=args.env)
+    if not cassette.is_file():
+        print(
+            f"agentreplay: error: nothing was recorded into {cassette}: the program ended "
+            f"(exit code {report.exit_code}) before the recording started",
+            file=sys.stderr,
+        )
+        return report.exit_code or 1
     print(f"agentreplay: recorded {cassette} (exit code {report.exit_code})", file=sys.stderr)
     print(f"agentreplay: replay it with: agentreplay replay {_short(cassette)}", file=sys.stderr)
     return report.exit_code
+
+
+def _check_output(cassette: Path, force: bool) -> None:
+    """Refuse, before the program runs, a cassette path that cannot be written."""
+    if cassette.is_dir():
+        raise UsageError(f"-o {cassette} is a directory; name a file, e.g. {cassette}/run.cassette")
+    if cassette.exists() and not force:
+        raise UsageError(f"-o {cassette} already exists; pass --force to replace it")
+    folder = cassette.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"-o {cassette}: cannot make its folder ({exc.strerror})") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"-o {cassette}: {folder} is not writable")
 
 
 def _short(path: Path) -> str:

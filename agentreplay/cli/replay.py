@@ -1,7 +1,10 @@
 """``agentreplay replay FILE``: run a recorded program again and say if it reproduced.
 
 Exit codes: 0 reproduced; 1 not reproduced (diverged, or ended differently);
-2 bad usage; 3 the cassette cannot be read or its program cannot be started.
+2 bad usage; 3 the cassette cannot be read or its program cannot be started;
+4 a what-if or fork ran to its end without diverging, and the run raised or
+exited non-zero; 5 not run: the cassette runs code from elsewhere and the
+user did not agree.
 """
 
 from __future__ import annotations
@@ -16,16 +19,32 @@ from typing import Any
 
 from agentreplay.capture.listing import local_copy
 from agentreplay.cassette import CassetteReader, open_reader
-from agentreplay.debugger.launch import ReplayOptions, replay_cassette
+from agentreplay.debugger.launch import (
+    IsolationUnavailable,
+    Launch,
+    NotConfirmed,
+    ReplayOptions,
+    replay_cassette,
+)
 from agentreplay.debugger.overrides import check_override
 from agentreplay.errors import UsageError
 from agentreplay.session.core import parse_pace
 
-__all__ = ["EXIT_NOT_REPRODUCED", "EXIT_REPRODUCED", "EXIT_UNRUNNABLE", "add_parser", "run"]
+__all__ = [
+    "EXIT_NOT_CONFIRMED",
+    "EXIT_NOT_REPRODUCED",
+    "EXIT_REPRODUCED",
+    "EXIT_UNRUNNABLE",
+    "EXIT_WHAT_IF_FAILED",
+    "add_parser",
+    "run",
+]
 
 EXIT_REPRODUCED = 0
 EXIT_NOT_REPRODUCED = 1
 EXIT_UNRUNNABLE = 3
+EXIT_WHAT_IF_FAILED = 4
+EXIT_NOT_CONFIRMED = 5
 
 
 def _override(text: str) -> tuple[int, Any]:
@@ -33,16 +52,32 @@ def _override(text: str) -> tuple[int, Any]:
     if not sep or not step.isdigit():
         raise argparse.ArgumentTypeError(f"expected N=FILE.json or N=JSON, not {text!r}")
     source = Path(value)
-    is_file = source.is_file()
+    if source.is_file():
+        try:
+            return int(step), json.loads(source.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise argparse.ArgumentTypeError(
+                f"{step}={value}: the JSON in {value} is invalid: {exc.msg} at line "
+                f"{exc.lineno} column {exc.colno}"
+            ) from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise argparse.ArgumentTypeError(f"{step}={value}: cannot read {value}: {exc}") from exc
     try:
-        raw = source.read_text(encoding="utf-8") if is_file else value
-        return int(step), json.loads(raw)
-    except (OSError, ValueError) as exc:
-        if not is_file and _looks_like_a_path(value):
+        return int(step), json.loads(value)
+    except ValueError as exc:
+        if source.is_dir():
+            raise argparse.ArgumentTypeError(f"{step}={value}: {value} is a directory") from exc
+        if _looks_like_a_path(value):
             raise argparse.ArgumentTypeError(f"no such file: {value}") from exc
-        hint = "" if is_file else f"; text is a JSON string: {step}='{json.dumps(value)}'"
+        if value.lstrip()[:1] in ("{", "[", '"'):
+            where = f" (column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
+            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+            raise argparse.ArgumentTypeError(
+                f"{step}=...: the JSON given is invalid: {reason}{where}"
+            ) from exc
         raise argparse.ArgumentTypeError(
-            f"override {text!r} is neither a JSON file nor JSON ({exc}){hint}"
+            f"override {text!r} is neither a JSON file nor JSON; text is a JSON string: "
+            f"{step}='{json.dumps(value)}'"
         ) from exc
 
 
@@ -57,8 +92,10 @@ def add_parser(subparsers: Any) -> None:
         help="run a recorded program again from its cassette, offline",
         description="Re-runs the recorded script or entrypoint with every input taken from "
         "the cassette, and reports 'reproduced' or where it diverged. "
-        "Exit codes: 0 reproduced, 1 not reproduced, 2 usage error, "
-        "3 cassette missing or unreadable, or program cannot be started.",
+        "Exit codes: 0 reproduced (a what-if or fork: it ran to its end and the run "
+        "succeeded), 1 not reproduced or diverged, 2 usage error, 3 cassette missing or "
+        "unreadable, or program cannot be started, 4 a what-if or fork ran to its end and "
+        "the run raised or exited non-zero, 5 not run: code from elsewhere not agreed to.",
     )
     parser.add_argument("file", help="the cassette")
     parser.add_argument(
@@ -95,6 +132,19 @@ def add_parser(subparsers: Any) -> None:
         "repeatable",
     )
     parser.add_argument(
+        "--isolate",
+        action="store_true",
+        help="run the program in a network namespace of its own (Linux): not even C code "
+        "or a subprocess can reach the network, loopback included",
+    )
+    parser.add_argument(
+        "-y",
+        "--yes",
+        action="store_true",
+        help="run the recorded program without asking, even when the cassette was made "
+        "elsewhere and runs code from outside the working tree",
+    )
+    parser.add_argument(
         "--pace",
         default="instant",
         help="instant (default), recorded, or a speed factor for streams and sleeps",
@@ -107,6 +157,7 @@ def run(args: argparse.Namespace) -> int:
     cassette = local_copy(args.file)  # an s3:// cassette is downloaded first
     # Opening it here makes a missing or unreadable file exit 3, as with show and export.
     with open_reader(cassette) as opened:
+        opened.check_has_events()
         _check_steps(opened, args)
     options = ReplayOptions(
         pace=args.pace,
@@ -115,8 +166,16 @@ def run(args: argparse.Namespace) -> int:
         overrides=dict(args.override),
         break_at=args.break_at,
         break_on_divergence=args.break_on_divergence,
+        isolate=args.isolate,
     )
-    report = replay_cassette(cassette.resolve(), options)
+    try:
+        report = replay_cassette(cassette.resolve(), options, confirm=_confirm(args.yes))
+    except NotConfirmed as exc:
+        print(f"agentreplay: {exc}", file=sys.stderr)
+        return EXIT_NOT_CONFIRMED
+    except IsolationUnavailable as exc:
+        print(f"agentreplay: error: {exc}", file=sys.stderr)
+        return EXIT_UNRUNNABLE
     verdict = report.verdict
     if verdict is None:
         print(
@@ -133,9 +192,10 @@ def run(args: argparse.Namespace) -> int:
         _new_run(args, cassette, Path(verdict.fork), verdict.divergence is not None)
     if verdict.reproduced:
         return EXIT_REPRODUCED
-    # A what-if run changes the run on purpose: finishing without diverging is success.
-    finished = verdict.what_if and verdict.divergence is None
-    return EXIT_REPRODUCED if finished else EXIT_NOT_REPRODUCED
+    if not verdict.what_if or verdict.divergence is not None:
+        return EXIT_NOT_REPRODUCED
+    # A what-if run changes the run on purpose: its exit code is how the changed run ended.
+    return EXIT_WHAT_IF_FAILED if verdict.failed else EXIT_REPRODUCED
 
 
 def _short(path: Path) -> str:
@@ -160,6 +220,35 @@ def _new_run(args: argparse.Namespace, original: Path, new: Path, diverged: bool
             )
     command = shlex.join(["agentreplay", "diff", _short(original), _short(new)])
     print(f"agentreplay: compare it with the original: {command}")
+
+
+def _confirm(yes: bool) -> Any:
+    def confirm(launch: Launch) -> bool:
+        """Say what will run; ask first when it is code from elsewhere."""
+        print(f"agentreplay: replaying {launch.line}", file=sys.stderr)
+        for name in launch.refused_env:
+            print(
+                f"agentreplay: warning: the cassette sets {name}, which can make a program "
+                f"load other code; not applied",
+                file=sys.stderr,
+            )
+        if not launch.needs_consent:
+            return True
+        for reason in launch.outside:
+            print(f"agentreplay: not recorded here, and {reason}", file=sys.stderr)
+        if launch.code is not None:
+            print("agentreplay: the code it runs:", file=sys.stderr)
+            for line in launch.code.splitlines() or [""]:
+                print(f"    {line}", file=sys.stderr)
+        if yes:
+            return True
+        stdin = sys.stdin
+        if stdin is None or stdin.closed or not stdin.isatty():
+            return False
+        print("agentreplay: run it? [y/N] ", end="", file=sys.stderr, flush=True)
+        return stdin.readline().strip().lower() in ("y", "yes")
+
+    return confirm
 
 
 def _check_steps(cassette: CassetteReader, args: argparse.Namespace) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from typing import Any, Final
@@ -13,21 +14,34 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-import agentreplay.cli.format as fmt
+import agentreplay.humanize as fmt
 from agentreplay.capture.listing import local_copy
 from agentreplay.cli.events import print_events
-from agentreplay.errors import CassetteWarning, UsageError
+from agentreplay.errors import CassetteError, CassetteWarning, UsageError
 from agentreplay.steps import Cassette, Step, Summary, iter_steps, open_cassette, step_from_events
 
 __all__ = ["add_parser", "load_step", "run"]
 
 
 def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser("show", help="show a run's steps, or one step in full")
+    parser = subparsers.add_parser(
+        "show",
+        help="show a run's steps, or one step in full",
+        description="Shows a recorded run without running anything: a table of its steps "
+        "(model calls, tool calls, spans) with timing, tokens and cost, and how it ended; "
+        "--step N shows one step in full, --outcome the recorded exception with its "
+        "traceback or the return value, --events the raw events. Safe on any file.",
+    )
     parser.add_argument("file", help="the cassette to show")
     parser.add_argument("--step", type=int, metavar="N", help="show step N in full")
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     parser.add_argument("--events", action="store_true", help="list raw events, not steps")
+    parser.add_argument(
+        "--outcome",
+        action="store_true",
+        help="how the run ended: the exception with its traceback as the agent saw it, "
+        "or the value it returned",
+    )
     parser.add_argument(
         "--limit",
         type=_count,
@@ -161,18 +175,24 @@ def _table(cassette: Cassette, limit: int, width: int) -> tuple[Table, Summary, 
 
 
 def run(args: argparse.Namespace) -> int:
-    console = _Console(soft_wrap=False, width=None if sys.stdout.isatty() else 150)
+    # Piped, output is 150 columns wide; a step's panels follow COLUMNS when it is set.
+    panels = args.step is not None and os.environ.get("COLUMNS", "").isdigit()
+    piped_width = None if sys.stdout.isatty() or panels else 150
+    console = _Console(soft_wrap=False, width=piped_width)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CassetteWarning)
         with open_cassette(local_copy(args.file)) as cassette:
-            if args.events:
+            cassette.check_has_events()
+            if getattr(args, "outcome", False):
+                code = _show_outcome(cassette)
+            elif args.events:
                 code = print_events(cassette, console, args.limit)
             elif args.step is not None:
                 code = _show_step(cassette, args.step, console, args.json)
             else:
                 code = _show_run(cassette, console, args)
     for warning in caught:
-        print(f"warning: {warning.message}", file=sys.stderr)
+        print(f"agentreplay: warning: {warning.message}", file=sys.stderr)
     return code
 
 
@@ -191,6 +211,22 @@ def _show_run(cassette: Cassette, console: Console, args: argparse.Namespace) ->
     summary.ended(outcome)
     imported = bool(cassette.header.get("imported"))
     console.print(fmt.summary_line(summary, outcome, last if outcome else None, imported=imported))
+    if sys.stdout.isatty() and shown + 6 > console.height:  # the table ran off the screen
+        hint = f"[dim]agentreplay tui {escape(str(args.file))} browses these steps[/]"
+        console.print(hint, highlight=False)
+    return 0
+
+
+def _show_outcome(cassette: Cassette) -> int:
+    outcome = cassette.outcome
+    if outcome is None:
+        print("no outcome: the recording was cut short before the run ended")
+        return 0
+    error = outcome.error
+    if error is None:
+        print(fmt.outcome(outcome, None))
+        return 0
+    print(error.traceback.rstrip() if error.traceback else f"{error.type}: {error.message}")
     return 0
 
 
@@ -199,7 +235,10 @@ def load_step(cassette: Cassette, number: int) -> Step:
     if not 1 <= number <= len(infos):
         raise UsageError(f"step {number} is not in {cassette.path} (it has {len(infos)} steps)")
     step = step_from_events(number, cassette.step(number), infos[number - 1].parent)
-    assert step is not None
+    if step is None:
+        raise CassetteError(
+            f"step {number} has no events where the index says they are", path=str(cassette.path)
+        )
     return step
 
 

@@ -11,8 +11,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-import agentreplay.cli.format as fmt
+import agentreplay.humanize as fmt
 from agentreplay.cassette.events import Headers
+from agentreplay.llm import content_text
 from agentreplay.steps import BODY_LIMIT, Step, body_plain
 
 __all__ = ["content_text", "render_step"]
@@ -21,30 +22,6 @@ PREVIEW = 4096
 """Bytes of an HTTP body shown in the terminal; ``--json`` includes more."""
 
 _ROLE_STYLE = {"system": "magenta", "user": "cyan", "assistant": "green", "tool": "yellow"}
-
-
-def content_text(content: Any) -> str:
-    """A message's content as text: parts joined, tool calls and other blocks spelled out."""
-    if content is None:  # an assistant message that only calls tools
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        parts = []
-        for part in content:
-            if isinstance(part, dict):
-                text = part.get("text") or part.get("content") or part.get("thinking")
-                if isinstance(text, str):
-                    parts.append(text)
-                elif part.get("type") in ("tool_use", "function_call"):
-                    arguments = json.dumps(part.get("input", part.get("arguments")))
-                    parts.append(f"[tool call] {part.get('name')}({arguments})")
-                else:
-                    parts.append(json.dumps(part, ensure_ascii=False))
-            else:
-                parts.append(str(part))
-        return "\n".join(parts)
-    return json.dumps(content, ensure_ascii=False)
 
 
 def _add_line(text: Text, line: str, style: str = "") -> None:

@@ -21,6 +21,7 @@ import inspect
 import os
 import runpy
 import sys
+import traceback
 import warnings
 from typing import Any
 
@@ -29,7 +30,8 @@ from agentreplay.debugger.asgi import load_app, serve_recorded
 from agentreplay.debugger.messages import OPTIONS_ENV, PLAN_ENV, RESULT_ENV, RunPlan, Verdict
 from agentreplay.debugger.policy import debug_replay
 from agentreplay.errors import CassetteWarning, DivergenceError, UsageError
-from agentreplay.session.core import Session
+from agentreplay.intercept import network
+from agentreplay.session.core import Session, user_traceback
 from agentreplay.session.outcome import ExitStatus
 from agentreplay.session.recording import Recording
 from agentreplay.session.replaying import Replay
@@ -61,7 +63,17 @@ def _entrypoint(target: dict[str, Any]) -> Any:
     func: Any = importlib.import_module(module_name)
     for part in qualname.split("."):
         func = getattr(func, part)
-    return getattr(func, "__wrapped__", func)
+    func = getattr(func, "__wrapped__", func)
+    # The header names a function by where it is defined; a name that reaches another
+    # module's function through an import (``pkg:os.system``) is not an entrypoint.
+    if getattr(func, "__module__", None) != module_name or (
+        getattr(func, "__qualname__", None) != qualname
+    ):
+        raise UsageError(
+            f"{target['entrypoint']} is not a function defined in {module_name}, so it "
+            f"was not recorded as an entrypoint"
+        )
+    return func
 
 
 def _session(plan: RunPlan) -> Session:
@@ -155,6 +167,10 @@ def run(plan: RunPlan) -> int:
     return code
 
 
+def _from_the_program(exc: BaseException) -> bool:
+    return user_traceback(exc) is not exc.__traceback__
+
+
 def main() -> int:
     raw = os.environ.pop(PLAN_ENV, None)
     if raw is None:
@@ -165,10 +181,21 @@ def main() -> int:
         )
         return 2
     plan = RunPlan.decode(raw)
+    if plan.options.isolate:
+        network.mark_isolated()  # no network here: processes may start
     if plan.mode == "replay":
         # The parent prints what could not be read, once, from the result file.
         warnings.filterwarnings("ignore", category=CassetteWarning)
-    return run(plan)
+    try:
+        return run(plan)
+    except (Exception, KeyboardInterrupt) as exc:
+        if isinstance(exc, UsageError) and not _from_the_program(exc):
+            print(f"agentreplay: error: {exc}", file=sys.stderr)  # as the CLI says it
+            return 2
+        # The program's own failure, as Python would print it, without the frames of
+        # agentreplay and runpy that started it.
+        traceback.print_exception(type(exc), exc, user_traceback(exc))
+        return 130 if isinstance(exc, KeyboardInterrupt) else 1
 
 
 if __name__ == "__main__":

@@ -14,20 +14,74 @@ its app again (`agentreplay.debugger.asgi`).
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
+import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from agentreplay.cassette.reader import open_reader
 from agentreplay.debugger.messages import PLAN_ENV, ReplayOptions, RunPlan, Verdict
-from agentreplay.errors import UsageError
-from agentreplay.session.environment import kept_env, set_placeholder_keys
+from agentreplay.debugger.trust import Launch, describe
+from agentreplay.errors import AgentReplayError, UsageError
+from agentreplay.session.environment import applicable_env, kept_env, set_placeholder_keys
 
-__all__ = ["ReplayOptions", "RunReport", "record_command", "replay_cassette", "target_of"]
+__all__ = [
+    "IsolationUnavailable",
+    "Launch",
+    "NotConfirmed",
+    "ReplayOptions",
+    "RunReport",
+    "record_command",
+    "replay_cassette",
+    "target_of",
+]
+
+
+class NotConfirmed(UsageError):
+    """The replay would run code from elsewhere, and the user did not agree to it."""
+
+
+class IsolationUnavailable(AgentReplayError):
+    """``--isolate`` was asked for, and this machine cannot give the child a network
+    namespace of its own."""
+
+
+def isolation_prefix() -> list[str]:
+    """The command that starts a program in a network namespace of its own, with no
+    interface up: ``unshare --net`` (as root), else with the user mapped into a user
+    namespace, whichever this machine allows."""
+    if not sys.platform.startswith("linux"):
+        raise IsolationUnavailable(
+            f"--isolate needs Linux network namespaces, which {sys.platform} does not have"
+        )
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        raise IsolationUnavailable(
+            "--isolate needs the unshare command (util-linux), which is not installed"
+        )
+    candidates = [[unshare, "--net"]] if os.geteuid() == 0 else []
+    candidates += [[unshare, "--net", "--map-current-user"], [unshare, "--net", "--map-root-user"]]
+    why = ""
+    for prefix in candidates:
+        probe = subprocess.run(
+            [*prefix, sys.executable, "-c", ""], capture_output=True, text=True, check=False
+        )
+        if probe.returncode == 0:
+            return prefix
+        why = (probe.stderr.strip().splitlines() or [f"exit code {probe.returncode}"])[-1]
+    raise IsolationUnavailable(
+        f"--isolate: this machine does not allow a network namespace here ({why}); replay "
+        f"without --isolate, where Python-level connections and processes are refused"
+    )
 
 
 def target_of(command: list[str]) -> tuple[str, dict[str, Any]]:
@@ -68,6 +122,7 @@ class RunReport:
     exit_code: int
     verdict: Verdict | None  # a replay's, when it finished
     output: str = ""  # stdout and stderr, when captured
+    travel: dict[str, Any] | None = None  # pdb's goto/back: where to stop when run again
 
 
 def _run_child(
@@ -76,23 +131,44 @@ def _run_child(
     env: dict[str, str],
     cwd: str | None,
     capture: bool = False,
+    cancel: threading.Event | None = None,
 ) -> RunReport:
     with tempfile.TemporaryDirectory(prefix="agentreplay-") as tmp:
         result_file = os.path.join(tmp, "result.json")
         plan.result_file = result_file
         child_env = {**env, PLAN_ENV: plan.encode()}
         command = [interpreter, "-m", "agentreplay.debugger.bootstrap"]
-        completed = subprocess.run(
+        if plan.options.isolate:
+            command = [*isolation_prefix(), *command]
+        with subprocess.Popen(
             command,
             env=child_env,
             cwd=cwd,
-            check=False,
             stdout=subprocess.PIPE if capture else None,
             stderr=subprocess.STDOUT if capture else None,
             text=True,
-        )
+        ) as child:
+            output = _wait(child, cancel)
         verdict = Verdict.read(result_file) if os.path.exists(result_file) else None
-        return RunReport(completed.returncode, verdict, completed.stdout or "")
+        travel = plan.options.travel_file
+        if travel and os.path.exists(travel):
+            with open(travel, encoding="utf-8") as file:
+                wanted = json.load(file)
+            os.unlink(travel)
+            return RunReport(child.returncode, None, output, wanted)
+        return RunReport(child.returncode, verdict, output)
+
+
+def _wait(child: subprocess.Popen[str], cancel: threading.Event | None) -> str:
+    """The child's output once it ended; it is terminated as soon as ``cancel`` is set."""
+    while True:
+        try:
+            output, _ = child.communicate(timeout=None if cancel is None else 0.1)
+            return output or ""
+        except subprocess.TimeoutExpired:
+            assert cancel is not None
+            if cancel.is_set() and child.poll() is None:
+                child.terminate()
 
 
 def record_command(
@@ -160,20 +236,22 @@ def _asgi_target(cassette: Path, asgi: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def replay_cassette(cassette: Path, options: ReplayOptions, *, capture: bool = False) -> RunReport:
-    """Run the program recorded in ``cassette`` again, under replay."""
-    with open_reader(cassette) as opened:
-        header = dict(opened.header)
+def _target(cassette: Path, header: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """The recorded program as a `RunPlan` target, and whether it was found moved."""
     recorded_cwd = header.get("cwd") if isinstance(header.get("cwd"), str) else None
     moved = False
-    if header.get("script"):
-        target = dict(header["script"])
+    script = header.get("script")
+    if isinstance(script, dict) and script:
+        target = dict(script)
+        if target.get("kind") not in ("path", "module", "code"):
+            raise UsageError(f"{cassette}: the recorded program is of an unknown kind")
         if target.get("kind") == "path":
             found = _locate(str(target.get("path", "")), recorded_cwd, "recorded script")
             moved = found != target["path"]
             argv = list(target.get("argv") or [found])
             target.update(path=found, argv=[found, *argv[1:]] if moved else argv)
-    elif header.get("entrypoint"):
+        return target, moved
+    if isinstance(header.get("entrypoint"), str) and header["entrypoint"]:
         target = {
             "kind": "entrypoint",
             "entrypoint": header["entrypoint"],
@@ -191,35 +269,89 @@ def replay_cassette(cassette: Path, options: ReplayOptions, *, capture: bool = F
                 f"{cassette}: the entrypoint's arguments could not be recorded "
                 f"(not plain data), so it cannot be called again from here"
             )
-    elif isinstance(header.get("asgi"), dict):
-        target = _asgi_target(cassette, header["asgi"])
-    elif header.get("imported"):
+        return target, moved
+    if isinstance(header.get("asgi"), dict):
+        return _asgi_target(cassette, header["asgi"]), False
+    if header.get("imported"):
         raise UsageError(
             f"{cassette} was imported from a vcrpy cassette: it holds HTTP exchanges but no "
             f"program to run; replay it with agentreplay.replay() around the code that made "
             f"them, or with the pytest fixture"
         )
-    elif isinstance(header.get("capture"), dict):
+    if isinstance(header.get("capture"), dict):
         name = header["capture"].get("name")
         raise UsageError(
             f"{cassette} was captured by agentreplay.capture.run(name={name!r}) around code "
             f"that agentreplay cannot start by itself; replay it with agentreplay.replay(FILE) "
             f"around the same call (docs/capture.md)"
         )
-    else:
+    metadata = header.get("metadata")
+    test = metadata.get("pytest") if isinstance(metadata, dict) else None
+    nodeid = test.get("nodeid") if isinstance(test, dict) else None
+    if isinstance(nodeid, str) and nodeid:
         raise UsageError(
-            f"{cassette} was recorded with agentreplay.record() around code that "
-            f"agentreplay cannot start by itself; replay it with agentreplay.replay() "
-            f"around the same code, or record with @agentreplay.entrypoint or "
-            f"`agentreplay record -- python ...`"
+            f"{cassette} is the cassette of the test {nodeid}; replay it by running the "
+            f"test, which replays it offline: pytest {shlex.quote(nodeid)}"
+        )
+    raise UsageError(
+        f"{cassette} was recorded with agentreplay.record() around code that "
+        f"agentreplay cannot start by itself; replay it with agentreplay.replay() "
+        f"around the same code, or record with @agentreplay.entrypoint or "
+        f"`agentreplay record -- python ...`"
+    )
+
+
+def replay_cassette(
+    cassette: Path,
+    options: ReplayOptions,
+    *,
+    capture: bool = False,
+    confirm: Callable[[Launch], bool] | None = None,
+    cancel: threading.Event | None = None,
+) -> RunReport:
+    """Run the program recorded in ``cassette`` again, under replay.
+
+    ``confirm`` is shown what will run (`Launch`) before anything runs, and says
+    whether to go on; without it, a replay that needs the user's consent
+    (`Launch.needs_consent`) raises `NotConfirmed`. Setting ``cancel`` stops it (the
+    report then has no verdict)."""
+    with open_reader(cassette) as opened:
+        header = dict(opened.header)
+    target, moved = _target(cassette, header)
+    recorded_cwd = header.get("cwd") if isinstance(header.get("cwd"), str) else None
+    cwd = None if moved or not recorded_cwd or not os.path.isdir(recorded_cwd) else recorded_cwd
+    if options.isolate and options.live_after is not None:
+        raise UsageError("--isolate and --live-after do not go together: a fork goes live")
+    if options.isolate:
+        isolation_prefix()  # before asking anything: it may not be there
+    launch = describe(target, header, cwd or os.getcwd())
+    applied, refused = applicable_env(header.get("env"))
+    launch.refused_env = refused
+    go = confirm(launch) if confirm is not None else not launch.needs_consent
+    if not go:
+        raise NotConfirmed(
+            f"not run: {cassette} was not recorded here and "
+            f"{launch.outside[0] if launch.outside else 'runs code'}; "
+            f"read what it runs above, then pass --yes to run it"
         )
     env = dict(os.environ)
-    env.update(header.get("env") or {})
-    if header.get("pythonhashseed"):
-        env["PYTHONHASHSEED"] = str(header["pythonhashseed"])
+    env.update(applied)
+    seed = str(header.get("pythonhashseed") or "")
+    if seed.isdigit() and int(seed) < 2**32:
+        env["PYTHONHASHSEED"] = seed
     set_placeholder_keys(env)
     env["AGENTREPLAY_CAPTURE"] = "off"  # a replay is never captured
-    cwd = None if moved or not recorded_cwd or not os.path.isdir(recorded_cwd) else recorded_cwd
-    interpreter = sys.executable
-    plan = RunPlan("replay", str(Path(cassette).resolve()), target, options=options)
-    return _run_child(interpreter, plan, env, cwd, capture)
+    with tempfile.TemporaryDirectory(prefix="agentreplay-travel-") as tmp:
+        if options.break_at is not None or options.break_on_divergence:
+            options = dataclasses.replace(options, travel_file=os.path.join(tmp, "goto.json"))
+        while True:
+            plan = RunPlan("replay", str(Path(cassette).resolve()), target, options=options)
+            report = _run_child(sys.executable, plan, env, cwd, capture, cancel)
+            if report.travel is None:
+                return report
+            # pdb's goto/back: the same replay again, stopping at the step asked for.
+            options = dataclasses.replace(
+                options,
+                break_at=int(report.travel["step"]),
+                breakpoints=list(report.travel.get("breakpoints") or []),
+            )

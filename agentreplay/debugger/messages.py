@@ -46,6 +46,11 @@ class ReplayOptions:
     overrides: dict[int, Any] = field(default_factory=dict)
     break_at: int | None = None
     break_on_divergence: bool = False
+    isolate: bool = False
+    travel_file: str | None = None
+    """Where pdb's ``goto``/``back`` leave the step to go to (script mode only)."""
+    breakpoints: list[dict[str, Any]] = field(default_factory=list)
+    """pdb breakpoints to set again at the first stop (after a ``goto``)."""
 
     def to_plain(self) -> dict[str, Any]:
         plain = asdict(self)
@@ -116,6 +121,8 @@ class Verdict:
     warnings: list[str] = field(default_factory=list)
     divergence: DivergenceReport | None = None
     fork: str | None = None
+    failed: bool = False
+    """The replayed run itself raised, or exited with a non-zero status."""
 
     @classmethod
     def of(cls, replay: Replay) -> Verdict | None:
@@ -134,6 +141,7 @@ class Verdict:
             if divergence is None
             else DivergenceReport(divergence.step, divergence.task, str(divergence)),
             fork=str(replay.fork_path) if replay.fork_path is not None else None,
+            failed=result.replayed_error is not None,
         )
 
     def write(self, path: str) -> None:

@@ -27,8 +27,9 @@ from agentreplay.cassette.values import check_plain
 from agentreplay.errors import RecordingError, UsageError
 from agentreplay.llm.encode import Reply, ToolCallSpec, api_of, model_request, render
 from agentreplay.runtime.contract import RecordedExchange
+from agentreplay.steps import Step
 
-__all__ = ["check_override", "override_exchange", "reply_from"]
+__all__ = ["check_override", "override_exchange", "recorded_answer", "reply_from"]
 
 _DROP = {"content-length", "content-encoding", "transfer-encoding", "content-type"}
 
@@ -176,3 +177,32 @@ def override_exchange(exchange: RecordedExchange, value: Any) -> RecordedExchang
     return RecordedExchange(
         request, exchange.step, response, events, end, None, position=exchange.position
     )
+
+
+def recorded_answer(step: Step) -> Any:
+    """Step ``step``'s recorded response in the shape an override takes, to edit into a
+    what-if: the answer of an LLM step, ``{status, headers, body}`` of another HTTP step,
+    the value a tool step returned. Needs the step built by `step_from_events`."""
+    if step.kind == "tool":
+        return step.value
+    if step.llm is not None:
+        answer: dict[str, Any] = {"content": step.llm.output_text}
+        if step.llm.tool_calls:
+            answer["tool_calls"] = [
+                {
+                    "id": call.id,
+                    "name": call.name,
+                    "arguments": call.parsed if isinstance(call.parsed, dict) else call.arguments,
+                }
+                for call in step.llm.tool_calls
+            ]
+        return answer
+    if step.kind == "http" and step.response_headers is not None:
+        text = (step.response_body or b"").decode("utf-8", "replace")
+        try:
+            body: Any = json.loads(text)
+        except ValueError:
+            body = text
+        headers = {k: v for k, v in step.response_headers if k.lower() not in _DROP}
+        return {"status": step.http_status or 200, "headers": headers, "body": body}
+    raise UsageError(f"step {step.number} is a {step.kind} with no recorded response to change")

@@ -41,6 +41,8 @@ from agentreplay.runtime.tasks import TaskState, current_task
 
 __all__ = ["ClockInterceptor"]
 
+_getframe = sys._getframe
+_time_ns = escape.time_ns
 # Enum members looked up once: ``Origin.AGENT`` costs a class-attribute lookup per read.
 _MACHINERY: Final = Origin.MACHINERY
 _LIBRARY: Final = Origin.LIBRARY
@@ -78,15 +80,20 @@ class _WallClock:
     def _live(self) -> int:
         """The time below us: a travel started before the session, or the real clock."""
         stack = self._stack
+        if stack and stack[0] is self:  # the common case: no travel started before the session
+            return _time_ns()
         try:
             position = stack.index(self)
         except ValueError:
             position = len(stack)
         if position == 0:
-            return escape.time_ns()
+            return _time_ns()
         return stack[position - 1].time_ns()  # type: ignore[no-any-return]
 
     def time_ns(self) -> int:
+        # Machinery (an HTTP pool, cookiejar, logging) leaves at the first lookup.
+        if _origins.get(_getframe(1).f_code.co_filename) is _MACHINERY:
+            return self._live()
         task, origin = _caller(False)
         if task is None or origin < _LIBRARY:
             return self._live()
@@ -106,6 +113,10 @@ class _WallClock:
 
 def _agent_clock(kind: str, original: Any) -> Any:
     def read() -> Any:
+        # asyncio, HTTP pools and SDK timers leave at the first lookup.
+        origin = _origins.get(_getframe(1).f_code.co_filename)
+        if origin is _MACHINERY or origin is _LIBRARY:
+            return original()
         task, origin = _caller(True)
         if task is None or origin is not _AGENT:
             return original()

@@ -13,6 +13,6 @@ reads AWS event-stream framing.
 from __future__ import annotations
 
 from agentreplay.llm.decode import decode_exchange, detect_api
-from agentreplay.llm.model import LLMCall, ToolCallInfo
+from agentreplay.llm.model import LLMCall, ToolCallInfo, content_text
 
-__all__ = ["LLMCall", "ToolCallInfo", "decode_exchange", "detect_api"]
+__all__ = ["LLMCall", "ToolCallInfo", "content_text", "decode_exchange", "detect_api"]

@@ -7,6 +7,7 @@ shared working parts of `chat.py`, `responses.py` and `messages.py`.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ __all__ = [
     "Output",
     "Request",
     "ToolCallInfo",
+    "content_text",
     "pick_params",
     "tool",
     "tool_call",
@@ -187,3 +189,28 @@ class Output:
 
 def tool_call(id_: str, name: str, arguments: str) -> ToolCallInfo:
     return ToolCallInfo(id_, name, arguments, load_json(arguments) if arguments else None)
+
+
+def content_text(content: Any) -> str:
+    """A message's content as text: its text, thinking and tool-result blocks on lines of
+    their own, a tool call as ``[tool call] name(arguments)``, anything else as JSON."""
+    if content is None:  # an assistant message that only calls tools
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = []
+        for part in content:
+            if isinstance(part, dict):
+                text = part.get("text") or part.get("content") or part.get("thinking")
+                if isinstance(text, str):
+                    parts.append(text)
+                elif part.get("type") in ("tool_use", "function_call"):
+                    arguments = json.dumps(part.get("input", part.get("arguments")))
+                    parts.append(f"[tool call] {part.get('name')}({arguments})")
+                else:
+                    parts.append(json.dumps(part, ensure_ascii=False))
+            else:
+                parts.append(str(part))
+        return "\n".join(parts)
+    return json.dumps(content, ensure_ascii=False)

@@ -49,6 +49,39 @@ def _one_line(text: str, limit: int = 200) -> str:
     return line if len(line) <= limit and line == text else line[: limit - 3] + "..."
 
 
+_CONNECTION_ERRORS = frozenset(
+    {"ConnectError", "ConnectTimeout", "APIConnectionError", "ClientConnectorError"}
+)
+
+
+def _connection_failure(error: BaseException | None) -> str | None:
+    """The connection error behind ``error`` (a server that was not there), if any."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, ConnectionError) or type(error).__name__ in _CONNECTION_ERRORS:
+            return f"{type(error).__name__}: {error}"
+        error = error.__cause__ or error.__context__
+    return None
+
+
+def _answered(path: Path) -> bool:
+    """The cassette holds answered HTTP exchanges and a run that did not fail to connect."""
+    from agentreplay.cassette.events import HttpResponse
+    from agentreplay.cassette.reader import open_reader
+
+    try:
+        with open_reader(path) as cassette:
+            outcome = cassette.outcome
+            answered = any(isinstance(event, HttpResponse) for event in cassette.events())
+    except CassetteError:
+        return False
+    error = outcome.error if outcome is not None else None
+    return answered and not (
+        error is not None and error.type.rsplit(".", 1)[-1] in _CONNECTION_ERRORS
+    )
+
+
 def _failing(error: BaseException | None) -> bool:
     return error is not None and not isinstance(error, pytest.skip.Exception)
 
@@ -246,6 +279,18 @@ class AgentCassette:
             except BaseException:
                 self.tmp_path.unlink(missing_ok=True)
                 raise
+            refused = _connection_failure(error) if self.replaces else None
+            if refused is not None and _answered(self.path):
+                # A server that was down is no new behaviour to keep: auto would replay
+                # the connection error forever.
+                self.tmp_path.unlink(missing_ok=True)
+                self.summary = (
+                    f"kept {self.display_path}: the new recording failed to connect "
+                    f"({_one_line(refused)}), and the kept cassette was answered; start "
+                    f"the servers and record again"
+                )
+                self.item.user_properties.append(("agentreplay", self.summary))
+                return
             os.replace(self.tmp_path, self.path)
             failed = (
                 "; the test failed: auto will replay the failure, record will record it again"

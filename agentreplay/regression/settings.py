@@ -78,6 +78,7 @@ class Settings:
             headers=sorted({h for d in described for h in d["headers"]}),
             query=sorted({q for d in described for q in d["query"]}),
             json_paths=[p for d in described for p in d["json_paths"]],
+            patterns=[p for r in self.redactions for p in r.patterns],
             hooks=[h for r in self.redactions for h in r.hooks],
             defaults=any(r.defaults for r in self.redactions),
         )

@@ -21,7 +21,16 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Final, Protocol
 
-__all__ = ["ALWAYS", "HTTP", "Interceptor", "activate", "deactivate", "installed"]
+__all__ = [
+    "ALWAYS",
+    "AUDIT",
+    "HTTP",
+    "Interceptor",
+    "activate",
+    "deactivate",
+    "guard_network",
+    "installed",
+]
 
 
 class Interceptor(Protocol):
@@ -54,6 +63,18 @@ HTTP: Final = {
 }
 """HTTP libraries (and the MCP client SDK) and their interceptors, installed once the
 library is imported."""
+
+
+AUDIT: Final = "agentreplay.intercept.network:add_audit_hook"
+"""Adds the network guard's audit hook. It can never be removed, so only a replay adds it:
+recordings (production capture among them) never pay for it."""
+
+
+def guard_network() -> None:
+    """Called by a replay as it starts: the process gets the network guard's audit hook
+    (once; `NetworkGuard` turns it on and off with the other interceptors)."""
+    module_name, _, function = AUDIT.partition(":")
+    getattr(importlib.import_module(module_name), function)()
 
 
 def _make(name: str, path: str) -> Interceptor:

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from enum import StrEnum
 from pathlib import Path
+from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from agentreplay.cassette.events import ErrorInfo, RunOutcome
@@ -37,7 +38,7 @@ from agentreplay.runtime.tasks import (
     set_current_task,
 )
 
-__all__ = ["Mode", "Session", "parse_pace"]
+__all__ = ["Mode", "Session", "parse_pace", "user_traceback"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -224,7 +225,7 @@ class Session:
         exc: BaseException | None, value: Any, returned: bool
     ) -> tuple[Any, str, ErrorInfo | None]:
         if exc is not None and not isinstance(exc, DivergenceError):
-            text = "".join(traceback.format_exception(exc))
+            text = "".join(traceback.format_exception(type(exc), exc, user_traceback(exc)))
             return None, "", ErrorInfo.from_exception(exc, traceback=text)
         if returned:
             return to_plain_or_none(value), repr(value), None
@@ -236,6 +237,19 @@ class Session:
         plain, text, error = self.outcome_fields(exc, value, returned)
         assert self.root is not None
         return RunOutcome(self.root.id, self.root.next_seq(), at, plain, text, error)
+
+
+_TOOL_FILES = (f"{os.sep}agentreplay{os.sep}", f"{os.sep}runpy.py", "<frozen runpy>")
+
+
+def user_traceback(exc: BaseException) -> TracebackType | None:
+    """The exception's traceback without the frames above the user's code that belong to
+    agentreplay or runpy (script mode starts the program through both), as pytest hides
+    its own; all of it if it has no other frame."""
+    first = tb = exc.__traceback__
+    while tb is not None and any(part in tb.tb_frame.f_code.co_filename for part in _TOOL_FILES):
+        tb = tb.tb_next
+    return tb if tb is not None else first
 
 
 def _leave(token: Any) -> None:

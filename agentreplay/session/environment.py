@@ -3,7 +3,9 @@
 A replay must ask for the same addresses as the recording, so a cassette
 keeps a few environment variables: an allow-list, plus the names the user
 asks for (``agentreplay record --env NAME``, ``AGENTREPLAY_ENV``). It never
-keeps a secret: a replay needs no key.
+keeps a secret: a replay needs no key. A name that reads as secret is refused
+(the list is `agentreplay.session.secrets`), and the recording takes
+credentials out of the values it keeps (``postgres://user:[REDACTED]@db``).
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from pathlib import Path
 
 from agentreplay.errors import UsageError
 from agentreplay.runtime import escape
+from agentreplay.session.secrets import is_secret_name
 
 __all__ = [
     "DEFAULT_CASSETTE",
     "ENV_ALLOW",
     "ENV_NAMES",
     "PLACEHOLDER_KEYS",
+    "applicable_env",
     "cassette_path",
     "kept_env",
     "set_placeholder_keys",
@@ -34,10 +38,6 @@ ENV_ALLOW = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONHASHSEED", "PYTHONUTF8")
 ENV_NAMES = "AGENTREPLAY_ENV"
 """Comma-separated names of more variables for a recording to keep (never secrets)."""
 
-_SECRET_WORDS = frozenset(
-    {"KEY", "APIKEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "CREDENTIALS"}
-)
-
 
 def kept_env(names: list[str]) -> dict[str, str]:
     """The variables a cassette keeps: `ENV_ALLOW` and ``names``, those that are set.
@@ -45,12 +45,78 @@ def kept_env(names: list[str]) -> dict[str, str]:
     cassettes are shared, and a replay needs no key."""
     extra = [name.strip() for name in names if name.strip()]
     for name in extra:
-        if _SECRET_WORDS & set(name.upper().replace("-", "_").split("_")):
+        if is_secret_name(name):
             raise UsageError(
                 f"{name} looks like a secret, and a cassette never keeps secrets (a replay "
                 f"needs no key); keep only addresses and settings"
             )
+    _, loads_code = applicable_env({name: "" for name in extra})
+    if loads_code:
+        raise UsageError(
+            f"{loads_code[0]} can make a program load other code, so a replay never sets "
+            f"it and a cassette does not keep it"
+        )
     return {name: os.environ[name] for name in (*ENV_ALLOW, *extra) if name in os.environ}
+
+
+_PYTHON_SAFE = frozenset({"PYTHONHASHSEED", "PYTHONUTF8", "PYTHONIOENCODING"})
+_LOADS_CODE = frozenset(
+    {
+        "PATH",  # which programs a subprocess runs
+        "BASH_ENV",
+        "ENV",
+        "SHELLOPTS",
+        "PS4",
+        "IFS",
+        "PERL5LIB",
+        "PERL5OPT",
+        "PERLLIB",
+        "RUBYLIB",
+        "RUBYOPT",
+        "NODE_OPTIONS",
+        "NODE_PATH",
+        "JAVA_TOOL_OPTIONS",
+        "_JAVA_OPTIONS",
+        "GCONV_PATH",
+        "OPENSSL_CONF",
+        "OPENSSL_ENGINES",
+        "GIT_EXEC_PATH",
+        "GIT_SSH",
+        "GIT_SSH_COMMAND",
+        "EDITOR",
+        "VISUAL",
+        "PAGER",
+        "BROWSER",
+    }
+)
+_LOADS_CODE_PREFIXES = ("LD_", "DYLD_", "AGENTREPLAY_")
+
+
+def applicable_env(recorded: object) -> tuple[dict[str, str], list[str]]:
+    """The variables of a cassette's header that a replay sets, and the names it refuses.
+
+    Only names kept at record time are in a header; of those, none that makes a
+    program load or run other code (``PYTHONPATH``, ``PYTHONSTARTUP``, ``PYTHONHOME``,
+    any other ``PYTHON*`` but the hash seed and encodings, ``LD_*``, ``DYLD_*``,
+    ``PATH``, shell and other interpreters' start-up variables) nor agentreplay's own
+    settings is ever applied: a header is data, and must not choose the code a
+    replay runs."""
+    applied: dict[str, str] = {}
+    refused: list[str] = []
+    for name, value in (recorded if isinstance(recorded, dict) else {}).items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            continue
+        upper = name.upper()
+        if (
+            upper in _LOADS_CODE
+            or upper.startswith(_LOADS_CODE_PREFIXES)
+            or (upper.startswith("PYTHON") and upper not in _PYTHON_SAFE)
+            or not name.replace("_", "").isalnum()
+        ):
+            refused.append(name)
+        else:
+            applied[name] = value
+    return applied, refused
 
 
 def set_placeholder_keys(env: dict[str, str] | os._Environ[str]) -> None:

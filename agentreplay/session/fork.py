@@ -15,9 +15,10 @@ from typing import Any, Final
 from agentreplay.cassette.events import KINDS, Event
 from agentreplay.cassette.writer import CassetteWriter
 from agentreplay.runtime.tasks import TaskState
+from agentreplay.session.provenance import ORIGIN, made_here
 from agentreplay.session.recorder import Recorder
 from agentreplay.session.recording import base_header
-from agentreplay.session.redaction import Redaction
+from agentreplay.session.redaction import Redactor
 
 __all__ = ["echo", "open_fork"]
 
@@ -33,6 +34,7 @@ _PER_RUN_HEADER: Final = frozenset(
         "redaction",
         "metadata",
         "parent",
+        ORIGIN,
     }
 )
 
@@ -42,7 +44,7 @@ def open_fork(
     parent: Path,
     parent_header: dict[str, Any],
     step: int | None,
-    redaction: Redaction,
+    redactor: Redactor,
     what_if: str = "",
 ) -> Recorder:
     """Start writing the fork of ``parent`` that goes live after ``step`` into ``target``;
@@ -52,8 +54,17 @@ def open_fork(
     if what_if:
         extra["parent"]["what_if"] = what_if
     mode = "fork" if step is not None else "what-if"
-    header = base_header(mode, redaction, parent_header.get("metadata"), extra)
-    return Recorder(CassetteWriter(target, header), redaction)
+    header = base_header(mode, redactor.rules, parent_header.get("metadata"), extra)
+    if not made_here(parent_header):
+        # It runs what the parent runs: a run made here from a cassette made elsewhere
+        # is from elsewhere too.
+        parent_origin = parent_header.get(ORIGIN)
+        header[ORIGIN] = (
+            {k: v for k, v in (parent_origin or {}).items() if k != "mark"}
+            if isinstance(parent_origin, dict)
+            else None
+        )
+    return Recorder(CassetteWriter(target, redactor.header(header)), redactor)
 
 
 def echo(recorder: Recorder, task: TaskState, events: list[Event]) -> None:

@@ -16,6 +16,7 @@ from agentreplay.cassette.events import (
     HttpRequest,
     HttpResponse,
     OrderPoint,
+    RunOutcome,
     StepEnd,
     StepStart,
     ToolCall,
@@ -25,7 +26,7 @@ from agentreplay.cassette.memory import EventSink
 from agentreplay.runtime import escape
 from agentreplay.runtime.contract import RequestInfo
 from agentreplay.runtime.tasks import TaskState
-from agentreplay.session.redaction import Redaction
+from agentreplay.session.redaction import Redactor
 
 __all__ = ["ExchangeRecorder", "Recorder", "ToolRecording"]
 
@@ -35,9 +36,9 @@ _perf_counter_ns = escape.perf_counter_ns
 class Recorder:
     """Writes a run's events to a cassette (or memory) as they happen."""
 
-    def __init__(self, writer: EventSink, redaction: Redaction) -> None:
+    def __init__(self, writer: EventSink, redactor: Redactor) -> None:
         self.writer = writer
-        self.redaction = redaction
+        self.redactor = redactor
         self._start = _perf_counter_ns()
 
     def now(self) -> int:
@@ -53,7 +54,7 @@ class Recorder:
         self.writer.append(EntropyDraw(task.id, task.next_seq(), self.now(), source, data))
 
     def http(self, task: TaskState, info: RequestInfo) -> ExchangeRecorder:
-        redacted = self.redaction.request(info)
+        redacted = self.redactor.request(info)
         seq = task.next_seq()
         self.writer.append(
             HttpRequest(
@@ -74,19 +75,37 @@ class Recorder:
 
     def tool_call(self, task: TaskState, name: str, args: list[Any], kwargs: dict[str, Any]) -> int:
         seq = task.next_seq()
+        args, kwargs = self.redactor.tool_args(args, kwargs)
         self.writer.append(ToolCall(task.id, seq, self.now(), name, args, kwargs))
         return seq
 
     def tool_result(self, task: TaskState, call: int, value: Any, error: ErrorInfo | None) -> None:
+        redactor = self.redactor
+        value, error = redactor.tool_value(value), redactor.error(error)
         self.writer.append(ToolResult(task.id, task.next_seq(), self.now(), call, value, error))
 
     def step_start(self, task: TaskState, name: str) -> int:
         seq = task.next_seq()
-        self.writer.append(StepStart(task.id, seq, self.now(), name))
+        self.writer.append(StepStart(task.id, seq, self.now(), self.redactor.text(name)))
         return seq
 
     def step_end(self, task: TaskState, start: int, error: ErrorInfo | None) -> None:
+        error = self.redactor.error(error)
         self.writer.append(StepEnd(task.id, task.next_seq(), self.now(), start, error))
+
+    def outcome(self, event: RunOutcome) -> None:
+        """The run's outcome, its value, repr and error without secrets."""
+        redactor = self.redactor
+        if redactor.active:
+            event = RunOutcome(
+                event.task,
+                event.seq,
+                event.at,
+                redactor.value(event.value),
+                redactor.text(event.value_repr),
+                redactor.error(event.error),
+            )
+        self.writer.append(event)
 
 
 class ExchangeRecorder:
@@ -102,7 +121,7 @@ class ExchangeRecorder:
 
     def response(self, status: int, headers: Headers, http_version: str, reason: str) -> None:
         rec, task = self._recorder, self._task
-        headers = rec.redaction.response_headers(headers)
+        headers = rec.redactor.response_headers(headers)
         rec.emit(
             HttpResponse(
                 task.id,
@@ -119,7 +138,7 @@ class ExchangeRecorder:
     def chunk(self, data: bytes) -> None:
         if data:
             rec, task = self._recorder, self._task
-            data = rec.redaction.body_chunk(data) if rec.redaction.patterns else bytes(data)
+            data = rec.redactor.data(bytes(data))
             rec.emit(HttpChunk(task.id, task.next_seq(), rec.now(), self.request_seq, data))
 
     def end(self, complete: bool) -> None:
@@ -138,7 +157,7 @@ class ExchangeRecorder:
                     task.next_seq(),
                     rec.now(),
                     self.request_seq,
-                    info or ErrorInfo.from_exception(exc),
+                    rec.redactor.error(info or ErrorInfo.from_exception(exc)),
                 )
             )
 

@@ -17,8 +17,9 @@ from agentreplay.runtime import escape
 from agentreplay.runtime.contract import RecordedExchange, RequestInfo
 from agentreplay.runtime.tasks import TaskState
 from agentreplay.session.core import Mode, Session
+from agentreplay.session.provenance import ORIGIN, stamp
 from agentreplay.session.recorder import ExchangeRecorder, Recorder, ToolRecording
-from agentreplay.session.redaction import Redaction
+from agentreplay.session.redaction import Redaction, Redactor
 
 __all__ = ["Recording", "base_header"]
 
@@ -44,6 +45,7 @@ def base_header(
         "metadata": dict(metadata or {}),
     }
     header.update(extra or {})
+    header[ORIGIN] = stamp(header)  # last: it marks what the header says to run
     return header
 
 
@@ -68,14 +70,20 @@ class Recording(Session):
         self.metadata = metadata
         self.extra_header = header
         self.recorder: Recorder | None = None
+        self.redactor: Redactor | None = None
 
     def __repr__(self) -> str:
         return f"<Recording {str(self.path)!r}{' running' if self.running else ''}>"
 
     def _open(self) -> None:
-        header = base_header("record", self.redaction, self.metadata, self.extra_header)
+        # The environment's secrets are learnt now, before the header (argv, kept
+        # variables) is written.
+        self.redactor = redactor = self.redaction.redactor()
+        header = redactor.header(
+            base_header("record", self.redaction, self.metadata, self.extra_header)
+        )
         self.header = header
-        self.recorder = Recorder(CassetteWriter(self.path, header), self.redaction)
+        self.recorder = Recorder(CassetteWriter(self.path, header), redactor)
 
     def _abort(self) -> None:
         """Starting failed: the cassette holds nothing worth keeping."""
@@ -89,7 +97,7 @@ class Recording(Session):
 
     def _finish(self, exc: BaseException | None, value: Any, returned: bool) -> None:
         assert self.recorder is not None
-        self.recorder.emit(self.outcome_event(exc, value, returned, self.recorder.now()))
+        self.recorder.outcome(self.outcome_event(exc, value, returned, self.recorder.now()))
 
     def _close(self) -> None:
         self._restore_global_random()

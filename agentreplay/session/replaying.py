@@ -31,7 +31,7 @@ from agentreplay.errors import (
     RequestSnapshot,
     UsageError,
 )
-from agentreplay.runtime import escape
+from agentreplay.runtime import escape, registry
 from agentreplay.runtime.callers import agent_call_site
 from agentreplay.runtime.contract import RecordedExchange, RequestInfo, ToolAnswer
 from agentreplay.runtime.tasks import TaskState
@@ -47,7 +47,7 @@ from agentreplay.session.matching import (
 from agentreplay.session.outcome import ReplayResult, compare_outcomes
 from agentreplay.session.policy import PlainReplay, ReplayPolicy
 from agentreplay.session.recorder import ExchangeRecorder, Recorder, ToolRecording
-from agentreplay.session.redaction import Redaction
+from agentreplay.session.redaction import Redaction, Redactor
 from agentreplay.session.replayer import Replayer
 from agentreplay.session.schedule import DEFAULT_ORDER_TIMEOUT, HOLD_GRACE, Schedule
 
@@ -60,7 +60,6 @@ class Replay(Session):
     """A run being replayed from a cassette. Use `agentreplay.replay(path)`."""
 
     mode = Mode.REPLAY
-    virtual_time = True
 
     def __init__(
         self,
@@ -80,6 +79,7 @@ class Replay(Session):
         self.matcher: Matcher = matcher if matcher is not None else DefaultMatcher()
         self.redaction = redact if redact is not None else Redaction()
         self._redaction_given = redact is not None
+        self.redactor: Redactor = self.redaction.redactor(environment=False)
         self.pace = parse_pace(pace)
         if live_after is not None and live_after < 0:
             raise UsageError(f"live_after must be a step number, not {live_after}")
@@ -98,6 +98,10 @@ class Replay(Session):
         self.live = False
         self.result: ReplayResult | None = None
         self.http_only = False  # an imported cassette: see _open
+        # The fork's clocks continue from the last replayed read of each kind.
+        self._last_clock: dict[str, Any] = {}
+        self._clock_offsets: dict[str, Any] = {}
+        self._live_since = 0.0
 
     def __repr__(self) -> str:
         return f"<Replay {str(self.path)!r}{' running' if self.running else ''}>"
@@ -116,14 +120,19 @@ class Replay(Session):
     def offline(self) -> bool:
         return not self.live
 
+    @property
+    def virtual_time(self) -> bool:
+        """Sleeps wait for real once the run is live (a fork), and in an imported
+        cassette's replay, which has no recorded timing."""
+        return not self.live and not self.http_only
+
     def _open(self) -> None:
         with open_reader(self.path) as cassette:
             self.replayer = Replayer(cassette)
             if not self.replayer.events:
+                cassette.check_has_events()
                 raise CassetteError(
-                    "the cassette holds no events: the recording stopped before it "
-                    "wrote any (a process killed in its first moments), so there is "
-                    "nothing to replay",
+                    "the cassette holds no events, so there is nothing to replay",
                     path=str(self.path),
                 )
             self.policy.check(cassette.step_infos())
@@ -134,7 +143,7 @@ class Replay(Session):
         # The result says so (a warning would fail suites that turn warnings to errors).
         self.http_only = self.replayer.header.get("recorded") == ["http"]
         if self.http_only:
-            self.strict, self.virtual_time = False, False
+            self.strict = False
         if not self._redaction_given:  # match as the recording did
             self.redaction, hooks = Redaction.from_description(
                 self.replayer.header.get("redaction")
@@ -146,9 +155,14 @@ class Replay(Session):
                     CassetteWarning,
                     stacklevel=4,
                 )
+        # The live side learns its own secrets (this environment's keys, the values in
+        # its redacted places), so what the recording hid matches what replay hides.
+        self.redactor = self.redaction.redactor()
         self.step = 0
         self.live = False
         self.result = None
+        self._last_clock.clear()
+        self._clock_offsets.clear()
         self.schedule = Schedule(
             len(self.replayer.positions), self._describe_position, self.order_timeout
         )
@@ -164,7 +178,7 @@ class Replay(Session):
                 self.path,
                 self.replayer.header,
                 self.live_after,
-                self.redaction,
+                self.redactor,
                 self.policy.changes(),
             )
 
@@ -176,6 +190,9 @@ class Replay(Session):
             self.recorder = None
 
     def _started(self) -> None:
+        registry.guard_network()
+        if self.live_after == 0:
+            self._go_live()  # nothing is replayed: live from the first instant
         self._seed_global_random()
 
     @property
@@ -197,8 +214,10 @@ class Replay(Session):
             outcome = self.outcome_event(exc, value, returned, self.recorder.now())
             if isinstance(exc, DivergenceError):  # the new run ended there, and so says
                 outcome = dataclasses.replace(outcome, error=ErrorInfo.from_exception(exc))
-            self.recorder.emit(outcome)
+            self.recorder.outcome(outcome)
         _, value_repr, error = self.outcome_fields(exc, value, returned)
+        # The recorded outcome had its secrets taken out; so has this one, to compare.
+        value_repr, error = self.redactor.text(value_repr), self.redactor.error(error)
         self.result = compare_outcomes(
             self.replayer.outcome,
             self.replayer.outcome_step,
@@ -251,8 +270,20 @@ class Replay(Session):
             return True
         return False
 
+    def _after_answer(self, step: int) -> None:
+        """Step ``step``'s answer was handed out: a fork after it goes live now, so the
+        waiting, clock reads and draws that follow it are live too."""
+        if self.live_after != step or self.live or self.replayer is None:
+            return
+        replayer = self.replayer
+        if not any(e.step == step for queue in replayer.http.values() for e in queue) and not any(
+            t.step == step for queue in replayer.tools.values() for t in queue
+        ):
+            self._go_live()
+
     def _go_live(self) -> None:
         self.live = True
+        self._live_since = escape.monotonic()
         if self.schedule is not None:
             self.schedule.release()  # live answers come when they come
 
@@ -323,7 +354,7 @@ class Replay(Session):
         assert self.replayer is not None
         if self.live:
             return None
-        actual = self.redaction.request(info)
+        actual = self.redactor.request(info)
         queue = self.replayer.http.get(task.id)
         exchange = queue[0] if queue else None
         if exchange is None:
@@ -342,7 +373,8 @@ class Replay(Session):
             if self._go_live_instead():
                 return None
             seed = self.replayer.header.get("pythonhashseed")
-            diff = [*diff, *address_hint(expected.url, actual.url)]
+            if all(line.startswith("url: ") for line in diff):  # nothing else differs
+                diff = [*diff, *address_hint(expected.url, actual.url)]
             diff += order_hint(expected.body, actual.body, seed)
             raise self._divergence(
                 "the request does not match the recording",
@@ -364,6 +396,7 @@ class Replay(Session):
         recorded += exchange.chunks
         recorded += [e for e in (exchange.end, exchange.error) if e is not None]
         self._echo(task, recorded)
+        self._after_answer(exchange.step)
         return exchange
 
     def clock(self, task: TaskState, kind: str, live: Callable[[], Any]) -> Any:
@@ -373,14 +406,30 @@ class Replay(Session):
         if read is None or not self._serve(read.step):
             if read is None and not (self.live or self.http_only or self._go_live_instead()):
                 raise self._past_end(task, f"a {kind} clock read")
-            value = live()
+            value = self._live_clock(kind, live) if self.live else live()
             if self.recorder is not None:
                 self.recorder.clock(task, kind, value)
             return value
         self.replayer.next_clock(task.id, kind)
         self._turn(task, read.position)
         self._echo(task, [read.event])
+        self._last_clock[kind] = read.event.value
         return read.event.value
+
+    def _live_clock(self, kind: str, live: Callable[[], Any]) -> Any:
+        """A clock read of the live part of a fork: real time, going on from the last
+        replayed read of that clock (plus the real time since the fork went live), so
+        that the run's clocks neither jump nor run backwards at the fork."""
+        value = live()
+        last = self._last_clock.get(kind)
+        if last is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+            return value
+        offset = self._clock_offsets.get(kind)
+        if offset is None:
+            scale = 1e9 if kind == "wall" or kind.endswith("_ns") else 1.0
+            offset = last + (escape.monotonic() - self._live_since) * scale - value
+            offset = self._clock_offsets[kind] = int(offset) if isinstance(value, int) else offset
+        return value + offset
 
     def entropy(
         self, task: TaskState, source: str, size: int, live: Callable[[int], bytes]
@@ -421,8 +470,10 @@ class Replay(Session):
                 raise self._past_end(task, f"tool call {name}()")
             return self._record_tool(task, name, args, kwargs)
         call = recorded.call
+        redacted_args, redacted_kwargs = self.redactor.tool_args(args, kwargs)
         diff = json_diff(
-            {"args": call.args, "kwargs": call.kwargs}, {"args": args, "kwargs": kwargs}
+            {"args": call.args, "kwargs": call.kwargs},
+            {"args": redacted_args, "kwargs": redacted_kwargs},
         )
         if call.name != name or diff:
             if self._go_live_instead():
@@ -448,6 +499,7 @@ class Replay(Session):
         recorded = self.policy.tool(recorded)
         result = recorded.result
         self._echo(task, [e for e in (call, result) if e is not None])
+        self._after_answer(recorded.step)
         if result is None:
             raise self._divergence(
                 "the recording ends inside this tool call",

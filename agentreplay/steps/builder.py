@@ -90,6 +90,8 @@ class _Builder:
         pieces = body_pieces(response.headers, chunks)
         raw = (data for _, data in pieces) if pieces is not None else (c.data for c in chunks)
         step.response_headers, step.response_body = response.headers, b"".join(raw)
+        step.http_version, step.http_reason = response.http_version, response.reason
+        step.chunk_at = [chunk.at for chunk in chunks]
 
     def feed(self, number: int, event: Event) -> None:
         self.last_at = max(self.last_at, event.at)
@@ -130,6 +132,10 @@ class _Builder:
                 step._chunks.append(event)
         elif kind.replay in _READS:
             step.reads += 1
+            if self.keep_exchange:
+                if step.inputs is None:
+                    step.inputs = []
+                step.inputs.append(event)
 
     def ready(self) -> Iterator[Step]:
         """Finished steps whose predecessors are all finished, in number order."""
@@ -172,7 +178,8 @@ def iter_steps(
 
 def step_from_events(number: int, events: Iterable[Event], parent: int = 0) -> Step | None:
     """One step from its own events (as `Cassette.step(n)` returns them), with its HTTP
-    exchange: request and response headers and bodies."""
+    exchange (request and response headers and bodies, chunk times) and its clock and
+    entropy reads."""
     builder = _Builder({number: _Parent(parent)}, keep_exchange=True)
     for event in events:
         builder.feed(number, event)

@@ -10,10 +10,19 @@ entropy reads that happened inside it.
 from __future__ import annotations
 
 import base64
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentreplay.cassette.events import Headers, HttpChunk, HttpRequest, HttpResponse, RunOutcome
+from agentreplay.cassette.events import (
+    Event,
+    Headers,
+    HttpChunk,
+    HttpRequest,
+    HttpResponse,
+    RunOutcome,
+)
 from agentreplay.llm import LLMCall
 
 __all__ = ["BODY_LIMIT", "Step", "Summary", "body_plain", "price"]
@@ -53,6 +62,11 @@ class Step:
     request_body: bytes | None = None
     response_headers: Headers | None = None
     response_body: bytes | None = None
+    http_version: str | None = None
+    http_reason: str | None = None
+    chunk_at: list[int] | None = None  # when each body chunk arrived (ns into the run)
+    # The clock reads and entropy draws inside the step, kept by `step_from_events` only.
+    inputs: list[Event] | None = None
     # What an open HTTP step keeps until it is decoded.
     _request: HttpRequest | None = field(default=None, repr=False)
     _response: HttpResponse | None = field(default=None, repr=False)
@@ -62,6 +76,31 @@ class Step:
     def duration(self) -> float | None:
         """Seconds from start to end, or None if the step never ended."""
         return None if self.end_at is None else (self.end_at - self.start_at) / 1e9
+
+    def mentions(self, text: str) -> bool:
+        """Whether ``text`` (any case) is in the step's name, URL, tool name, prompt
+        messages, answer, tool calls, tool arguments or value."""
+        needle = text.casefold()
+        return any(needle in part.casefold() for part in self._texts())
+
+    def _texts(self) -> Iterator[str]:
+        yield self.label
+        yield self.name
+        if self.url:
+            yield self.url
+        if self.error:
+            yield self.error
+        if self.llm is not None:
+            for message in self.llm.messages:
+                yield _json_text(message.get("content"))
+                for call in message.get("tool_calls") or ():
+                    yield _json_text(call)
+            yield self.llm.output_text
+            yield self.llm.thinking
+            for call in self.llm.tool_calls:
+                yield f"{call.name} {call.arguments}"
+        if self.kind == "tool":
+            yield _json_text([self.args, self.kwargs, _plain(self.value)])
 
     @property
     def label(self) -> str:
@@ -119,6 +158,12 @@ class Step:
         if self.kind == "tool":
             data.update(args=self.args, kwargs=self.kwargs, value=_plain(self.value))
         return data
+
+
+def _json_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _exchange_plain(headers: Headers, body: bytes | None) -> dict[str, Any]:

@@ -139,6 +139,35 @@ def test_truncated_cassette_warns_and_yields_what_it_can(sample: Sample, tmp_pat
     assert f"at byte {bounds[3][0]}" in str(info.value)
 
 
+def test_a_quiet_read_stops_at_the_damage_and_the_cassette_says_where(
+    sample: Sample, tmp_path: Path
+) -> None:
+    path, events, bounds = sample
+    damaged = tmp_path / "cut.cassette"
+    damaged.write_bytes(path.read_bytes()[: bounds[3][0] + 5])
+    with agentreplay.open(damaged) as cassette:
+        assert cassette.damage is None
+        assert list(cassette.events(errors="ignore")) == events[: bounds[3][1]]  # no warning
+        assert cassette.damage is not None
+        assert cassette.damage.offset == bounds[3][0]
+        assert cassette.damage.events_read == bounds[3][1]
+    with agentreplay.open(path) as cassette:
+        assert len(list(cassette.events(errors="ignore"))) == len(events)
+        assert cassette.damage is None
+
+
+def test_rebuilding_the_index_of_a_cut_cassette_finds_the_damage(
+    sample: Sample, tmp_path: Path
+) -> None:
+    path, _, bounds = sample
+    damaged = tmp_path / "cut.cassette"
+    damaged.write_bytes(path.read_bytes()[: bounds[3][0] + 5])
+    with agentreplay.open(damaged) as cassette:
+        infos = cassette.step_infos()  # the second step was cut before its end
+        assert [info.end_at is not None for info in infos] == [True, False]
+        assert cassette.damage is not None and cassette.damage.offset == bounds[3][0]
+
+
 def test_cassette_cut_at_a_frame_boundary_reads_fully_with_a_warning(
     sample: Sample, tmp_path: Path
 ) -> None:

@@ -140,3 +140,23 @@ def test_a_narrow_table_leaves_out_columns_empty_in_every_row() -> None:
         header = console.file.getvalue().splitlines()[1]  # type: ignore[attr-defined]
         assert ("cost" in header) is has_cost
         assert "status" in header
+
+
+def test_a_cassette_killed_before_its_first_event_gets_one_line_from_show_and_replay(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from agentreplay.cassette import CassetteWriter
+    from agentreplay.cassette.reader import NO_EVENTS
+
+    path = tmp_path / "killed.cassette"
+    CassetteWriter(path, {"run_id": "killed", "argv": ["agent.py"]}).abandon()
+    lines = []
+    for command in (["show", str(path)], ["show", str(path), "--step", "1"], ["replay", str(path)]):
+        assert main(command) == 3
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        lines.append(captured.err)
+    assert lines == [f"agentreplay: error: {path}: {NO_EVENTS}\n"] * 3
+    with pytest.raises(agentreplay.CassetteError) as raised, agentreplay.replay(path):
+        pass
+    assert str(raised.value) == f"{path}: {NO_EVENTS}"

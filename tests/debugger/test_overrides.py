@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 import agentreplay
+from agentreplay.debugger.overrides import check_override, recorded_answer
 from agentreplay.demo.model_server import ModelServer, Reply, ToolCallSpec
+from agentreplay.steps import step_from_events
 from tests.llm.helpers import anthropic_client, openai_client
 
 ANSWER = {
@@ -114,3 +116,51 @@ def test_an_overridden_answer_reaches_the_sdk_as_the_provider_would_send_it(
         seen = ask(address, stream)
     assert seen == SEEN
     assert run.divergence is None
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
+@pytest.mark.parametrize("api", sorted(CLIENTS))
+def test_a_recorded_answer_taken_as_an_override_replays_the_same_answer(
+    server: ModelServer, tmp_path: Path, api: str, stream: bool
+) -> None:
+    cassette = tmp_path / "run.cassette"
+    ask, address = CLIENTS[api], _Address(server.url)
+    with agentreplay.record(cassette):
+        recorded = ask(address, stream)
+    server.stop()
+    with agentreplay.open(cassette) as opened:
+        step = step_from_events(1, opened.step(1))
+    assert step is not None
+    answer = recorded_answer(step)
+    assert json.loads(json.dumps(answer)) == answer  # what an editor gets back as JSON
+    with agentreplay.replay(cassette, overrides={1: answer}) as run:
+        assert ask(address, stream) == recorded
+    assert run.divergence is None
+
+
+def test_a_recorded_http_response_and_tool_value_take_the_override_shapes(
+    tmp_path: Path,
+) -> None:
+    from tests.servers import ToolServer
+
+    cassette = tmp_path / "run.cassette"
+
+    @agentreplay.tool
+    def count(word: str) -> dict[str, int]:
+        return {word: len(word)}
+
+    with ToolServer() as tools, agentreplay.record(cassette):
+        import httpx
+
+        httpx.get(f"{tools.url}/tool/Paris")
+        count("four")
+    with agentreplay.open(cassette) as opened:
+        infos = opened.step_infos()
+        http, tool = (step_from_events(n, opened.step(n)) for n in (1, 2))
+    assert http is not None and tool is not None
+    response = recorded_answer(http)
+    assert response["status"] == 200 and response["body"]["answer"].startswith("result-")
+    assert "content-length" not in {k.lower() for k in response["headers"]}
+    check_override(infos[0], response)
+    assert recorded_answer(tool) == {"four": 4}
+    check_override(infos[1], recorded_answer(tool))

@@ -261,3 +261,21 @@ def test_a_moved_checkout_replays_from_its_new_place(tmp_path: Path) -> None:
     lost = agentreplay_cli("replay", str(script_cassette), cwd=tmp_path)
     assert lost.returncode == 2
     assert "no longer exists (nor at agents/agent.py under" in lost.stderr
+
+
+def test_a_replay_started_from_code_stops_when_cancelled(servers: Servers, tmp_path: Path) -> None:
+    import threading
+
+    from agentreplay.debugger.launch import ReplayOptions, replay_cassette
+
+    cassette = tmp_path / "run.cassette"
+    assert record_example(servers, cassette).returncode == 0
+    servers.stop()
+    done = replay_cassette(cassette, ReplayOptions(), capture=True)
+    assert done.verdict is not None and done.verdict.reproduced
+    cancel = threading.Event()
+    cancel.set()
+    started = time.monotonic()
+    stopped = replay_cassette(cassette, ReplayOptions(), capture=True, cancel=cancel)
+    assert stopped.verdict is None and stopped.exit_code < 0  # ended by a signal
+    assert time.monotonic() - started < 5

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import agentreplay.cli.format as fmt
+import agentreplay.humanize as fmt
 from agentreplay.steps import Summary
 
 

@@ -1,4 +1,5 @@
-"""Short human forms of durations, token counts, costs and outcomes."""
+"""Short human forms of durations, token counts, costs and outcomes, for every face
+(the command line and the terminal UI print them the same way)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import math
 from agentreplay.cassette.events import RunOutcome
 from agentreplay.session.outcome import describe_outcome
 from agentreplay.steps import Step, Summary
+
+__all__ = ["cost", "outcome", "plural", "seconds", "summary_line", "tokens", "totals"]
 
 
 def seconds(value: float | None) -> str:
@@ -58,6 +61,11 @@ def outcome(event: RunOutcome | None, step: int | None = None, *, imported: bool
 def summary_line(
     summary: Summary, end: RunOutcome | None, last_step: int | None, *, imported: bool = False
 ) -> str:
+    return f"{totals(summary)} · {outcome(end, last_step, imported=imported)}"
+
+
+def totals(summary: Summary) -> str:
+    """Steps, LLM calls, tokens, cost and wall time, on one line."""
     parts = [
         plural(summary.steps, "step"),
         plural(summary.llm_calls, "LLM call"),
@@ -66,7 +74,6 @@ def summary_line(
     if summary.cost is not None:
         parts.append(cost(summary.cost))
     parts.append(f"{seconds(summary.wall)} wall")
-    parts.append(outcome(end, last_step, imported=imported))
     return " · ".join(parts)
 
 

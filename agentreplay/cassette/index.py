@@ -1,0 +1,77 @@
+"""The trailing index of a cassette, checked against the file before it is believed.
+
+The writer knows where every frame and step is and writes it down at close;
+a reader takes that map only if it could be true of this file: frame offsets
+inside the data, in order, of known types; event counts that add up; steps
+numbered 1, 2, 3... whose frames are listed events frames; blob and outcome
+offsets that name listed frames of the right type. Anything else raises
+ValueError, and the reader rebuilds the index by scanning the frames.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from agentreplay.cassette.frames import FRAME_BLOBS, FRAME_EVENTS
+from agentreplay.cassette.tracking import StepInfo
+
+__all__ = ["MAX_FRAME_EVENTS", "parse_index"]
+
+MAX_FRAME_EVENTS: Final = 1 << 20
+"""No events frame holds more (the writer cuts one every few hundred)."""
+
+
+def _frames(raw: Any, data_start: int, end: int) -> list[list[int]]:
+    if not isinstance(raw, list):
+        raise ValueError("frames is not an array")
+    previous = data_start - 1
+    for frame in raw:
+        if not (isinstance(frame, list) and len(frame) == 3 and all(type(v) is int for v in frame)):
+            raise ValueError("frame entry is malformed")
+        offset, kind, count = frame
+        if not previous < offset < end:
+            raise ValueError(f"frame offset {offset} is out of order or outside the data")
+        if kind not in (FRAME_EVENTS, FRAME_BLOBS) or not 0 <= count <= MAX_FRAME_EVENTS:
+            raise ValueError(f"frame at {offset} has type {kind} and {count} events")
+        if kind == FRAME_BLOBS and count:
+            raise ValueError(f"blobs frame at {offset} claims {count} events")
+        previous = offset
+    return raw
+
+
+def _steps(raw: Any, events_frames: set[int], events: int) -> list[StepInfo]:
+    if not isinstance(raw, list) or len(raw) > events:
+        raise ValueError("steps is not an array of at most one step per event")
+    steps = [StepInfo.from_plain(item) for item in raw]
+    for number, info in enumerate(steps, 1):
+        if info.number != number or not 0 <= info.parent < number:
+            raise ValueError(f"step {number} is numbered {info.number}, parent {info.parent}")
+        first, last = info.first_frame, info.last_frame
+        if (first, last) != (-1, -1) and not (
+            first in events_frames and last in events_frames and first <= last
+        ):
+            raise ValueError(f"step {number} names frames {first}..{last}, not events frames")
+    return steps
+
+
+def parse_index(
+    raw: dict[str, Any], data_start: int, end: int
+) -> tuple[int, list[list[int]], list[StepInfo], list[int], int | None]:
+    """(events, frames, steps, blobs, outcome) of an index read from a file whose data
+    frames lie in ``data_start..end``; ValueError, KeyError or TypeError if it lies."""
+    frames = _frames(raw["frames"], data_start, end)
+    events = raw["events"]
+    if type(events) is not int or events != sum(count for _, _, count in frames):
+        raise ValueError("the event count is not the sum of the frames' counts")
+    events_frames = {offset for offset, kind, _ in frames if kind == FRAME_EVENTS}
+    blob_frames = {offset for offset, kind, _ in frames if kind == FRAME_BLOBS}
+    steps = _steps(raw["steps"], events_frames, events)
+    blobs = raw["blobs"]
+    if not isinstance(blobs, list) or not all(
+        type(b) is int and (b == -1 or b in blob_frames) for b in blobs
+    ):
+        raise ValueError("a blob names no blobs frame")
+    outcome = raw["outcome"]
+    if outcome is not None and outcome not in events_frames:
+        raise ValueError("the outcome names no events frame")
+    return events, frames, steps, blobs, outcome
