@@ -42,7 +42,7 @@ def traces() -> Iterator[ToolServer]:
         exporter.endpoint = endpoint
         # Its pooled connection to the local endpoint, closed now rather than whenever a
         # later test happens to collect it; the exporter is global, so it gets a new client.
-        exporter.close()
+        exporter.close()  # type: ignore[no-untyped-call]
         exporter._client = httpx2.Client(timeout=httpx2.Timeout(timeout=60, connect=5.0))
         server.stop()
 
