@@ -61,3 +61,61 @@ def test_support_agent_answers_an_order_question(support_agent: Any) -> None:
 def test_support_agent_fails_on_an_unknown_order(support_agent: Any) -> None:
     with pytest.raises(KeyError, match="order"):
         support_agent.main("Where is my order B-2001?")
+
+
+# One agent per stack (docs/integrations.md), each against the same local servers.
+STACKS: dict[str, dict[str, Any]] = {
+    "pydantic_ai_agent": {"stream": True},
+    "langgraph_agent": {"provider": "anthropic", "stream": True},
+    "openai_agents_agent": {},
+    "litellm_agent": {"stream": True},
+    "smolagents_agent": {},
+    "mcp_agent": {"stream": True},  # its MCP server, over stdio, is started only to record
+}
+
+
+@pytest.fixture
+def stack_agent(
+    agent_cassette: AgentCassette, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[Any]:
+    from tests.integrations.conftest import SupportModel
+
+    name: str = request.param
+    for variable, value in {
+        "OPENAI_BASE_URL": f"http://127.0.0.1:{MODEL_PORT}/v1",
+        "OPENAI_API_KEY": "sk-example",
+        "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{MODEL_PORT}",
+        "ANTHROPIC_API_KEY": "sk-ant-example",
+        "SUPPORT_TOOLS_URL": f"http://127.0.0.1:{TOOLS_PORT}",
+        "OPENAI_AGENTS_DISABLE_TRACING": "1",  # the SDK's traces would go to OpenAI
+    }.items():
+        monkeypatch.setenv(variable, value)
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    module = __import__(name)
+    servers: list[Any] = []
+    if agent_cassette.mode is Mode.RECORD:
+        servers = [
+            ModelServer(SupportModel(), port=MODEL_PORT, chunk_delay=0.01).start(),
+            ToolServer(port=TOOLS_PORT).start(),
+        ]
+    try:
+        yield module
+    finally:
+        for server in servers:
+            server.stop()
+        sys.modules.pop(name, None)
+
+
+@pytest.mark.filterwarnings("ignore:Item .* `ReadOnly` qualifier:UserWarning")
+@pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince211")
+@pytest.mark.parametrize(
+    "stack_agent",
+    [
+        pytest.param(name, marks=pytest.mark.agentreplay(path=f"{CASSETTES}/{name}.cassette"))
+        for name in STACKS
+    ],
+    indirect=True,
+)
+def test_each_stack_example_answers_from_its_regression_cassette(stack_agent: Any) -> None:
+    options = STACKS[stack_agent.__name__]
+    assert stack_agent.main("Where is my order A-1001?", **options) == "Order A-1001 is shipped."

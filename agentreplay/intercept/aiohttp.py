@@ -29,6 +29,7 @@ from agentreplay.intercept.common import (
     no_response,
     rebuild_error,
 )
+from agentreplay.runtime.callers import unrecorded_sender
 from agentreplay.runtime.contract import (
     ActiveSession,
     ExchangeRecorder,
@@ -123,7 +124,7 @@ class AiohttpInterceptor:
         async def _request(client: Any, method: str, str_or_url: Any, **kwargs: Any) -> Any:
             session = active_session()
             task = session.run_task() if session is not None else None
-            if session is None or task is None or in_exchange.get():
+            if session is None or task is None or in_exchange.get() or unrecorded_sender():
                 return await original(client, method, str_or_url, **kwargs)
             info = _describe(client, method, str_or_url, kwargs, interceptor.yarl)
             exchange = session.http_replay(task, info)

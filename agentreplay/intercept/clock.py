@@ -19,7 +19,10 @@ and checked when the hook is made, with a clear error if they change.
 
 Monotonic clocks are read by asyncio and HTTP pools constantly and
 differently on record and replay, so only reads made by agent code are
-recorded; those hooks replace the ``time`` module's attributes.
+recorded; those hooks replace the ``time`` module's attributes. freezegun
+keeps the functions it found at import (``real_monotonic``...) and puts them
+back when a ``freeze_time`` block ends: for the session, those are our hooks,
+so a freeze that ends inside a run leaves the run's clock hooked.
 """
 
 from __future__ import annotations
@@ -53,13 +56,16 @@ def _caller(agent_only: bool) -> tuple[TaskState | None, Origin]:
     Written for speed: the common callers (asyncio, an HTTP pool, an SDK timing its
     request) are told apart by one dictionary lookup before the task is looked at.
     """
-    origin = _origins.get(sys._getframe(2).f_code.co_filename)
+    filename = sys._getframe(2).f_code.co_filename
+    origin = _origins.get(filename)
     if origin is _MACHINERY or (agent_only and origin is _LIBRARY):
         return None, origin
     state = current_task()
     if state is None or state.quiet:
         return None, _MACHINERY
-    if origin is not _AGENT or getattr(importing, "depth", 0) > 0:
+    # "<string>": code made with exec() (a dataclass __init__ whose default_factory is
+    # time.perf_counter_ns) acts for its caller, which origin_of_caller finds.
+    if origin is not _AGENT or filename == "<string>" or getattr(importing, "depth", 0) > 0:
         origin = origin_of_caller(2)  # library code, or a first import: look closer
     return state, origin
 
@@ -136,6 +142,7 @@ class ClockInterceptor:
         self._stack: list[Any] = stack
         self._hook = _WallClock(stack)
         self._saved: dict[str, Any] = {}
+        self._hooks: dict[str, Any] = {}
 
     def install(self) -> None:
         # time-machine patches the C functions when its first travel starts; start
@@ -143,15 +150,30 @@ class ClockInterceptor:
         traveller = time_machine.travel(0, tick=False).start()
         self._stack[self._stack.index(traveller)] = self._hook
         self._hook.leaving = False
+        hooks = {}
         for name in _AGENT_CLOCKS:
             original = getattr(time, name)
             self._saved[name] = original
-            setattr(time, name, _agent_clock(name, original))
+            hooks[name] = _agent_clock(name, original)
+            setattr(time, name, hooks[name])
+        self._hooks = hooks
+        freezegun = sys.modules.get("freezegun.api")
+        if freezegun is not None:
+            for name, hook in hooks.items():
+                if getattr(freezegun, f"real_{name}", None) is self._saved[name]:
+                    setattr(freezegun, f"real_{name}", hook)
 
     def uninstall(self) -> None:
         for name, original in self._saved.items():
             setattr(time, name, original)
+        # freezegun, imported before or during the session, keeps no hook of ours.
+        freezegun = sys.modules.get("freezegun.api")
+        if freezegun is not None:
+            for name, hook in self._hooks.items():
+                if getattr(freezegun, f"real_{name}", None) is hook:
+                    setattr(freezegun, f"real_{name}", self._saved[name])
         self._saved.clear()
+        self._hooks = {}
         stack, hook = self._stack, self._hook
         hook.leaving = True
         if stack and stack[-1] is hook:

@@ -24,6 +24,7 @@ from agentreplay.intercept.common import (
     no_response,
     rebuild_error,
 )
+from agentreplay.runtime.callers import unrecorded_sender
 from agentreplay.runtime.contract import (
     ActiveSession,
     ExchangeRecorder,
@@ -134,7 +135,7 @@ class _SyncTransport:
     def handle_request(self, request: Any) -> Any:
         session = active_session()
         task = session.run_task() if session is not None else None
-        if session is None or task is None or in_exchange.get():
+        if session is None or task is None or in_exchange.get() or unrecorded_sender():
             return self._inner.handle_request(request)
         info = _describe(request, request.read(), self._interceptor.name)
         exchange = session.http_replay(task, info)
@@ -172,7 +173,7 @@ class _AsyncTransport:
     async def handle_async_request(self, request: Any) -> Any:
         session = active_session()
         task = session.run_task() if session is not None else None
-        if session is None or task is None or in_exchange.get():
+        if session is None or task is None or in_exchange.get() or unrecorded_sender():
             return await self._inner.handle_async_request(request)
         info = _describe(request, await request.aread(), self._interceptor.name)
         exchange = session.http_replay(task, info)

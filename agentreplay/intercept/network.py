@@ -25,7 +25,11 @@ driver, a library loaded with ctypes). Script-mode replays close that too
 with ``agentreplay replay --isolate``: the program runs in a network
 namespace of its own, with no interface up, and processes may start there.
 Unix sockets stay open, and so do connections made by threads that are not
-part of the run (a debugger's, a test runner's).
+part of the run (a debugger's, a test runner's). A framework's telemetry
+(LangSmith traces, OpenTelemetry exporters, CrewAI's) and the MCP transport
+(whose requests are answered one level up) are refused with a plain
+`ConnectionRefusedError` from any thread: exporters drop what they could not
+send, the run goes on, and no trace of a replay leaves the machine.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from types import FrameType
 from typing import Any, Final
 
 from agentreplay.errors import DivergenceError
-from agentreplay.runtime.callers import Origin, agent_call_site, classify
+from agentreplay.runtime.callers import Origin, agent_call_site, classify, unrecorded_sender
 from agentreplay.runtime.scope import active_session
 
 __all__ = ["NetworkGuard", "add_audit_hook", "mark_isolated"]
@@ -102,7 +106,11 @@ def _offline_task() -> tuple[Any, Any] | None:
     return None if task is None else (session, task)
 
 
-def _refuse_socket(address: Any, verb: str) -> DivergenceError | None:
+def _refuse_socket(address: Any, verb: str) -> BaseException | None:
+    session = active_session()
+    if session is not None and session.offline and unrecorded_sender():
+        # Telemetry or the MCP transport, from any thread: refused like a closed port.
+        return ConnectionRefusedError(f"agentreplay: not during a replay ({address!r})")
     found = _offline_task()
     if found is None:
         return None

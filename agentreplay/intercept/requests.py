@@ -23,6 +23,7 @@ from agentreplay.intercept.common import (
     no_response,
     rebuild_error,
 )
+from agentreplay.runtime.callers import unrecorded_sender
 from agentreplay.runtime.contract import (
     ActiveSession,
     ExchangeRecorder,
@@ -199,7 +200,7 @@ class Urllib3Interceptor:
         def urlopen(pool: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
             session = active_session()
             task = session.run_task() if session is not None else None
-            if session is None or task is None or in_exchange.get():
+            if session is None or task is None or in_exchange.get() or unrecorded_sender():
                 return original(pool, method, url, *args, **kwargs)
             bound = signature.bind(pool, method, url, *args, **kwargs)
             return interceptor.handle(session, task, pool, bound.arguments)

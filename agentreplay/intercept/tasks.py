@@ -158,22 +158,39 @@ def _run_as(
             end.reach()
 
 
+def _context_run(fn: Any) -> contextvars.Context | None:
+    """The context ``fn`` runs its target in, if it is ``context.run`` or a partial of it."""
+    if isinstance(fn, functools.partial):
+        fn = fn.func
+    owner = getattr(fn, "__self__", None)
+    return owner if isinstance(owner, contextvars.Context) else None
+
+
+def _target(fn: Any) -> Any:
+    """What a job really runs, under any ``partial(context.run, ...)`` wrappers
+    (``asyncio.to_thread``, langchain's executor, LangGraph's, nested)."""
+    while _context_run(fn) is not None:
+        if not isinstance(fn, functools.partial):
+            return None  # a bare context.run: its target comes as the job's first argument
+        fn = fn.args[0]
+    return fn
+
+
 def _run_inside(
     state: TaskState, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
-    # asyncio.to_thread submits functools.partial(context.run, func): the copied
-    # context would put the parent's id back, so set the child's id inside it.
-    if isinstance(fn, functools.partial) and isinstance(
-        getattr(fn.func, "__self__", None), contextvars.Context
-    ):
-        context: contextvars.Context = fn.func.__self__  # type: ignore[attr-defined]
-        inner, inner_args = fn.args[0], fn.args[1:]
-
-        def run_inside() -> Any:
-            set_current_task(state)
-            return inner(*inner_args, *args, **fn.keywords, **kwargs)
-
-        return context.run(run_inside)
+    # A job submitted as context.run(func) (asyncio.to_thread, langchain's and LangGraph's
+    # executors, sometimes one inside the other) runs in copied contexts that would put the
+    # parent's id back: set the child's id in each of them before it runs.
+    callable_, rest = fn, args
+    while (context := _context_run(callable_)) is not None:
+        context.run(set_current_task, state)
+        if isinstance(callable_, functools.partial):
+            callable_, rest = callable_.args[0], (*callable_.args[1:], *rest)
+        elif rest:
+            callable_, rest = rest[0], rest[1:]
+        else:
+            break
     token = set_current_task(state)
     try:
         return fn(*args, **kwargs)
@@ -187,12 +204,10 @@ def _patched_submit(
     parent = current_task()
     if parent is None:
         return _originals["submit"](self, fn, *args, **kwargs)
-    target = fn
-    if isinstance(fn, functools.partial) and isinstance(
-        getattr(fn.func, "__self__", None), contextvars.Context
-    ):
-        target = fn.args[0]
-    machinery = _is_machinery(target)
+    target = _target(fn)
+    if target is None and args:
+        target = _target(args[0])
+    machinery = None if target is None else _is_machinery(target)
     child = parent.child(machinery=_created_by_machinery() if machinery is None else machinery)
     end = None if child.quiet else _JobEnd(child)
     job_started(child.owner)

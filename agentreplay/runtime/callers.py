@@ -33,7 +33,14 @@ from typing import Final
 
 from agentreplay.errors import CallSite
 
-__all__ = ["Origin", "agent_call_site", "agent_frame", "classify", "origin_of_caller"]
+__all__ = [
+    "Origin",
+    "agent_call_site",
+    "agent_frame",
+    "classify",
+    "origin_of_caller",
+    "unrecorded_sender",
+]
 
 
 class Origin(IntEnum):
@@ -123,6 +130,21 @@ _MACHINERY_MODULES: Final = frozenset(
         "typing_extensions",
         "pydantic",
         "pydantic_core",
+        # A price table stamped with the time it is first loaded, in whichever run that is.
+        "genai_prices",
+        # LiteLLM reads the clock for its client cache's lifetimes, its logging and latency
+        # figures, differently in each run of a process; what it sends goes through the
+        # SDKs and HTTP clients below it, which are recorded.
+        "litellm",
+        # The MCP SDK's transports and dispatcher: its requests are recorded whole, as
+        # tool steps (intercept/mcp.py), and a replayed stdio server never starts.
+        "mcp",
+        # Telemetry that frameworks send home (docs/integrations.md): not the agent's steps.
+        "langsmith",
+        "opentelemetry",
+        "posthog",
+        "logfire",
+        "logfire_api",
     }
 )
 """Top-level packages whose clock and entropy reads are never recorded."""
@@ -131,6 +153,11 @@ _MACHINERY_SUBMODULES: Final = (
     "httpx/_transports",
     "httpx2/_transports",
     "openai/_vendor/httpx_aiohttp",
+    # The ids of pydantic-ai's graph nodes, drawn once per process when the graph is first
+    # built (and cached), in whichever run that is: never the agent's input.
+    "pydantic_graph/id_types",
+    # The Agents SDK's trace and span ids: sent home with its traces, never to the model.
+    "agents/tracing",
 )
 
 
@@ -220,6 +247,56 @@ def origin_of_caller(depth: int) -> Origin:
             return origin
         frame = frame.f_back
     return _MACHINERY
+
+
+_UNRECORDED_SENDERS: Final = tuple(
+    os.sep + part.replace("/", os.sep) + os.sep
+    for part in (
+        "langsmith",
+        "opentelemetry",
+        "posthog",
+        "logfire",
+        "agents/tracing",
+        "crewai/telemetry",
+        "crewai/events/listeners/tracing",
+        "litellm/integrations",
+        "huggingface_hub/utils/_detect_agent",  # a registry of AI agent harnesses
+        # The MCP SDK's HTTP transport: its requests are recorded whole, as tool steps.
+        "mcp/client",
+    )
+)
+"""Code whose HTTP is no input of the run: the telemetry frameworks send home, and the
+MCP transport (intercept/mcp.py records its requests one level up)."""
+
+_unrecorded: dict[str, bool] = {}
+
+
+def _is_unrecorded(filename: str) -> bool:
+    found = _unrecorded.get(filename)
+    if found is None:
+        path = os.path.realpath(filename)
+        found = _unrecorded[filename] = any(path.startswith(root) for root in _SITE) and any(
+            part in path for part in _UNRECORDED_SENDERS
+        )
+    return found
+
+
+def unrecorded_sender(depth: int = 1) -> bool:
+    """Is the HTTP request being sent by a framework's telemetry (LangSmith, OpenTelemetry
+    exporters, the Agents SDK's traces, CrewAI's) or by the MCP transport? Such a request
+    is no input of the run, even when the agent's own task sends it: it is neither
+    recorded nor replayed, and an offline replay refuses its connection."""
+    frame: FrameType | None = sys._getframe(depth + 1)
+    known = _unrecorded
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        found = known.get(filename)
+        if found is None:
+            found = _is_unrecorded(filename)
+        if found:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def agent_frame(depth: int = 1) -> FrameType | None:

@@ -47,6 +47,7 @@ ALWAYS: Final = (
     ("futures", "agentreplay.intercept.futures:FuturesInterceptor"),
     ("clock", "agentreplay.intercept.clock:ClockInterceptor"),
     ("entropy", "agentreplay.intercept.entropy:EntropyInterceptor"),
+    ("frameworks", "agentreplay.intercept.frameworks:FrameworkStateInterceptor"),
     ("vtime", "agentreplay.intercept.vtime:VirtualTimeInterceptor"),
     ("network", "agentreplay.intercept.network:NetworkGuard"),
     ("imports", "agentreplay.intercept.imports:ImportTracker"),
@@ -58,8 +59,10 @@ HTTP: Final = {
     "httpx2": "agentreplay.intercept.httpx:HttpxInterceptor",
     "urllib3": "agentreplay.intercept.requests:Urllib3Interceptor",
     "aiohttp": "agentreplay.intercept.aiohttp:AiohttpInterceptor",
+    "mcp": "agentreplay.intercept.mcp:McpInterceptor",
 }
-"""HTTP libraries and their interceptors, installed once the library is imported."""
+"""HTTP libraries (and the MCP client SDK) and their interceptors, installed once the
+library is imported."""
 
 
 AUDIT: Final = "agentreplay.intercept.network:add_audit_hook"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import importlib
+import sys
 import threading
 import time
 from pathlib import Path
@@ -11,10 +13,12 @@ from time import time as early_bound_time  # bound before any session starts
 
 import freezegun
 import httpx
+import pytest
 import time_machine
 
 import agentreplay
 from agentreplay.cassette import ClockRead
+from agentreplay.runtime import callers
 from tests.servers import ToolServer
 
 
@@ -156,3 +160,49 @@ def test_freezegun_inside_a_recording_is_deterministic_and_not_recorded(cassette
     # The frozen read is freezegun's; recorded are dateutil's read while parsing the
     # frozen date (a library reading on the agent's behalf) and the final live read.
     assert len(_clock_reads(cassette)) == 2
+
+
+def test_the_agent_clocks_stay_recorded_after_a_freezegun_block_ends(cassette: Path) -> None:
+    """freezegun puts back the functions it found at import when a block ends: the run's
+    monotonic and perf_counter reads after the block are still recorded and replayed."""
+
+    def main() -> tuple[float, ...]:
+        with freezegun.freeze_time("2020-01-01 12:00:00"):
+            frozen = time.time()
+        return frozen, time.monotonic(), time.perf_counter(), time.time()
+
+    with agentreplay.record(cassette):
+        recorded = main()
+    assert recorded[0] == dt.datetime(2020, 1, 1, 12, tzinfo=dt.UTC).timestamp()
+    for _ in range(2):
+        with agentreplay.replay(cassette) as run:
+            assert main() == recorded
+        assert run.result is not None and run.result.reproduced
+    assert [r.clock for r in _clock_reads(cassette)][-3:] == ["monotonic", "perf_counter", "wall"]
+    assert time.monotonic is not None and time.monotonic.__module__ != "agentreplay"
+    assert freezegun.api.real_monotonic is time.monotonic  # nothing of ours left behind
+
+
+def test_a_perf_counter_read_by_a_librarys_dataclass_is_not_the_agents(
+    cassette: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dataclass defined during a run takes the hooked ``time.perf_counter`` as its
+    default factory; its generated __init__ reads it for whoever made the instance: a
+    library here, so the read is not recorded (it would be in the first run only)."""
+    library = tmp_path / "timing_library"
+    library.mkdir()
+    (library / "timed.py").write_text(
+        "import dataclasses, time\n\n\n@dataclasses.dataclass\nclass Timed:\n"
+        "    started: float = dataclasses.field(default_factory=time.perf_counter)\n\n\n"
+        "def make() -> Timed:\n    return Timed()\n"
+    )
+    monkeypatch.setattr(callers, "extra_library_paths", [str(library)])
+    monkeypatch.syspath_prepend(str(library))
+    callers.classify("<string>")  # known already in any process that ran exec'd code
+    with agentreplay.record(cassette):
+        timed = importlib.import_module("timed")
+        timed.make()
+        agent_read = time.perf_counter()
+    monkeypatch.delitem(sys.modules, "timed")
+    assert agent_read > 0
+    assert [r.clock for r in _clock_reads(cassette)] == ["perf_counter"]  # the agent's own

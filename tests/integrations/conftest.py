@@ -1,0 +1,154 @@
+"""Each example agent under examples/, run against local servers that speak the provider's
+real wire format: recorded, every server stopped, replayed twice offline.
+
+`record_and_replay` is the whole check: the replays return what the recording returned
+(the agent's answer and its transcript: every model answer and tool result it saw), the
+run reproduces, and the cassette decodes into model-call steps.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import pytest
+
+import agentreplay
+from agentreplay.demo.model_server import ModelRequest, ModelServer, Reply, ToolCallSpec
+from agentreplay.demo.tool_server import ToolServer
+from agentreplay.steps import Step
+
+T = TypeVar("T")
+
+# LiteLLM fetches its price table from the internet when imported, unless told not to.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+REPLAYS = 2
+_TOOL_RESULT_MARKS = (
+    '"role": "tool"',
+    '"tool_result"',
+    '"function_call_output"',
+    '"toolResult"',
+    r"Observation:\n{\"order",  # smolagents: the tool's answer in a user message
+)
+
+
+@dataclass
+class SupportModel:
+    """The model asks for ``lookup_order`` once, then answers from what the tool said."""
+
+    order: str = "A-1001"
+    requests: list[ModelRequest] = field(default_factory=list)
+
+    def __call__(self, request: ModelRequest) -> Reply:
+        self.requests.append(request)
+        sent = json.dumps(request.body)
+        if not any(mark in sent for mark in _TOOL_RESULT_MARKS):
+            return Reply(tool_calls=[ToolCallSpec("lookup_order", {"order_id": self.order})])
+        status = "shipped" if "shipped" in sent else "unknown"
+        answer = f"Order {self.order} is {status}."
+        if '"final_answer"' in json.dumps(request.body.get("tools", [])):
+            return Reply(tool_calls=[ToolCallSpec("final_answer", {"answer": answer})])
+        return Reply(text=answer)
+
+
+@dataclass
+class Servers:
+    model: ModelServer
+    tools: ToolServer
+    script: SupportModel
+    running: bool = True
+
+    def stop(self) -> None:
+        if self.running:
+            self.running = False
+            self.model.stop()
+            self.tools.stop()
+
+
+@pytest.fixture
+def servers(monkeypatch: pytest.MonkeyPatch) -> Iterator[Servers]:
+    """The demo's servers, with the environment the examples read pointed at them."""
+    script = SupportModel()
+    model = ModelServer(script, chunk_delay=0.005).start()
+    tools = ToolServer().start()
+    for name, value in {
+        "OPENAI_BASE_URL": f"{model.url}/v1",
+        "OPENAI_API_KEY": "sk-example",
+        "ANTHROPIC_BASE_URL": model.url,
+        "ANTHROPIC_API_KEY": "sk-ant-example",
+        "SUPPORT_TOOLS_URL": tools.url,
+    }.items():
+        monkeypatch.setenv(name, value)
+    running = Servers(model, tools, script)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def example(name: str) -> Any:
+    """Import ``examples/<name>.py`` afresh."""
+    sys.modules.pop(name, None)
+    if str(EXAMPLES) not in sys.path:
+        sys.path.insert(0, str(EXAMPLES))
+    return importlib.import_module(name)
+
+
+class Stoppable(Protocol):
+    def stop(self) -> None: ...
+
+
+def record_and_replay(
+    path: Path, agent: Callable[[], T], servers: Stoppable, times: int = REPLAYS
+) -> tuple[T, list[T]]:
+    """Record ``agent``, stop every server, replay it strictly ``times`` times; every
+    replay must reproduce the recorded outcome."""
+    with agentreplay.record(path):
+        recorded = agent()
+    servers.stop()
+    return recorded, replay(path, agent, times)
+
+
+def replay(path: Path, agent: Callable[[], T], times: int = REPLAYS) -> list[T]:
+    """Replay ``agent`` strictly ``times`` times; each must reproduce its recording."""
+    replayed = []
+    for _ in range(times):
+        with agentreplay.replay(path) as run:
+            replayed.append(agent())
+        assert run.result is not None and run.result.reproduced, run.result
+    return replayed
+
+
+def all_steps(path: Path) -> list[Step]:
+    with agentreplay.open(path) as cassette:
+        return list(cassette.steps())
+
+
+def model_steps(path: Path, *, stream: bool, calls: int) -> list[Step]:
+    """The cassette's model-call steps, checked to decode as ``show`` shows them."""
+    steps = [step for step in all_steps(path) if step.kind == "llm"]
+    assert len(steps) == calls, [step.label for step in steps]
+    for step in steps:
+        assert step.llm is not None and step.status == "ok"
+        assert step.llm.model, step
+        assert step.llm.stream is stream
+        assert step.llm.input_tokens and step.llm.output_tokens, step.llm
+        if stream:
+            assert step.llm.ttft is not None and step.llm.ttft > 0
+    return steps
+
+
+def tool_steps(path: Path) -> list[Step]:
+    """The cassette's calls to the demo's order tool, each answered 200."""
+    steps = [s for s in all_steps(path) if s.kind == "http" and s.url]
+    tools = [s for s in steps if "/lookup_order" in (s.url or "")]
+    assert tools and all(s.http_status == 200 for s in tools), [s.url for s in steps]
+    return tools
