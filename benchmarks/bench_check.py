@@ -1,6 +1,6 @@
 """`agentreplay check` over a corpus against replaying its cassettes one by one.
 
-    python benchmarks/bench_check.py [--cassettes N] [--jobs J]
+    python benchmarks/bench_check.py [--cassettes N] [--jobs J] [--baseline K] [--keep DIR]
 
 Records N runs (default 200) of examples/support_agent.py's @entrypoint against
 the demo's local model and tool servers (about one run in four fails on the
@@ -13,7 +13,10 @@ offline twice, on the code as recorded:
 
 Reported for each: wall time, cassettes per second, CPU time of the child
 processes (user + system), and that every cassette reproduced; then the
-ratio of the two wall times. Each replay starts a fresh interpreter that
+ratio of the two rates. ``--baseline K`` replays only the first K cassettes one
+by one (on a loaded machine the baseline is the long part); the rates are per
+cassette either way. ``--keep DIR`` records the corpus into DIR, or reuses the
+one already there. Each replay starts a fresh interpreter that
 imports the agent and the openai SDK, which is most of its cost; ``check``
 starts one interpreter per cassette, a ``replay`` command two (the command's
 own and the replay's).
@@ -119,35 +122,43 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cassettes", type=int, default=200)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--baseline", type=int, default=None, metavar="K")
+    parser.add_argument("--keep", type=Path, default=None, metavar="DIR")
     args = parser.parse_args()
     print(f"code: {code_version()}; python {sys.version.split()[0]}; {os.cpu_count()} CPUs")
-    tmp = Path(tempfile.mkdtemp(prefix="bench-check-"))
+    tmp = args.keep or Path(tempfile.mkdtemp(prefix="bench-check-"))
     try:
         agent_dir, corpus = tmp / "agent", tmp / "corpus"
-        agent_dir.mkdir()
-        corpus.mkdir()
-        shutil.copy(ROOT / "examples" / "support_agent.py", agent_dir)
-        started = time.perf_counter()
-        record(agent_dir, corpus, args.cassettes)
+        if not corpus.is_dir():
+            agent_dir.mkdir(parents=True)
+            corpus.mkdir()
+            shutil.copy(ROOT / "examples" / "support_agent.py", agent_dir)
+            started = time.perf_counter()
+            record(agent_dir, corpus, args.cassettes)
+            print(f"recorded {args.cassettes} runs in {time.perf_counter() - started:.1f} s")
         cassettes = sorted(corpus.glob("*.cassette"))
-        print(f"recorded {len(cassettes)} runs in {time.perf_counter() - started:.1f} s")
-        print(f"load average before: {load_average()}")
-        rows = [
-            (f"check -j {args.jobs}", run_check(corpus, args.jobs)),
-            ("replay one by one", run_one_by_one(cassettes)),
-        ]
-        print(f"load average after: {load_average()}")
-        print(f"{'':<20} {'wall':>9} {'cassettes/s':>12} {'CPU':>9} {'reproduced':>11}")
-        for name, (wall, cpu, reproduced) in rows:
+        baseline = cassettes[: args.baseline]
+        print(f"load average before: {load_average()}", flush=True)
+        print(f"{'':<20} {'cassettes':>9} {'wall':>9} {'cassettes/s':>12} {'CPU/cassette':>13}")
+        rates = []
+        for name, measure, count in (
+            (f"check -j {args.jobs}", lambda: run_check(corpus, args.jobs), len(cassettes)),
+            ("replay one by one", lambda: run_one_by_one(baseline), len(baseline)),
+        ):
+            wall, cpu, reproduced = measure()
+            assert reproduced == count, f"{name}: {reproduced} of {count} reproduced"
+            rates.append((count / wall, cpu / count))
             print(
-                f"{name:<20} {wall:>8.1f}s {len(cassettes) / wall:>12.2f} {cpu:>8.1f}s "
-                f"{reproduced:>5}/{len(cassettes)}"
+                f"{name:<20} {count:>9} {wall:>8.1f}s {count / wall:>12.2f} "
+                f"{cpu / count:>12.2f}s  (load average {load_average()})",
+                flush=True,
             )
-        (check_wall, check_cpu, _), (one_wall, one_cpu, _) = (row for _, row in rows)
-        print(f"check is {one_wall / check_wall:.2f}x faster in wall time,")
-        print(f"and uses {check_cpu / one_cpu:.2f}x the CPU of replaying one by one")
+        (check_rate, check_cpu), (one_rate, one_cpu) = rates
+        print(f"check replays {check_rate / one_rate:.2f}x as many cassettes per second")
+        print(f"and uses {check_cpu / one_cpu:.2f}x the CPU per cassette of replaying one by one")
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if args.keep is None:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
