@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -141,10 +142,11 @@ def main() -> None:
         print(f"load average before: {load_average()}", flush=True)
         print(f"{'':<20} {'cassettes':>9} {'wall':>9} {'cassettes/s':>12} {'CPU/cassette':>13}")
         rates = []
-        for name, measure, count in (
+        phases: list[tuple[str, Callable[[], tuple[float, float, int]], int]] = [
             (f"check -j {args.jobs}", lambda: run_check(corpus, args.jobs), len(cassettes)),
             ("replay one by one", lambda: run_one_by_one(baseline), len(baseline)),
-        ):
+        ]
+        for name, measure, count in phases:
             wall, cpu, reproduced = measure()
             assert reproduced == count, f"{name}: {reproduced} of {count} reproduced"
             rates.append((count / wall, cpu / count))
