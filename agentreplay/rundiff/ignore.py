@@ -187,7 +187,7 @@ class _Node:
         )
         # The only keys worth looking at in an object, or None when any may match.
         self.keys: tuple[str, ...] | None = (
-            None if wild else tuple(p for p in parts if isinstance(p, str))
+            None if wild else tuple(dict.fromkeys(p for p in parts if isinstance(p, str)))
         )
         # Where every index of an array leads, when no pattern names an index (worked
         # out on first use: it may lead back to this very node).
