@@ -2,6 +2,7 @@
 
 1. Each cassette is read once, step by step, into small digests
    (`digest.py`): nothing of a step is kept but its digest and table figures.
+   Two big runs are read at once, B in a second process (`parallel.py`).
 2. Logical tasks are matched by id, then, for ids only one run has, by the
    fingerprint of their first step (a task started in another order).
 3. Within each matched task the steps are aligned (`align.py`).

@@ -31,8 +31,8 @@ from agentreplay.rundiff.ignore import Ignore
 __all__ = ["PARALLEL_BYTES", "read_runs"]
 
 PARALLEL_BYTES = 256 * 1024
-"""Both cassettes at least this big (about 2,000 steps): run B is read in a second
-process while this one reads run A."""
+"""Both cassettes at least this big (about 2,000 steps), and two cores or more to run
+on: run B is read in a second process while this one reads run A."""
 
 _HERE = str(Path(__file__).resolve())
 _ROOT = str(Path(_HERE).parents[2])
@@ -68,11 +68,20 @@ def read_runs(
     return read_a, read_b
 
 
-def _worthwhile(a: CassetteReader, b: CassetteReader) -> bool:
+def _cores() -> int:
     try:
-        return min(os.path.getsize(a.path), os.path.getsize(b.path)) >= PARALLEL_BYTES
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _worthwhile(a: CassetteReader, b: CassetteReader) -> bool:
+    """Both cassettes are big, and this process may run on two cores or more."""
+    try:
+        big = min(os.path.getsize(a.path), os.path.getsize(b.path)) >= PARALLEL_BYTES
     except (OSError, TypeError, ValueError):
         return False
+    return big and _cores() > 1
 
 
 def _start(b: CassetteReader, rules: Ignore) -> subprocess.Popen[bytes] | None:
