@@ -214,6 +214,8 @@ class SseParser:
         if self._skip_lf and data.startswith(b"\n"):
             data = data[1:]
         self._skip_lf = False
+        if not self._buffer and b"\r" not in data:
+            return self._feed_lf(data, at)
         # The kept tail holds no line end, so only the new bytes need scanning.
         scan_from = len(self._buffer)
         self._buffer += data
@@ -227,6 +229,18 @@ class SseParser:
                 events.append(event)
             start = match.end()
         del self._buffer[:start]
+        return events
+
+    def _feed_lf(self, data: bytes, at: int) -> list[SseEvent]:
+        """`feed` when nothing is pending and every line ends in LF (what servers send):
+        the same events, found by splitting instead of scanning."""
+        *lines, tail = data.split(b"\n")
+        events: list[SseEvent] = []
+        for raw in lines:
+            event = self._line(raw, at)
+            if event is not None:
+                events.append(event)
+        self._buffer += tail
         return events
 
     def finish(self, at: int) -> list[SseEvent]:

@@ -10,19 +10,21 @@ hundred bytes per step.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from agentreplay.cassette.events import ClockRead, EntropyDraw, Event
+from agentreplay.cassette.events import ClockRead, EntropyDraw, Event, RunOutcome
 from agentreplay.cassette.reader import CassetteReader
 from agentreplay.cassette.tracking import StepInfo
 from agentreplay.rundiff.fields import coarse_key, content_digest, fingerprint, step_fields
 from agentreplay.rundiff.ignore import Ignore
-from agentreplay.rundiff.model import Reads, StepRef
+from agentreplay.rundiff.model import Reads, RunSide, StepRef
 from agentreplay.steps import Step, iter_steps
 
-__all__ = ["StepDigest", "digest_steps", "reads_between", "step_ref"]
+__all__ = ["RunRead", "StepDigest", "digest_steps", "read_run", "reads_between", "step_ref"]
 
 
 @dataclass(slots=True)
@@ -63,10 +65,17 @@ class _Tap:
             found = reads[number] = [0, 0, 0, 0]
         if isinstance(event, ClockRead):
             found[0] += 1
-            found[2] = hash((found[2], event.clock, event.value))
+            found[2] = _chain(found[2], event.clock, event.value)
         elif isinstance(event, EntropyDraw):
             found[1] += 1
-            found[3] = hash((found[3], event.source, event.data))
+            found[3] = _chain(found[3], event.source, event.data)
+
+
+def _chain(before: int, *values: object) -> int:
+    """A digest of ``before`` and ``values``: unlike `hash` of a str, the same in every
+    process, so that runs read in two processes compare."""
+    text = repr((before, *values)).encode("utf-8", "backslashreplace")
+    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
 
 
 def step_ref(step: Step) -> StepRef:
@@ -97,6 +106,22 @@ def digest_steps(cassette: CassetteReader, ignore: Ignore) -> Iterator[StepDiges
             coarse_key(step),
             tap.reads.pop(step.number, None),
         )
+
+
+RunRead = tuple[RunSide, dict[str, list[StepDigest]], RunOutcome | None]
+"""One run as the diff holds it: its side, its step digests by task, its outcome."""
+
+
+def read_run(cassette: CassetteReader, ignore: Ignore) -> RunRead:
+    """Every step's digest, grouped by task, with the run's side and outcome."""
+    by_task: dict[str, list[StepDigest]] = {}
+    count = 0
+    for digest in digest_steps(cassette, ignore):
+        by_task.setdefault(digest.ref.task, []).append(digest)
+        count += 1
+    run_id = cassette.header.get("run_id")
+    side = RunSide(str(Path(cassette.path)), run_id if isinstance(run_id, str) else None, count)
+    return side, by_task, cassette.outcome
 
 
 def reads_between(a: list[int] | None, b: list[int] | None) -> Reads | None:

@@ -2,6 +2,7 @@
 
 1. Each cassette is read once, step by step, into small digests
    (`digest.py`): nothing of a step is kept but its digest and table figures.
+   Two big runs are read at once, B in a second process (`parallel.py`).
 2. Logical tasks are matched by id, then, for ids only one run has, by the
    fingerprint of their first step (a task started in another order).
 3. Within each matched task the steps are aligned (`align.py`).
@@ -15,18 +16,18 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 from agentreplay import jsondiff
 from agentreplay.cassette.events import RunOutcome
 from agentreplay.cassette.reader import CassetteReader
 from agentreplay.rundiff.align import align
-from agentreplay.rundiff.digest import StepDigest, digest_steps, reads_between
+from agentreplay.rundiff.digest import StepDigest, reads_between
 from agentreplay.rundiff.fields import plain
 from agentreplay.rundiff.ignore import Ignore
 from agentreplay.rundiff.loader import CassetteLoader, Source, opened
-from agentreplay.rundiff.model import FieldChange, OutcomeDiff, Row, RunSide, Verdict
+from agentreplay.rundiff.model import FieldChange, OutcomeDiff, Row, Verdict
+from agentreplay.rundiff.parallel import read_runs
 from agentreplay.rundiff.result import RunDiff
 
 __all__ = ["diff"]
@@ -45,31 +46,20 @@ def diff(a: Source, b: Source, *, ignore: Iterable[str] = ()) -> RunDiff:
     """
     rules = Ignore.of(ignore)
     with opened(a) as ca, opened(b) as cb:
-        side_a, digests_a, outcome_a = _read_run(ca, rules)
-        side_b, digests_b, outcome_b = _read_run(cb, rules)
-    tasks = _match_tasks(digests_a, digests_b)
-    rows = _rows(digests_a, digests_b, tasks)
-    loader = CassetteLoader(a, b, rules)
-    result = RunDiff(
-        side_a, side_b, rows, tasks, _outcomes(outcome_a, outcome_b), rules.patterns, loader
-    )
-    first = result.first_divergence
-    if first is not None:
-        result.load_changes([first])
+        (side_a, digests_a, outcome_a), (side_b, digests_b, outcome_b) = read_runs(
+            ca, cb, rules, in_parallel=not isinstance(b, CassetteReader)
+        )
+        tasks = _match_tasks(digests_a, digests_b)
+        rows = _rows(digests_a, digests_b, tasks)
+        outcomes = _outcomes(outcome_a, outcome_b)
+        result = RunDiff(
+            side_a, side_b, rows, tasks, outcomes, rules.patterns, CassetteLoader(ca, cb, rules)
+        )
+        first = result.first_divergence
+        if first is not None:
+            result.load_changes([first])  # while both cassettes are open, their index read
+    result._loader = CassetteLoader(a, b, rules)
     return result
-
-
-def _read_run(
-    cassette: CassetteReader, rules: Ignore
-) -> tuple[RunSide, dict[str, list[StepDigest]], RunOutcome | None]:
-    by_task: dict[str, list[StepDigest]] = {}
-    count = 0
-    for digest in digest_steps(cassette, rules):
-        by_task.setdefault(digest.ref.task, []).append(digest)
-        count += 1
-    run_id = cassette.header.get("run_id")
-    side = RunSide(str(Path(cassette.path)), run_id if isinstance(run_id, str) else None, count)
-    return side, by_task, cassette.outcome
 
 
 def _match_tasks(

@@ -118,16 +118,18 @@ def step_fields(step: Step) -> dict[str, Any]:
     return tree
 
 
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True,
+    ensure_ascii=False,
+    check_circular=False,  # a tree of decoded JSON and plain data has no cycles
+    separators=(",", ":"),
+    default=repr,
+)
+
+
 def content_digest(tree: dict[str, Any]) -> bytes:
     """A digest of the whole tree: equal for equal trees, whatever their key order."""
-    text = json.dumps(
-        tree,
-        sort_keys=True,
-        ensure_ascii=False,
-        check_circular=False,  # a tree of decoded JSON and plain data has no cycles
-        separators=(",", ":"),
-        default=repr,
-    )
+    text = _CANONICAL.encode(tree)
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 

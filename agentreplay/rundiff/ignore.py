@@ -106,6 +106,8 @@ class Ignore:
     def __post_init__(self) -> None:
         object.__setattr__(self, "_compiled", tuple(_parse(p) for p in self.patterns))
         object.__setattr__(self, "_nodes", {})
+        root = self._node(frozenset((i, 0) for i in range(len(self.patterns))))
+        object.__setattr__(self, "_root", root)
 
     @classmethod
     def of(cls, ignore: Iterable[str] = ()) -> Ignore:
@@ -128,8 +130,7 @@ class Ignore:
     def strip(self, tree: dict[str, Any]) -> dict[str, Any]:
         """``tree`` without the fields the patterns match (the same object when there are
         none; containers are copied only where something was dropped)."""
-        root = self._node(frozenset((i, 0) for i in range(len(self.patterns))))
-        stripped = _strip(tree, root)
+        stripped = _strip(tree, self._root)  # type: ignore[attr-defined]
         assert isinstance(stripped, dict)
         return stripped
 
@@ -186,7 +187,7 @@ class _Node:
         )
         # The only keys worth looking at in an object, or None when any may match.
         self.keys: tuple[str, ...] | None = (
-            None if wild else tuple(p for p in parts if isinstance(p, str))
+            None if wild else tuple(dict.fromkeys(p for p in parts if isinstance(p, str)))
         )
         # Where every index of an array leads, when no pattern names an index (worked
         # out on first use: it may lead back to this very node).
