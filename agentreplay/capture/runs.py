@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from agentreplay.cassette.events import ErrorInfo
 from agentreplay.cassette.memory import MemoryRun
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["CaptureRun", "Owner"]
 
 _HOST = socket.gethostname()
+_MEMORY: Final = Path("<memory>")
 
 
 class Owner(Protocol):
@@ -76,7 +77,7 @@ class CaptureRun(Recording):
         header: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(
-            Path("<memory>"),
+            _MEMORY,
             redact=capture.settings.redact,
             metadata=metadata,
             header=header,

@@ -21,7 +21,6 @@ import os
 import random
 import traceback
 from collections.abc import Callable
-from contextlib import ExitStack
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
@@ -88,7 +87,7 @@ class Session:
     tasks of its run (production capture); not a whole-process session."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
+        self.path = path if isinstance(path, Path) else Path(path)
         self.root: TaskState | None = None
         self.running = False
         self.divergence: DivergenceError | None = None
@@ -100,18 +99,22 @@ class Session:
         if self.running:
             raise UsageError(f"{type(self).__name__} for {self.path} is already running")
         self.divergence = None
-        with ExitStack() as undo:  # run only if a step below raises
+        undo: list[Callable[[], object]] = []  # run, last first, if a step below raises
+        try:
             self._open()
-            undo.callback(self._abort)
+            undo.append(self._abort)
             registry.activate()
-            undo.callback(registry.deactivate)
+            undo.append(registry.deactivate)
             self.root = TaskState("0", self)
-            self._token = set_current_task(self.root)
-            undo.callback(_leave, self._token)
+            self._token = token = set_current_task(self.root)
+            undo.append(lambda: _leave(token))
             self.running = True
-            undo.callback(setattr, self, "running", False)
+            undo.append(lambda: setattr(self, "running", False))
             self._started()
-            undo.pop_all()
+        except BaseException:
+            for step in reversed(undo):
+                step()
+            raise
         return self
 
     def stop(

@@ -48,10 +48,19 @@ _MARKED: Final = (
 
 
 def _key_file() -> Path:
-    state = os.environ.get("XDG_STATE_HOME") or os.path.join(
-        os.path.expanduser("~"), ".local", "state"
-    )
-    return Path(state) / "agentreplay" / "origin.key"
+    # Production capture stamps every run: the path is worked out once per value of
+    # the variables it depends on.
+    given = (os.environ.get("XDG_STATE_HOME"), os.environ.get("HOME"))
+    path = _key_files.get(given)
+    if path is None:
+        state = given[0] or os.path.join(os.path.expanduser("~"), ".local", "state")
+        path = Path(state) / "agentreplay" / "origin.key"
+        if len(_key_files) < 64:
+            _key_files[given] = path
+    return path
+
+
+_key_files: dict[tuple[str | None, str | None], Path] = {}
 
 
 _known: dict[Path, bytes] = {}
@@ -82,12 +91,27 @@ def _key(create: bool) -> bytes | None:
     return _key(create=False)
 
 
+_USER_VARIABLES: Final = ("LOGNAME", "USER", "LNAME", "USERNAME")
+"""Where `getpass.getuser` looks first (then the password database, for the uid)."""
+
+_users: dict[tuple[str | None, ...], str] = {}
+
+
+def _user() -> str:
+    given = tuple(os.environ.get(name) for name in _USER_VARIABLES)
+    user = _users.get(given)
+    if user is None:
+        try:
+            user = getpass.getuser()
+        except (KeyError, OSError):  # no name for this uid (a container)
+            user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+        if len(_users) < 64:
+            _users[given] = user
+    return user
+
+
 def _identity() -> tuple[str, str]:
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no name for this uid (a container)
-        user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
-    return socket.gethostname(), user
+    return socket.gethostname(), _user()
 
 
 def _digest(key: bytes, host: str, user: str, header: dict[str, Any]) -> str:

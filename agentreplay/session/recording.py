@@ -8,7 +8,7 @@ import sys
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from agentreplay._version import __version__
 from agentreplay.cassette.events import ErrorInfo
@@ -22,6 +22,9 @@ from agentreplay.session.recorder import ExchangeRecorder, Recorder, ToolRecordi
 from agentreplay.session.redaction import Redaction, Redactor
 
 __all__ = ["Recording", "base_header"]
+
+_DEFAULTS: Final = Redaction()
+"""The default rules (immutable): one for every recording given none."""
 
 
 def base_header(
@@ -66,7 +69,7 @@ class Recording(Session):
         header: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(path)
-        self.redaction = redact if redact is not None else Redaction()
+        self.redaction = redact if redact is not None else _DEFAULTS
         self.metadata = metadata
         self.extra_header = header
         self.recorder: Recorder | None = None

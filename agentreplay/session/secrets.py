@@ -166,12 +166,24 @@ class Secrets:
 
     def learn_environment(self, environ: Mapping[str, str] = os.environ) -> None:
         """Learn the values of secret-named variables (``OPENAI_API_KEY``) and the
-        passwords in URL-valued ones (``DATABASE_URL=postgres://u:pw@h/db``)."""
-        for name, value in list(environ.items()):
-            if is_secret_name(name) and not _path(value):
-                self.learn(value)
-            elif "://" in value and "@" in value:
-                self.learn_all(_url_passwords(value))
+        passwords in URL-valued ones (``DATABASE_URL=postgres://u:pw@h/db``).
+
+        Every run learns the process's environment as it starts: what that finds
+        is kept for as long as the environment stays the same (compared whole,
+        as stored), and only the checks for existing paths are made again."""
+        if environ is not os.environ or self._text:
+            self.learn_all(_environment_plan(environ).values())
+            return
+        plan = _environment_plan(environ)
+        values = plan.values()
+        learnt = plan.learnt.get(values)
+        if learnt is None:
+            fresh = Secrets()
+            fresh.learn_all(values)
+            learnt = (fresh._text, fresh._data)
+            if len(plan.learnt) < 16:
+                plan.learnt[values] = learnt
+        self._text, self._data = learnt  # immutable tuples: safe to share
 
     def text(self, text: str) -> str:
         for secret in self._text:
@@ -186,10 +198,57 @@ class Secrets:
         return data
 
 
-def _path(value: str) -> bool:
-    """A file's path (``SSH_AUTH_SOCK``, ``GOOGLE_APPLICATION_CREDENTIALS``): it names
-    where a secret is, and searching for it would erase paths everywhere."""
-    return value.startswith(("/", "~", "./", "../")) or os.path.exists(value)
+class _EnvironmentPlan:
+    """What an environment holds to learn: values found whatever the file system says
+    (``static``), and secret-named values that may be paths (``maybe_paths``: each
+    with what to learn if it names an existing file, and the value itself otherwise)."""
+
+    __slots__ = ("learnt", "maybe_paths", "static")
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        static: list[str] = []
+        maybe_paths: list[tuple[str, tuple[str, ...]]] = []
+        for name, value in list(environ.items()):
+            passwords = tuple(_url_passwords(value)) if "://" in value and "@" in value else ()
+            if is_secret_name(name) and not _path_prefix(value):
+                maybe_paths.append((value, passwords))
+            else:
+                static += passwords
+        self.static = tuple(static)
+        self.maybe_paths = tuple(maybe_paths)
+        self.learnt: dict[tuple[str, ...], tuple[tuple[str, ...], tuple[bytes, ...]]] = {}
+
+    def values(self) -> tuple[str, ...]:
+        """What to learn now."""
+        values = self.static
+        for value, passwords in self.maybe_paths:
+            values += passwords if os.path.exists(value) else (value,)
+        return values
+
+
+_plan: tuple[dict[Any, Any], _EnvironmentPlan] | None = None
+
+
+def _environment_plan(environ: Mapping[str, str]) -> _EnvironmentPlan:
+    """The plan for ``environ``; for `os.environ`, made again only when it changed."""
+    global _plan
+    stored = getattr(environ, "_data", None) if environ is os.environ else None
+    if not isinstance(stored, dict):
+        return _EnvironmentPlan(environ)
+    known = _plan
+    if known is not None and known[0] == stored:
+        return known[1]
+    snapshot = dict(stored)
+    plan = _EnvironmentPlan(environ)
+    _plan = (snapshot, plan)
+    return plan
+
+
+def _path_prefix(value: str) -> bool:
+    """Written as a file's path (``SSH_AUTH_SOCK``, ``GOOGLE_APPLICATION_CREDENTIALS``):
+    it names where a secret is, and searching for it would erase paths everywhere.
+    So would a value that names an existing file (checked on each use)."""
+    return value.startswith(("/", "~", "./", "../"))
 
 
 def _url_passwords(text: str) -> list[str]:

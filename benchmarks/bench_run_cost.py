@@ -1,0 +1,155 @@
+"""What recording one captured run costs in CPU, measured in process.
+
+    python benchmarks/bench_run_cost.py [--runs N] [--rounds R] [--concurrency C]
+                                        [--profile FILE]
+
+The agent is the capture tests' (`tests/capture/agent.py`): two model calls
+with the openai SDK and one tool call over httpx, against a model server and a
+tool server in a child process (so they do not share this process's CPU time).
+Runs go ``--concurrency`` at a time in one event loop, as in an ASGI server. Three
+configurations, interleaved round by round:
+
+  off       capture not enabled: no hooks installed
+  hooks     capture enabled (keep=errors), the agent called outside any run:
+            the hooks' cost when nothing is recorded
+  recorded  each agent call inside ``capture.run()`` (keep=errors); no run
+            fails, so every run is recorded in memory and dropped
+
+Reported: this process's CPU time (user + system, all threads) per run, the
+median over rounds and the range; "recorded - off" is what recording a run
+costs. ``--profile FILE`` also writes a cProfile of the recorded configuration
+(one extra batch) to FILE.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from _common import code_version, load_average  # noqa: E402
+
+SERVERS = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from agentreplay.demo.model_server import ModelServer
+from tests.capture.agent import responder
+from tests.servers import ToolServer
+model, tool = ModelServer(responder).start(), ToolServer().start()
+print(model.url, tool.url, flush=True)
+time.sleep(10**6)
+"""
+
+CONFIGS = ("off", "hooks", "recorded")
+
+
+def _numbers(count: int, start: int) -> list[int]:
+    """Question numbers none of which fails (the agent fails on multiples of 5)."""
+    return [n for n in range(start, start + count * 2) if n % 5][:count]
+
+
+async def _batch(config: str, numbers: list[int], concurrency: int) -> None:
+    from agentreplay import capture
+    from tests.capture.agent import ask_async, async_clients
+
+    client, http = async_clients()
+    semaphore = asyncio.Semaphore(concurrency)
+
+    async def one(n: int) -> None:
+        async with semaphore:
+            if config == "recorded":
+                async with capture.run("bench") as run:
+                    await ask_async(n, client, http)
+                assert run.captured
+            else:
+                await ask_async(n, client, http)
+
+    try:
+        await asyncio.gather(*(one(n) for n in numbers))
+    finally:
+        await http.aclose()
+        await client.close()
+
+
+def _measure(config: str, numbers: list[int], concurrency: int, sink: str) -> float:
+    """CPU seconds per run for one batch of ``config``."""
+    from agentreplay import capture
+
+    if config != "off":
+        capture.enable(sink, keep="errors")
+    try:
+        before = time.process_time()
+        asyncio.run(_batch(config, numbers, concurrency))
+        spent = time.process_time() - before
+    finally:
+        capture.disable(timeout=10)
+    return spent / len(numbers)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=100, help="runs per batch")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--concurrency", type=int, default=10)
+    parser.add_argument("--profile", type=Path, default=None)
+    args = parser.parse_args()
+    servers = subprocess.Popen(
+        [sys.executable, "-c", SERVERS, str(ROOT)], stdout=subprocess.PIPE, text=True
+    )
+    assert servers.stdout is not None
+    model_url, tool_url = servers.stdout.readline().split()
+    os.environ.update(MODEL_URL=model_url, TOOL_URL=tool_url, TOOL_DELAY="0")
+    cpu: dict[str, list[float]] = {name: [] for name in CONFIGS}
+    loads = [load_average()]
+    try:
+        with tempfile.TemporaryDirectory() as sink:
+            for config in CONFIGS:  # warm up: imports, connections, caches
+                _measure(config, _numbers(20, 1), args.concurrency, sink)
+            start = 1000
+            for _ in range(args.rounds):
+                for config in CONFIGS:
+                    numbers = _numbers(args.runs, start)
+                    start += args.runs * 2
+                    cpu[config].append(_measure(config, numbers, args.concurrency, sink))
+                loads.append(load_average())
+            if args.profile is not None:
+                profiler = cProfile.Profile()
+                profiler.enable()
+                _measure("recorded", _numbers(args.runs, start), args.concurrency, sink)
+                profiler.disable()
+                profiler.dump_stats(args.profile)
+    finally:
+        servers.kill()
+        servers.wait()
+    print(f"# {code_version()}; load average before and after each round: {loads}")
+    print(
+        f"# {args.rounds} rounds x {args.runs} runs per configuration, "
+        f"{args.concurrency} at a time; CPU ms per run: median [min-max]"
+    )
+    medians = {name: statistics.median(values) * 1000 for name, values in cpu.items()}
+    for name in CONFIGS:
+        values = cpu[name]
+        print(f"{name:<9} {medians[name]:7.3f} [{min(values) * 1000:.3f}-{max(values) * 1000:.3f}]")
+    deltas = [(r - o) * 1000 for r, o in zip(cpu["recorded"], cpu["off"], strict=True)]
+    print(
+        f"recorded - off, per round: median {statistics.median(deltas):.3f} ms "
+        f"[{min(deltas):.3f}-{max(deltas):.3f}]; "
+        f"vs off {medians['recorded'] / medians['off'] - 1:+.1%}"
+    )
+    hooks = [(h - o) * 1000 for h, o in zip(cpu["hooks"], cpu["off"], strict=True)]
+    print(f"hooks - off, per round: median {statistics.median(hooks):.3f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
