@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, overload
 from urllib.parse import unquote_plus
 
@@ -39,7 +39,6 @@ from agentreplay.runtime.contract import RequestInfo
 from agentreplay.session.secrets import (
     REDACTED,
     Secrets,
-    credential_forms,
     is_secret_name,
     scrub_plain,
     userinfo_forms,
@@ -118,6 +117,8 @@ class Redaction:
     _paths: tuple[list[str], ...] = field(init=False, repr=False)
     _patterns: tuple[re.Pattern[str], ...] = field(init=False, repr=False)
     _byte_patterns: tuple[re.Pattern[bytes], ...] = field(init=False, repr=False)
+    _kinds: dict[str, int] = field(init=False, repr=False, compare=False, hash=False)
+    """Each header name's kind (see `Redactor._kind`), found once for all runs."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_headers", frozenset(h.lower() for h in self.headers))
@@ -132,6 +133,7 @@ class Redaction:
             tuple(re.compile(p.pattern.encode("utf-8"), p.flags & ~re.UNICODE) for p in compiled),
         )
         object.__setattr__(self, "hooks", tuple(self.hooks))
+        object.__setattr__(self, "_kinds", {})
 
     @classmethod
     def from_description(cls, described: Any) -> tuple[Redaction, list[str]]:
@@ -205,7 +207,7 @@ class Redactor:
             self.secrets.learn_environment()
         self._patterns = rules._patterns
         self._byte_patterns = rules._byte_patterns
-        self._kinds: dict[str, int] = {}
+        self._kinds = rules._kinds  # the rules' alone: shared by every run
 
     @property
     def active(self) -> bool:
@@ -356,7 +358,7 @@ class Redactor:
             if kind is None:
                 kind = self._kind(name)
             if kind == 1 and value != REDACTED:
-                self.secrets.learn_all(credential_forms(value))
+                self.secrets.learn_credential(value)
                 if out is None:
                     out = list(headers[:i])
                 out.append((name, REDACTED))
@@ -406,7 +408,7 @@ class Redactor:
             headers = self._scrub_headers(headers)
         redacted = info
         if url is not info.url or headers is not info.headers or body is not info.body:
-            redacted = replace(info, url=url, headers=headers, body=body)
+            redacted = RequestInfo(info.method, url, headers, body, info.client)
         for hook in self.rules.hooks:
             redacted = hook(redacted)
         return redacted

@@ -136,11 +136,13 @@ class Secrets:
     Copy-on-write tuples make both safe from any thread.
     """
 
-    __slots__ = ("_data", "_text")
+    __slots__ = ("_data", "_met", "_text")
 
     def __init__(self) -> None:
         self._text: tuple[str, ...] = ()
         self._data: tuple[bytes, ...] = ()
+        # Values learnt already: the same Authorization header comes with every request.
+        self._met: set[str] = set()
 
     def __bool__(self) -> bool:
         return bool(self._text)
@@ -150,15 +152,25 @@ class Secrets:
 
     def learn(self, value: str) -> None:
         """Remember ``value`` (and its URL-encoded forms) as a secret."""
-        if not _worth_searching(value):
+        if value in self._met:
             return
-        forms = {value, quote(value, safe=""), quote_plus(value, safe="")}
-        new = forms.difference(self._text)
-        if new:
-            # Longest first, so that "Bearer sk-1" goes before "sk-1" would cut it.
-            text = tuple(sorted({*self._text, *new}, key=len, reverse=True))
-            self._data = tuple(t.encode("utf-8", "surrogatepass") for t in text)
-            self._text = text
+        if _worth_searching(value):
+            forms = {value, quote(value, safe=""), quote_plus(value, safe="")}
+            new = forms.difference(self._text)
+            if new:
+                # Longest first, so that "Bearer sk-1" goes before "sk-1" would cut it.
+                text = tuple(sorted({*self._text, *new}, key=len, reverse=True))
+                self._data = tuple(t.encode("utf-8", "surrogatepass") for t in text)
+                self._text = text
+        if len(self._met) < 1024:
+            self._met.add(value)
+
+    def learn_credential(self, value: str) -> None:
+        """Learn a secret header's value in every form it may reappear in."""
+        if value not in self._met:
+            self.learn_all(credential_forms(value))
+            if len(self._met) < 1024:
+                self._met.add(value)
 
     def learn_all(self, values: Iterable[str]) -> None:
         for value in values:
