@@ -41,3 +41,25 @@ def test_another_key_changed_contents_or_no_mark_is_elsewhere(
     assert not made_here({**header, "script": {"kind": "code", "code": "import os"}})
     assert not made_here({**header, "origin": None})
     assert origin_of({}) == "an unknown user on an unknown host"
+
+
+def test_the_stamp_follows_the_user_and_home_as_they_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("XDG_STATE_HOME", raising=False)
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LOGNAME", "ada")
+    monkeypatch.setenv("HOME", str(tmp_path / "ada"))
+    first = _header()
+    assert first["origin"]["user"] == "ada"  # type: ignore[index]
+    assert (tmp_path / "ada" / ".local" / "state" / "agentreplay" / "origin.key").exists()
+    monkeypatch.setenv("LOGNAME", "grace")
+    monkeypatch.setenv("HOME", str(tmp_path / "grace"))
+    second = _header()
+    assert second["origin"]["user"] == "grace"  # type: ignore[index]
+    assert (tmp_path / "grace" / ".local" / "state" / "agentreplay" / "origin.key").exists()
+    assert not made_here(first)  # another home, another key
+    monkeypatch.setenv("LOGNAME", "ada")
+    monkeypatch.setenv("HOME", str(tmp_path / "ada"))
+    assert made_here(first)
