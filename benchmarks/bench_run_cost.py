@@ -3,7 +3,13 @@
     python benchmarks/bench_run_cost.py [--runs N] [--rounds R] [--concurrency C]
                                         [--profile FILE]
 
-The agent is the capture tests' (`tests/capture/agent.py`): two model calls
+Part one, the recording path's fixed costs (`timeit` on this thread's CPU
+time, best of 9): a `capture.run()` started and stopped with nothing in it,
+and one HTTP exchange recorded through the recorder with what the openai SDK
+sends (17 request headers with an ``Authorization``, a JSON body), a response
+head and one body chunk, with a secret-named variable in the environment.
+
+Part two, the capture tests' agent (`tests/capture/agent.py`): two model calls
 with the openai SDK and one tool call over httpx, against a model server and a
 tool server in a child process (so they do not share this process's CPU time).
 Runs go ``--concurrency`` at a time in one event loop, as in an ASGI server. Three
@@ -17,8 +23,9 @@ configurations, interleaved round by round:
 
 Reported: this process's CPU time (user + system, all threads) per run, the
 median over rounds and the range; "recorded - off" is what recording a run
-costs. ``--profile FILE`` also writes a cProfile of the recorded configuration
-(one extra batch) to FILE.
+costs. On a shared machine this part moves by milliseconds from batch to
+batch: only many rounds say anything. ``--profile FILE`` also writes a cProfile
+of the recorded configuration (one extra batch) to FILE.
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import timeit
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,6 +105,54 @@ def _measure(config: str, numbers: list[int], concurrency: int, sink: str) -> fl
     return spent / len(numbers)
 
 
+def _fixed_costs() -> None:
+    """Part one: a run's start and stop, and one exchange through the recorder."""
+    from agentreplay import capture
+    from agentreplay.cassette.memory import MemoryRun
+    from agentreplay.runtime.contract import RequestInfo
+    from agentreplay.runtime.tasks import TaskState
+    from agentreplay.session.recorder import Recorder
+    from agentreplay.session.redaction import Redaction
+
+    def best(func: Callable[[], object], number: int) -> float:
+        timer = timeit.Timer(func, timer=time.thread_time)
+        return min(timer.repeat(repeat=9, number=number)) / number * 1e6
+
+    def run() -> None:
+        with capture.run("bench"):
+            pass
+
+    body = b'{"model":"gpt-4o-mini","messages":[{"role":"user","content":"what is 12"}]}'
+    names = ["accept", "accept-encoding", "connection", "content-type", "host", "user-agent"]
+    names += [f"x-stainless-{n}" for n in ("lang", "os", "arch", "runtime", "async")]
+    names += [f"x-stainless-{n}" for n in ("package-version", "runtime-version", "retry-count")]
+    names += ["x-stainless-read-timeout", "content-length"]
+    headers = tuple((name, "value-of-" + name) for name in names)
+    headers += (("authorization", "Bearer sk-test-0123456789"),)
+    info = RequestInfo("POST", "http://127.0.0.1:1/v1/chat/completions", headers, body, "httpx")
+    answer = b'{"choices":[{"message":{"role":"assistant","content":"the answer"}}]}' * 3
+    head = (("date", "today"), ("server", "uvicorn"), ("content-type", "application/json"))
+    os.environ["BENCH_SERVICE_TOKEN"] = "bench-secret-0123456789"
+    with tempfile.TemporaryDirectory() as sink:
+        capture.enable(sink, keep="errors")
+        try:
+            for _ in range(200):
+                run()
+            print(f"run start + stop, nothing recorded: {best(run, 200):.1f} us")
+        finally:
+            capture.disable(timeout=10)
+    recorder = Recorder(MemoryRun(1 << 40), Redaction().redactor())
+    task = TaskState("0", None)
+
+    def exchange() -> None:
+        recording = recorder.http(task, info)
+        recording.response(200, head, "HTTP/1.1", "OK")
+        recording.chunk(answer)
+        recording.end(True)
+
+    print(f"one exchange through the recorder: {best(exchange, 2000):.1f} us")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=100, help="runs per batch")
@@ -103,6 +160,8 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument("--profile", type=Path, default=None)
     args = parser.parse_args()
+    print(f"# load average {load_average()}")
+    _fixed_costs()
     servers = subprocess.Popen(
         [sys.executable, "-c", SERVERS, str(ROOT)], stdout=subprocess.PIPE, text=True
     )
