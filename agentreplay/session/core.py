@@ -91,6 +91,7 @@ class Session:
         self.path = Path(path)
         self.root: TaskState | None = None
         self.running = False
+        self.started = False  # ever: a session that never started recorded nothing
         self.divergence: DivergenceError | None = None
         self._token: Any = None
         self._random_state: Any = None
@@ -112,6 +113,7 @@ class Session:
             undo.callback(setattr, self, "running", False)
             self._started()
             undo.pop_all()
+        self.started = True
         return self
 
     def stop(
