@@ -241,8 +241,17 @@ def _begin(
         raise SystemExit(3 if isinstance(exc, CassetteError) else 2) from None
 
 
+def _unstarted(func: Callable[..., Any], session: Session, exc: AgentReplayError) -> None:
+    """A session that could not start (a cassette that cannot be written): for the
+    running script's own function, one line and exit 2, as `_begin` does."""
+    if session.started or func.__module__ != "__main__":
+        return
+    print(f"agentreplay: error: {exc}", file=sys.stderr)
+    raise SystemExit(2) from None
+
+
 def _report(session: Session) -> None:
-    if session.scoped:
+    if session.scoped or not session.started:
         return  # captured: production capture reports through its stats, never on stderr
     if not isinstance(session, Replay):
         print(f"agentreplay: recorded {session.path}", file=sys.stderr)
@@ -280,6 +289,9 @@ def entrypoint(func: F | None = None, /, *, cassette: str | None = None, **optio
                     return await target(*args, **kwargs)
                 try:
                     return await session(target)(*args, **kwargs)
+                except AgentReplayError as exc:
+                    _unstarted(target, session, exc)
+                    raise
                 finally:
                     _report(session)
 
@@ -292,6 +304,9 @@ def entrypoint(func: F | None = None, /, *, cassette: str | None = None, **optio
                 return target(*args, **kwargs)
             try:
                 return session(target)(*args, **kwargs)
+            except AgentReplayError as exc:
+                _unstarted(target, session, exc)
+                raise
             finally:
                 _report(session)
 

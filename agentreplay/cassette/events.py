@@ -295,7 +295,9 @@ class HttpChunk(Event):
 
 @event_kind(4, closes="request", replay="http.end")
 class HttpEnd(Event):
-    """The response body ended; ``complete`` is False if the caller closed it early."""
+    """The response body ended; ``complete`` is False if the caller closed it before
+    reading all of it (stopping at a server-sent stream's terminal ``data: [DONE]``
+    event, or at the last byte of a declared length, counts as all of it)."""
 
     request: int
     complete: bool

@@ -17,6 +17,7 @@ import os
 import threading
 import time
 from collections import deque
+from io import BufferedWriter
 from pathlib import Path
 from typing import Any, Final
 
@@ -41,13 +42,37 @@ from agentreplay.cassette.frames import (
     pack_data_frame,
 )
 from agentreplay.cassette.tracking import StepTracker
-from agentreplay.errors import RecordingError
+from agentreplay.errors import RecordingError, UsageError
 
-__all__ = ["CassetteWriter"]
+__all__ = ["CassetteWriter", "check_writable", "create_file"]
 
 FLUSH_EVENTS: Final = 256
 FLUSH_INTERVAL: Final = 0.1
 MAX_BLOB_FRAME: Final = 4 * 1024 * 1024
+
+
+def check_writable(path: Path) -> None:
+    """Raise, before anything runs, the `UsageError` a writer at ``path`` would raise
+    (the file is made, then removed: only that tells for sure, whoever runs it)."""
+    create_file(path).close()
+    path.unlink()
+
+
+def create_file(path: Path) -> BufferedWriter:
+    """Open a new cassette file for writing, making its folder; a path that cannot be
+    written raises a `UsageError` that says why in one line."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return open(path, "wb")
+    except (FileExistsError, NotADirectoryError):
+        blocking = next((p for p in path.parents if p.is_file()), path.parent)
+        raise UsageError(
+            f"cannot write the cassette {path}: {blocking} is a file, not a folder"
+        ) from None
+    except IsADirectoryError:
+        raise UsageError(f"cannot write the cassette {path}: it is a directory") from None
+    except OSError as exc:
+        raise UsageError(f"cannot write the cassette {path}: {exc.strerror or exc}") from None
 
 
 class CassetteWriter:
@@ -64,11 +89,10 @@ class CassetteWriter:
         chain: bool | None = None,
     ) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         # Frames cut by the clock are small: chain them (see chain.py). A writer flushed
         # by its caller in batches (background=False) writes independent frames.
         self._chain = background if chain is None else chain
-        self._file = open(self.path, "wb")  # noqa: SIM115 - closed in close()
+        self._file = create_file(self.path)
         try:
             self._file.write(encode_header(header))
             self._file.flush()

@@ -18,7 +18,7 @@ def print_events(cassette: CassetteReader, console: Console, limit: int) -> int:
     total = 0
     damaged: CassetteError | None = None
     try:
-        for total, (step, event) in enumerate(cassette.events_with_steps(), 1):
+        for total, (step, event) in enumerate(cassette.events_with_steps(errors="warn"), 1):
             if limit and shown >= limit:
                 continue
             table.add_row(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from agentreplay.cassette.writer import check_writable
 from agentreplay.debugger.launch import record_command, target_of
 from agentreplay.errors import UsageError
 from agentreplay.session.environment import DEFAULT_CASSETTE, ENV_ALLOW, cassette_path
@@ -81,13 +81,7 @@ def _check_output(cassette: Path, force: bool) -> None:
         raise UsageError(f"-o {cassette} is a directory; name a file, e.g. {cassette}/run.cassette")
     if cassette.exists() and not force:
         raise UsageError(f"-o {cassette} already exists; pass --force to replace it")
-    folder = cassette.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"-o {cassette}: cannot make its folder ({exc.strerror})") from None
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise UsageError(f"-o {cassette}: {folder} is not writable")
+    check_writable(cassette)
 
 
 def _short(path: Path) -> str:

@@ -56,11 +56,20 @@ class _NoProtocol:
 
 def _make_reader_class(aiohttp: Any) -> type:
     class PullReader(aiohttp.StreamReader):  # type: ignore[misc]
-        __slots__ = ("_pull",)
+        __slots__ = ("_on_close", "_pull")
 
-        def __init__(self, pull: Pull, loop: Any) -> None:
+        def __init__(
+            self, pull: Pull, loop: Any, on_close: Callable[[], None] | None = None
+        ) -> None:
             super().__init__(_NoProtocol(), 2**16, loop=loop)
             self._pull = pull
+            self._on_close = on_close
+
+        def set_exception(self, exc: BaseException, *args: Any) -> None:
+            # What aiohttp does to the body of a response released or closed.
+            if self._on_close is not None:
+                self._on_close()
+            super().set_exception(exc, *args)
 
         async def _wait(self, func_name: str) -> None:
             data = await self._pull()
@@ -147,7 +156,7 @@ class AiohttpInterceptor:
                 response.reason or "",
             )
             response.content = interceptor.reader_class(
-                _live_pull(response.content, recorder), response._loop
+                _live_pull(response.content, recorder), response._loop, recorder.closed
             )
             return response
 

@@ -218,7 +218,7 @@ def _make_streams(mod: ModuleType) -> dict[str, type]:
                     recorder.chunk(chunk)
                     yield chunk
             except GeneratorExit:
-                recorder.end(False)
+                recorder.closed()
                 raise
             except BaseException as exc:
                 recorder.error(exc)
@@ -226,7 +226,7 @@ def _make_streams(mod: ModuleType) -> dict[str, type]:
             recorder.end(True)
 
         def close(self) -> None:
-            self._recorder.end(False)
+            self._recorder.closed()
             self._inner.close()
 
     class RecordingAsync(mod.AsyncByteStream):  # type: ignore[name-defined,misc]
@@ -241,7 +241,7 @@ def _make_streams(mod: ModuleType) -> dict[str, type]:
                     recorder.chunk(chunk)
                     yield chunk
             except GeneratorExit:
-                recorder.end(False)
+                recorder.closed()
                 raise
             except BaseException as exc:
                 recorder.error(exc)
@@ -249,7 +249,7 @@ def _make_streams(mod: ModuleType) -> dict[str, type]:
             recorder.end(True)
 
         async def aclose(self) -> None:
-            self._recorder.end(False)
+            self._recorder.closed()
             await self._inner.aclose()
 
     class _Replay:

@@ -172,7 +172,7 @@ def _live_source(live: Any, recorder: ExchangeRecorder) -> Iterator[bytes]:
             recorder.chunk(chunk)
             yield chunk
     except GeneratorExit:
-        recorder.end(False)
+        recorder.closed()
         live.release_conn()
         raise
     except BaseException as exc:

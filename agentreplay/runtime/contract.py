@@ -112,6 +112,9 @@ class ExchangeRecorder(Protocol):
 
     def end(self, complete: bool) -> None: ...
 
+    def closed(self) -> None:
+        """The caller closed the body before its end was read (or so it seemed)."""
+
     def error(self, exc: BaseException, info: ErrorInfo | None = None) -> None: ...
 
 

@@ -90,6 +90,7 @@ class Session:
         self.path = path if isinstance(path, Path) else Path(path)
         self.root: TaskState | None = None
         self.running = False
+        self.started = False  # ever: a session that never started recorded nothing
         self.divergence: DivergenceError | None = None
         self._token: Any = None
         self._random_state: Any = None
@@ -115,6 +116,7 @@ class Session:
             for step in reversed(undo):
                 step()
             raise
+        self.started = True
         return self
 
     def stop(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from agentreplay.cassette.events import (
@@ -31,6 +32,10 @@ from agentreplay.session.redaction import Redactor
 __all__ = ["ExchangeRecorder", "Recorder", "ToolRecording"]
 
 _perf_counter_ns = escape.perf_counter_ns
+
+# A server-sent stream's terminal event, then the blank line that dispatches it.
+_SSE_DONE = re.compile(rb"(?:\A|[\r\n])data: ?\[DONE\](?:\r\n|\r|\n){2}\Z")
+_TAIL = 32
 
 
 class Recorder:
@@ -108,19 +113,49 @@ class Recorder:
         self.writer.append(event)
 
 
+class _BodySeen:
+    """What a recorder saw of a body: enough to tell, when the caller closes it before
+    the transport reported its end, whether every byte had already been read."""
+
+    __slots__ = ("length", "sse", "tail", "total")
+
+    def __init__(self, headers: Headers) -> None:
+        fields = {name.lower(): value.strip().lower() for name, value in headers}
+        identity = fields.get("content-encoding", "identity") == "identity"
+        declared = fields.get("content-length", "")
+        chunked = "transfer-encoding" in fields
+        self.length = int(declared) if identity and not chunked and declared.isdigit() else None
+        self.sse = fields.get("content-type", "").startswith("text/event-stream")
+        self.tail = b""
+        self.total = 0
+
+    def saw(self, data: bytes) -> None:
+        self.total += len(data)
+        self.tail = (self.tail + data)[-_TAIL:]
+
+    def read_to_end(self) -> bool:
+        """True once the declared length is read, or a server-sent stream's terminal
+        ``data: [DONE]`` event (after which an API's stream has nothing more to send)."""
+        if self.length is not None:
+            return self.total >= self.length
+        return self.sse and _SSE_DONE.search(self.tail) is not None
+
+
 class ExchangeRecorder:
     """Records one HTTP exchange: response head, each body chunk, the end or an error."""
 
-    __slots__ = ("_done", "_recorder", "_task", "request_seq")
+    __slots__ = ("_body", "_done", "_recorder", "_task", "request_seq")
 
     def __init__(self, recorder: Recorder, task: TaskState, request_seq: int) -> None:
         self._recorder = recorder
         self._task = task
         self.request_seq = request_seq
         self._done = False
+        self._body: _BodySeen | None = None
 
     def response(self, status: int, headers: Headers, http_version: str, reason: str) -> None:
         rec, task = self._recorder, self._task
+        self._body = _BodySeen(headers)
         headers = rec.redactor.response_headers(headers)
         rec.emit(
             HttpResponse(
@@ -138,6 +173,8 @@ class ExchangeRecorder:
     def chunk(self, data: bytes) -> None:
         if data:
             rec, task = self._recorder, self._task
+            if self._body is not None:
+                self._body.saw(data)
             data = rec.redactor.data(bytes(data))
             rec.emit(HttpChunk(task.id, task.next_seq(), rec.now(), self.request_seq, data))
 
@@ -146,6 +183,11 @@ class ExchangeRecorder:
             self._done = True
             rec, task = self._recorder, self._task
             rec.emit(HttpEnd(task.id, task.next_seq(), rec.now(), self.request_seq, complete))
+
+    def closed(self) -> None:
+        """The caller closed the body before the transport reported its end: complete
+        all the same if every byte of it had been read."""
+        self.end(self._body is not None and self._body.read_to_end())
 
     def error(self, exc: BaseException, info: ErrorInfo | None = None) -> None:
         if not self._done:

@@ -104,16 +104,30 @@ def test_record_refuses_an_existing_cassette_unless_forced(tmp_path: Path) -> No
     assert forced.stderr.splitlines()[0] == f"agentreplay: recorded {cassette} (exit code 0)"
 
 
-def test_record_where_no_folder_can_be_made_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("output", "reason"),
+    [
+        ("{tmp}/file/x.cassette", "{tmp}/file is a file, not a folder"),
+        ("{tmp}/file/deeper/x.cassette", "{tmp}/file is a file, not a folder"),
+        ("/proc/x.cassette", "No such file or directory"),  # root cannot write there either
+    ],
+)
+def test_record_where_the_cassette_cannot_be_written_is_refused_before_anything_runs(
+    tmp_path: Path, output: str, reason: str
+) -> None:
     (tmp_path / "file").write_text("")
-    target = tmp_path / "file" / "x.cassette"
+    marker = tmp_path / "ran"
+    target = output.format(tmp=tmp_path)
     done = agentreplay_cli(
-        "record", "-o", str(target), "--", sys.executable, "-c", "pass", env=_env()
-    )
-    assert done.returncode == 2
+        "record", "-o", target, "--",
+        sys.executable, "-c", f"open({str(marker)!r}, 'w')",
+        env=_env(),
+    )  # fmt: skip
     assert done.stderr.splitlines() == [
-        f"agentreplay: error: -o {target}: cannot make its folder (File exists)"
+        f"agentreplay: error: cannot write the cassette {target}: {reason.format(tmp=tmp_path)}"
     ]
+    assert done.returncode == 2
+    assert not marker.exists()
 
 
 def test_record_never_claims_a_cassette_it_did_not_write(tmp_path: Path) -> None:
@@ -150,6 +164,12 @@ def test_record_never_claims_a_cassette_it_did_not_write(tmp_path: Path) -> None
             {"AGENTREPLAY_MODE": "record", "AGENTREPLAY_CASSETTE": "."},
             2,
             "agentreplay: error: AGENTREPLAY_CASSETTE: . is a directory; name a file in it",
+        ),
+        (
+            {"AGENTREPLAY_MODE": "record", "AGENTREPLAY_CASSETTE": "/proc/x.cassette"},
+            2,
+            "agentreplay: error: cannot write the cassette /proc/x.cassette: "
+            "No such file or directory",
         ),
     ],
 )

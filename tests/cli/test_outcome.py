@@ -3,6 +3,8 @@ tool's own frames."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -70,10 +72,24 @@ def test_step_panels_follow_columns_when_piped(tmp_path: Path) -> None:
     script.write_text("import agentreplay\nwith agentreplay.step('plan'):\n    pass\n")
     cassette = tmp_path / "run.cassette"
     agentreplay_cli("record", "-o", str(cassette), "--", sys.executable, str(script))
-    import os
-
     narrow = agentreplay_cli(
         "show", str(cassette), "--step", "1", env={**os.environ, "COLUMNS": "60"}
     )
     assert narrow.returncode == 0, narrow.stderr
     assert max(len(line) for line in narrow.stdout.splitlines()) <= 60
+
+
+def test_show_outcome_of_a_run_that_returned_prints_its_value(tmp_path: Path) -> None:
+    script = tmp_path / "agent.py"
+    script.write_text(
+        "import agentreplay\n\n\n@agentreplay.entrypoint\ndef main():\n"
+        "    return {'order': 42, 'status': 'shipped'}\n\n\nmain()\n"
+    )
+    env = {**os.environ, "AGENTREPLAY_MODE": "record", "AGENTREPLAY_CASSETTE": "run.cassette"}
+    done = subprocess.run(
+        [sys.executable, str(script)], env=env, cwd=tmp_path, capture_output=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    outcome = agentreplay_cli("show", str(tmp_path / "run.cassette"), "--outcome")
+    assert outcome.returncode == 0, outcome.stderr
+    assert outcome.stdout == "returned {'order': 42, 'status': 'shipped'}\n"

@@ -160,3 +160,17 @@ def test_a_cassette_killed_before_its_first_event_gets_one_line_from_show_and_re
     with pytest.raises(agentreplay.CassetteError) as raised, agentreplay.replay(path):
         pass
     assert str(raised.value) == f"{path}: {NO_EVENTS}"
+
+
+@pytest.mark.parametrize(
+    "command", [["show"], ["show", "--events"], ["export", "--format", "jsonl"]]
+)
+def test_a_damaged_cassette_is_warned_about_with_the_tools_prefix(
+    recorded: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    damaged = tmp_path / "cut.cassette"
+    damaged.write_bytes(recorded.read_bytes()[:-40])  # the index and footer are gone
+    assert main([command[0], str(damaged), *command[1:]]) == 0
+    warned = capsys.readouterr().err.splitlines()
+    assert len(warned) == 1
+    assert warned[0].startswith(f"agentreplay: warning: cassette {damaged} is damaged or ")

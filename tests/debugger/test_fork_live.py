@@ -113,3 +113,78 @@ def test_a_what_if_that_runs_to_its_end_exits_0(server: ToolServer, tmp_path: Pa
     )  # fmt: skip
     assert changed.returncode == 0, changed.stderr
     assert "what-if (step 2 overridden): the run exited with status 0" in changed.stdout
+
+
+PACED = """\
+import asyncio, sys, time
+import httpx
+
+URL = sys.argv[1]
+time.sleep(0.5)                                      # before step 1: replayed, paced
+httpx.get(URL + "/tool/one")                         # step 1
+start = time.monotonic()
+
+
+async def wait() -> str:
+    try:
+        await asyncio.wait_for(asyncio.sleep(30), 0.6)
+    except TimeoutError:
+        return "timed out"
+    return "slept"
+
+
+print(asyncio.run(wait()), f"after {time.monotonic() - start:.2f} s")
+print(httpx.get(URL + "/tool/two").json()["answer"])  # step 2
+"""
+
+
+def test_a_paced_fork_paces_the_replayed_part_and_waits_for_real_after_it(
+    server: ToolServer, tmp_path: Path
+) -> None:
+    script = tmp_path / "agent.py"
+    script.write_text(PACED)
+    cassette, fork = tmp_path / "run.cassette", tmp_path / "fork.cassette"
+    recorded = agentreplay_cli(
+        "record", "-o", str(cassette), "--", sys.executable, str(script), server.url,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert recorded.returncode == 0, recorded.stderr
+    started = time.monotonic()
+    forked = agentreplay_cli(
+        "replay", str(cassette), "--pace", "0.2", "--live-after", "1", "-o", str(fork),
+        cwd=tmp_path,
+    )  # fmt: skip
+    took = time.monotonic() - started
+    assert forked.returncode == 0, forked.stderr
+    # The live timeout fired after its real 0.6 s, not at once and not at the pace's
+    # 0.2 speed (3 s), and the replayed half-second sleep took 0.5 / 0.2 = 2.5 s.
+    line = next(line for line in forked.stdout.splitlines() if line.startswith("timed out"))
+    waited = float(line.split()[3])
+    assert 0.6 <= waited < 3.0
+    assert took >= 2.5 + 0.6
+    with agentreplay.open(fork) as opened:
+        reads = [e.value for e in opened.events() if isinstance(e, ClockRead)]
+    assert reads[-1] - reads[-2] >= 0.6  # the live wait, in the fork's cassette
+    assert "result-two" in forked.stdout.splitlines()  # step 2, live
+
+
+def test_a_what_if_whose_run_raises_exits_4_and_says_so(server: ToolServer, tmp_path: Path) -> None:
+    script = tmp_path / "agent.py"
+    script.write_text(PACED.replace("time.sleep(0.5)", "pass").replace("0.6)", "0.01)"))
+    cassette = tmp_path / "run.cassette"
+    recorded = agentreplay_cli(
+        "record", "-o", str(cassette), "--", sys.executable, str(script), server.url,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert recorded.returncode == 0, recorded.stderr
+    server.stop()
+    changed = agentreplay_cli(
+        "replay", str(cassette), "--override", '2={"status": 200, "body": {"x": 1}}',
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert changed.returncode == 4, changed.stderr
+    assert (
+        "agentreplay: what-if (step 2 overridden): the run raised KeyError('answer'); "
+        "the recording: exited with status 0"
+    ) in changed.stdout
+    assert "KeyError: 'answer'" in changed.stderr  # the run's own traceback

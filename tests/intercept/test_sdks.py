@@ -17,7 +17,7 @@ import pytest
 
 import agentreplay
 from agentreplay import DivergenceError
-from agentreplay.cassette import HttpChunk, HttpRequest
+from agentreplay.cassette import HttpChunk, HttpEnd, HttpRequest
 from agentreplay.demo.model_server import ModelServer, Reply, ToolCallSpec
 from agentreplay.session.replaying import Replay
 from tests.helpers import cassette_bytes
@@ -131,6 +131,8 @@ def test_sdk_round_trip_is_identical_offline(model: ModelServer, cassette: Path,
     assert run.result is not None and run.result.reproduced
     chunks = _chunks(cassette)
     assert len(chunks) >= 4
+    with agentreplay.open(cassette) as recording:  # every body read to its end, [DONE] too
+        assert all(e.complete for e in recording.events() if isinstance(e, HttpEnd))
     if case != "openai-aiohttp":  # aiohttp reads whatever has arrived, 16 KiB at a time
         # One recorded chunk per server-sent event: boundaries as the server sent them.
         assert all(

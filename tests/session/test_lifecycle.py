@@ -117,3 +117,16 @@ def test_entering_returns_the_session_with_its_own_type(tmp_path: Path) -> None:
         pass
     assert isinstance(run, agentreplay.Replay)
     assert run.result is not None and run.result.reproduced
+
+
+def test_a_cassette_that_cannot_be_written_fails_to_start_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    before = _hooked()
+    recording = agentreplay.record(tmp_path / "file" / "run.cassette")
+    with pytest.raises(agentreplay.UsageError) as raised:
+        recording.start()
+    assert str(raised.value) == (
+        f"cannot write the cassette {tmp_path}/file/run.cassette: {tmp_path}/file is a file, "
+        "not a folder"
+    )
+    assert not recording.started and _hooked() == before and active_session() is None
