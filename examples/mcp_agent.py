@@ -2,10 +2,12 @@
 client SDK for the tools.
 
 The agent lists the server's tools, offers them to the model, and calls the
-one it asks for. The server is ``examples/mcp_order_server.py``, started as a
-subprocess over stdio, or reached over streamable HTTP when ``ORDERS_MCP_URL``
-is set. Every MCP request is a tool step of the run; on replay the stdio
-server is not started at all. Against the demo's model server
+one it asks for; what the server logs and its progress reports while it
+works are kept as notes (on replay they come from the cassette too). The
+server is ``examples/mcp_order_server.py``, started as a subprocess over
+stdio, or reached over streamable HTTP when ``ORDERS_MCP_URL`` is set. Every
+MCP request is a tool step of the run; on replay the stdio server is not
+started at all. Against the demo's model server
 (``agentreplay demo --serve``)::
 
     export OPENAI_BASE_URL=http://127.0.0.1:8000/v1 OPENAI_API_KEY=sk-demo-not-a-real-key
@@ -25,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import openai
-from mcp import ClientSession, StdioServerParameters, stdio_client
+from mcp import ClientSession, StdioServerParameters, stdio_client, types
 from mcp.client.streamable_http import streamable_http_client
 
 import agentreplay
@@ -34,24 +36,41 @@ SERVER = Path(__file__).with_name("mcp_order_server.py")
 
 
 @contextlib.asynccontextmanager
-async def orders() -> AsyncIterator[ClientSession]:
+async def orders(notes: list[str]) -> AsyncIterator[ClientSession]:
     url = os.environ.get("ORDERS_MCP_URL")
     if url:
         transport: Any = streamable_http_client(url)
     else:
         transport = stdio_client(StdioServerParameters(command=sys.executable, args=[str(SERVER)]))
-    async with transport as (read, write), ClientSession(read, write) as session:
+
+    async def log(params: types.LoggingMessageNotificationParams) -> None:
+        notes.append(f"{params.level}: {params.data}")
+
+    async def handle(message: Any) -> None:
+        if isinstance(message, types.ProgressNotification):
+            notes.append(f"progress {message.params.progress:g}/{message.params.total:g}")
+
+    async with (
+        transport as (read, write),
+        ClientSession(read, write, logging_callback=log, message_handler=handle) as session,
+    ):
         await session.initialize()
         yield session
 
 
-async def ask(question: str, stream: bool = False) -> list[Any]:
-    """Every message of the conversation, the model's answer last."""
+async def ask(question: str, stream: bool = False, notes: list[str] | None = None) -> list[Any]:
+    """Every message of the conversation, the model's answer last; ``notes`` gets what
+    the tool server said while it worked."""
+    notes = [] if notes is None else notes
+
+    async def progress(progress: float, total: float | None, message: str | None) -> None:
+        notes.append(f"{message} ({progress:g} of {total or 0:g})")
+
     messages: list[Any] = [
         {"role": "system", "content": "You are a support agent. Look orders up first."},
         {"role": "user", "content": question},
     ]
-    async with orders() as tools, openai.AsyncOpenAI(max_retries=1) as model:
+    async with orders(notes) as tools, openai.AsyncOpenAI(max_retries=1) as model:
         offered: list[Any] = [
             {
                 "type": "function",
@@ -82,7 +101,9 @@ async def ask(question: str, stream: bool = False) -> list[Any]:
                 break
             for call in message.tool_calls:
                 result = await tools.call_tool(
-                    call.function.name, json.loads(call.function.arguments or "{}")
+                    call.function.name,
+                    json.loads(call.function.arguments or "{}"),
+                    progress_callback=progress,
                 )
                 text = "".join(getattr(block, "text", "") for block in result.content)
                 messages.append({"role": "tool", "tool_call_id": call.id, "content": text})

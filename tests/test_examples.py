@@ -69,6 +69,7 @@ STACKS: dict[str, dict[str, Any]] = {
     "langgraph_agent": {"provider": "anthropic", "stream": True},
     "openai_agents_agent": {},
     "litellm_agent": {"stream": True},
+    "llamaindex_agent": {"stream": False},
     "smolagents_agent": {},
     "mcp_agent": {"stream": True},  # its MCP server, over stdio, is started only to record
 }
@@ -108,6 +109,7 @@ def stack_agent(
 
 @pytest.mark.filterwarnings("ignore:Item .* `ReadOnly` qualifier:UserWarning")
 @pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince211")
+@pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince20")
 @pytest.mark.parametrize(
     "stack_agent",
     [

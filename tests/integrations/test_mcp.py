@@ -25,6 +25,15 @@ from tests.integrations.conftest import (
 )
 
 QUESTION = "Where is my order A-1001?"
+# What the order server logs and reports while it looks the order up, as the agent's
+# logging callback, progress callback and message handler saw it, in that order.
+NOTES = [
+    "info: looking up A-1001",
+    "order found (1 of 2)",
+    "progress 1/2",
+    "status read (2 of 2)",
+    "progress 2/2",
+]
 
 
 def _free_port() -> int:
@@ -69,8 +78,24 @@ def _mcp_steps(path: Path) -> list[Any]:
     ]
     call = steps[-1]
     assert call.args == [{"order_id": "A-1001"}]
-    assert "espresso machine" in str(call.value) and call.duration is not None
+    assert "espresso machine" in str(call.value["result"]) and call.duration is not None
+    heard = call.value["notifications"]
+    assert [note["method"] for note in heard] == [
+        "notifications/message",
+        "notifications/progress",
+        "notifications/progress",
+    ]
     return steps
+
+
+def _asking(agent_module: Any, stream: bool = False) -> Callable[[], tuple[list[Any], list[str]]]:
+    """The agent's conversation and the notes it took of the server's notifications."""
+
+    def run() -> tuple[list[Any], list[str]]:
+        notes: list[str] = []
+        return asyncio.run(agent_module.ask(QUESTION, stream, notes)), notes
+
+    return run
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
@@ -81,9 +106,7 @@ def test_an_mcp_stdio_tool_replays_without_starting_the_server(
     started: list[Any] = []
     real_popen = subprocess.Popen.__init__
 
-    def run() -> list[Any]:
-        return asyncio.run(agent_module.ask(QUESTION, stream))
-
+    run = _asking(agent_module, stream)
     recorded, _ = record_and_replay(cassette, run, servers, times=0)
 
     def popen(self: Any, *args: Any, **kwargs: Any) -> None:
@@ -92,21 +115,33 @@ def test_an_mcp_stdio_tool_replays_without_starting_the_server(
 
     monkeypatch.setattr(subprocess.Popen, "__init__", popen)
     replays = replay(cassette, run)
-    assert recorded[-1]["content"] == "Order A-1001 is shipped."
-    assert "espresso machine" in recorded[3]["content"]
-    assert replays == [recorded] * 2
+    messages, notes = recorded
+    assert messages[-1]["content"] == "Order A-1001 is shipped."
+    assert "espresso machine" in messages[3]["content"]
+    assert notes == NOTES
+    assert replays == [recorded] * 2  # the server's notifications came from the cassette
     assert started == []  # the server process was never started on replay
     model_steps(cassette, stream=stream, calls=2)
     _mcp_steps(cassette)
 
 
+def test_an_mcp_tool_error_replays_with_the_notifications_sent_before_it(
+    servers: Servers, cassette: Path
+) -> None:
+    servers.script.order = "B-2001"
+    run = _asking(example("mcp_agent"))
+    recorded, replays = record_and_replay(cassette, run, servers)
+    messages, notes = recorded
+    assert "no order B-2001" in messages[3]["content"]
+    assert messages[-1]["content"] == "Order B-2001 is unknown."
+    assert notes == ["info: looking up B-2001", "no such order (1 of 2)", "progress 1/2"]
+    assert replays == [recorded] * 2
+
+
 def test_an_mcp_streamable_http_tool_replays_offline(
     servers: Servers, cassette: Path, http_server: subprocess.Popen[bytes]
 ) -> None:
-    agent_module = example("mcp_agent")
-
-    def run() -> list[Any]:
-        return asyncio.run(agent_module.ask(QUESTION))
+    run = _asking(example("mcp_agent"))
 
     def stop() -> None:
         servers.stop()
@@ -114,7 +149,9 @@ def test_an_mcp_streamable_http_tool_replays_offline(
         http_server.wait()
 
     recorded, replays = record_and_replay(cassette, run, _Stopper(stop))
-    assert recorded[-1]["content"] == "Order A-1001 is shipped."
+    messages, notes = recorded
+    assert messages[-1]["content"] == "Order A-1001 is shipped."
+    assert notes == NOTES
     assert replays == [recorded] * 2
     model_steps(cassette, stream=False, calls=2)
     _mcp_steps(cassette)
