@@ -19,6 +19,7 @@ from textual.screen import Screen
 from agentreplay.errors import UsageError
 from agentreplay.tui.commands import binding_commands, key_help
 from agentreplay.tui.keymap import Settings, config_path
+from agentreplay.tui.navigation import OpenDiff, OpenRun
 from agentreplay.tui.screens.help import HelpScreen
 
 __all__ = ["AgentReplayApp", "action_ids"]
@@ -65,6 +66,16 @@ class AgentReplayApp(App[int]):
         from agentreplay.tui.screens.run import RunScreen
 
         return RunScreen(path)
+
+    def on_open_run(self, message: OpenRun) -> None:
+        from agentreplay.tui.screens.run import RunScreen
+
+        self.push_screen(RunScreen(message.path, step=message.step))
+
+    def on_open_diff(self, message: OpenDiff) -> None:
+        from agentreplay.tui.screens.diff import DiffScreen
+
+        self.push_screen(DiffScreen(message.a, message.b, notice=message.notice))
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

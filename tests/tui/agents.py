@@ -147,6 +147,7 @@ FIXED_HEADER = {
     "platform": "Linux",
     "argv": ["agent.py"],
     "cwd": "/work",
+    "origin": {"host": "laptop", "user": "ada"},  # no mark: the copy is not replayed
 }
 _VARYING_HEADERS = re.compile(r"^(x-stainless-.*|user-agent|date|server)$", re.IGNORECASE)
 _CREATED = re.compile(rb'("created(?:_at)?": ?)\d{10}')

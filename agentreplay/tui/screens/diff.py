@@ -18,6 +18,7 @@ from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
 from agentreplay.errors import AgentReplayError
+from agentreplay.tui.navigation import OpenRun
 from agentreplay.tui.widgets.diff_table import DiffTable
 from agentreplay.tui.widgets.field_diff import FieldDiff
 from agentreplay.tui.widgets.status_line import StatusLine
@@ -176,9 +177,7 @@ class DiffScreen(Screen[None]):
         if ref is None:
             self.status.say(f"run {side.upper()} has no step in this row", error=True)
             return
-        from agentreplay.tui.screens.run import RunScreen
-
-        self.app.push_screen(RunScreen(self.a if side == "a" else self.b, step=ref.number))
+        self.post_message(OpenRun(self.a if side == "a" else self.b, step=ref.number))
 
     def action_close(self) -> None:
         if len(self.app.screen_stack) > 2:

@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import get_current_worker
 
+from agentreplay.tui.navigation import OpenDiff, OpenRun
 from agentreplay.tui.runs import RunInfo, find_cassettes, read_index, read_totals
 from agentreplay.tui.widgets.run_table import RunTable
 from agentreplay.tui.widgets.status_line import StatusLine
@@ -88,9 +89,7 @@ class DirectoryScreen(Screen[None]):
         if run.unreadable is not None:
             self.query_one(StatusLine).say(f"{run.path.name}: {run.unreadable}", error=True)
             return
-        from agentreplay.tui.screens.run import RunScreen
-
-        self.app.push_screen(RunScreen(run.path))
+        self.post_message(OpenRun(run.path))
 
     def action_diff(self) -> None:
         marked = [Path(key) for key in self.table.marked]
@@ -99,6 +98,4 @@ class DirectoryScreen(Screen[None]):
                 "mark two runs with space, then d opens their diff", error=True
             )
             return
-        from agentreplay.tui.screens.diff import DiffScreen
-
-        self.app.push_screen(DiffScreen(marked[0], marked[1]))
+        self.post_message(OpenDiff(marked[0], marked[1]))

@@ -29,6 +29,7 @@ from agentreplay.cassette.tracking import StepInfo
 from agentreplay.errors import CassetteError
 from agentreplay.steps import Cassette, Step, Summary, iter_steps, open_cassette, step_from_events
 from agentreplay.tui.history import JumpList
+from agentreplay.tui.navigation import OpenDiff
 from agentreplay.tui.rows import StepRow, row_from_info, row_from_step
 from agentreplay.tui.widgets.damage_banner import DamageBanner
 from agentreplay.tui.widgets.prompt_bar import PromptBar
@@ -442,10 +443,8 @@ class RunScreen(Screen[None]):
     def opened(self, original: Path, produced: Path, message: str) -> None:
         """A fork or what-if of this run ended, recorded into ``produced``: show its diff
         with this run."""
-        from agentreplay.tui.screens.diff import DiffScreen
-
         notice = f"{message} · recorded into {produced} · Escape goes back to {original.name}"
-        self.app.push_screen(DiffScreen(original, produced, notice=notice))
+        self.post_message(OpenDiff(original, produced, notice))
 
     def action_what_if(self) -> None:
         from agentreplay.tui.debugging import what_if
