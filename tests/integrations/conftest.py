@@ -8,6 +8,8 @@ run reproduces, and the cassette decodes into model-call steps.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib
 import json
 import os
@@ -57,6 +59,31 @@ class SupportModel:
         if '"final_answer"' in json.dumps(request.body.get("tools", [])):
             return Reply(tool_calls=[ToolCallSpec("final_answer", {"answer": answer})])
         return Reply(text=answer)
+
+
+@contextlib.contextmanager
+def closed_current_loop() -> Iterator[None]:
+    """Give the main thread a current event loop, and close it afterwards.
+
+    LiteLLM's service logger asks ``asyncio.get_event_loop()`` for a loop from
+    synchronous code: with none set, asyncio makes one and keeps it as the thread's
+    current loop, unclosed, until the next ``asyncio.run`` drops it and the
+    garbage collector warns about it in whichever test runs then (once, inside a
+    ``compile`` of the AST, where Python 3.11 turned the warning into a SystemError).
+    """
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        yield
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+@pytest.fixture(autouse=True)
+def _current_loop() -> Iterator[None]:
+    with closed_current_loop():
+        yield
 
 
 @dataclass
