@@ -79,7 +79,11 @@ STACKS: dict[str, dict[str, Any]] = {
 def stack_agent(
     agent_cassette: AgentCassette, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> Iterator[Any]:
-    from tests.integrations.conftest import SupportModel, closed_current_loop
+    from tests.integrations.conftest import (
+        SupportModel,
+        close_litellm_clients,
+        closed_current_loop,
+    )
 
     name: str = request.param
     for variable, value in {
@@ -102,6 +106,7 @@ def stack_agent(
     try:
         with closed_current_loop():
             yield module
+        close_litellm_clients()
     finally:
         for server in servers:
             server.stop()

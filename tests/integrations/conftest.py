@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import inspect
 import json
 import os
 import sys
@@ -80,10 +81,42 @@ def closed_current_loop() -> Iterator[None]:
         loop.close()
 
 
+def _litellm_clients() -> Any:
+    litellm = sys.modules.get("litellm")
+    return getattr(litellm, "in_memory_llm_clients_cache", None)
+
+
+def close_litellm_clients() -> None:
+    """Close the SDK clients LiteLLM keeps in its cache (it closes only those it evicts,
+    after a while): their keep-alive sockets would otherwise be collected, unclosed,
+    in a later test. Async ones are closed by `aclose_litellm_clients`."""
+    cache = _litellm_clients()
+    if cache is None:
+        return
+    for client in list(cache.cache_dict.values()):
+        close = getattr(client, "close", None)
+        if callable(close) and not inspect.iscoroutinefunction(close):
+            close()
+    cache.flush_cache()
+
+
+async def aclose_litellm_clients() -> None:
+    """Close LiteLLM's cached async clients, on the event loop their connections belong to."""
+    cache = _litellm_clients()
+    if cache is None:
+        return
+    for client in list(cache.cache_dict.values()):
+        close = getattr(client, "close", None)
+        if inspect.iscoroutinefunction(close):
+            await close()
+    cache.flush_cache()
+
+
 @pytest.fixture(autouse=True)
 def _current_loop() -> Iterator[None]:
     with closed_current_loop():
         yield
+    close_litellm_clients()
 
 
 @dataclass
