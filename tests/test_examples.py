@@ -79,7 +79,11 @@ STACKS: dict[str, dict[str, Any]] = {
 def stack_agent(
     agent_cassette: AgentCassette, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> Iterator[Any]:
-    from tests.integrations.conftest import SupportModel
+    from tests.integrations.conftest import (
+        SupportModel,
+        close_litellm_clients,
+        closed_current_loop,
+    )
 
     name: str = request.param
     for variable, value in {
@@ -100,7 +104,9 @@ def stack_agent(
             ToolServer(port=TOOLS_PORT).start(),
         ]
     try:
-        yield module
+        with closed_current_loop():
+            yield module
+        close_litellm_clients()
     finally:
         for server in servers:
             server.stop()

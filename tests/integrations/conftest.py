@@ -8,7 +8,10 @@ run reproduces, and the cassette decodes into model-call steps.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib
+import inspect
 import json
 import os
 import sys
@@ -57,6 +60,63 @@ class SupportModel:
         if '"final_answer"' in json.dumps(request.body.get("tools", [])):
             return Reply(tool_calls=[ToolCallSpec("final_answer", {"answer": answer})])
         return Reply(text=answer)
+
+
+@contextlib.contextmanager
+def closed_current_loop() -> Iterator[None]:
+    """Give the main thread a current event loop, and close it afterwards.
+
+    LiteLLM's service logger asks ``asyncio.get_event_loop()`` for a loop from
+    synchronous code: with none set, asyncio makes one and keeps it as the thread's
+    current loop, unclosed, until the next ``asyncio.run`` drops it and the
+    garbage collector warns about it in whichever test runs then (once, inside a
+    ``compile`` of the AST, where Python 3.11 turned the warning into a SystemError).
+    """
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        yield
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+def _litellm_clients() -> Any:
+    litellm = sys.modules.get("litellm")
+    return getattr(litellm, "in_memory_llm_clients_cache", None)
+
+
+def close_litellm_clients() -> None:
+    """Close the SDK clients LiteLLM keeps in its cache (it closes only those it evicts,
+    after a while): their keep-alive sockets would otherwise be collected, unclosed,
+    in a later test. Async ones are closed by `aclose_litellm_clients`."""
+    cache = _litellm_clients()
+    if cache is None:
+        return
+    for client in list(cache.cache_dict.values()):
+        close = getattr(client, "close", None)
+        if callable(close) and not inspect.iscoroutinefunction(close):
+            close()
+    cache.flush_cache()
+
+
+async def aclose_litellm_clients() -> None:
+    """Close LiteLLM's cached async clients, on the event loop their connections belong to."""
+    cache = _litellm_clients()
+    if cache is None:
+        return
+    for client in list(cache.cache_dict.values()):
+        close = getattr(client, "close", None)
+        if inspect.iscoroutinefunction(close):
+            await close()
+    cache.flush_cache()
+
+
+@pytest.fixture(autouse=True)
+def _current_loop() -> Iterator[None]:
+    with closed_current_loop():
+        yield
+    close_litellm_clients()
 
 
 @dataclass

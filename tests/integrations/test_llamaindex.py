@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from tests.integrations.conftest import Servers, example, model_steps, record_and_replay, tool_steps
+from tests.integrations.conftest import (
+    Servers,
+    aclose_litellm_clients,
+    example,
+    model_steps,
+    record_and_replay,
+    tool_steps,
+)
 
 # LiteLLM's and LlamaIndex's own code make pydantic warn (a ReadOnly item in a TypedDict,
 # deprecated attributes read on an instance, which the workflow's step discovery does).
@@ -28,8 +35,14 @@ def test_a_llamaindex_agent_replays_every_model_call_and_tool_result(
 ) -> None:
     agent_module = example("llamaindex_agent")
 
+    async def ask() -> dict[str, Any]:
+        try:
+            return dict(await agent_module.ask(QUESTION, stream))
+        finally:
+            await aclose_litellm_clients()  # their connections belong to this event loop
+
     def run() -> dict[str, Any]:
-        return dict(asyncio.run(agent_module.ask(QUESTION, stream)))
+        return asyncio.run(ask())
 
     recorded, replays = record_and_replay(cassette, run, servers)
     assert recorded["answer"] == "Order A-1001 is shipped."
