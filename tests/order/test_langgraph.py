@@ -8,6 +8,7 @@ import operator
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
+import httpx
 from langchain_openai import ChatOpenAI
 from langgraph.graph import END, START, StateGraph
 
@@ -22,8 +23,18 @@ class Trip(TypedDict):
     notes: Annotated[list[str], operator.add]
 
 
-def _graph(url: str, *, asynchronous: bool) -> Any:
-    model = ChatOpenAI(model="gpt-test", base_url=url, api_key="sk-test", max_retries=0)  # type: ignore[arg-type]
+def _graph(url: str, client: httpx.Client | httpx.AsyncClient) -> Any:
+    """The fan-out graph on a model that uses ``client``, which the caller closes:
+    langchain-openai's default clients are cached for the process and never closed."""
+    asynchronous = isinstance(client, httpx.AsyncClient)
+    model = ChatOpenAI(
+        model="gpt-test",
+        base_url=url,
+        api_key="sk-test",  # type: ignore[arg-type]
+        max_retries=0,
+        http_client=None if asynchronous else client,
+        http_async_client=client if asynchronous else None,
+    )
     graph = StateGraph(Trip)
     for topic in TOPICS:
 
@@ -48,10 +59,12 @@ def _questions(model: ModelServer) -> list[str]:
 def test_a_sync_fan_out_replays_each_branch_its_own_answer(
     model: ModelServer, cassette: Path
 ) -> None:
-    graph = _graph(f"{model.url}/v1", asynchronous=False)
+    url = f"{model.url}/v1"
 
     def trip() -> list[str]:
-        return list(graph.invoke({"city": "Lisbon", "notes": []})["notes"])
+        with httpx.Client() as client:
+            graph = _graph(url, client)
+            return list(graph.invoke({"city": "Lisbon", "notes": []})["notes"])
 
     recorded, replays = record_and_replay(cassette, trip, model.stop)
     assert len(_questions(model)) == len(TOPICS)
@@ -62,10 +75,15 @@ def test_a_sync_fan_out_replays_each_branch_its_own_answer(
 def test_an_async_fan_out_replays_each_branch_its_own_answer(
     model: ModelServer, cassette: Path
 ) -> None:
-    graph = _graph(f"{model.url}/v1", asynchronous=True)
+    url = f"{model.url}/v1"
+
+    async def atrip() -> list[str]:
+        async with httpx.AsyncClient() as client:
+            graph = _graph(url, client)
+            return list((await graph.ainvoke({"city": "Lisbon", "notes": []}))["notes"])
 
     def trip() -> list[str]:
-        return list(asyncio.run(graph.ainvoke({"city": "Lisbon", "notes": []}))["notes"])
+        return asyncio.run(atrip())
 
     recorded, replays = record_and_replay(cassette, trip, model.stop)
     assert len(_questions(model)) == len(TOPICS)
