@@ -290,7 +290,7 @@ def _replay_pull(
         for chunk in pieces:
             await session.arrive(chunk.at)
             return chunk.data
-        await session.arrive(exchange.ended_at())
+        await session.arrive(exchange.ended_at(), received=not exchange.cancelled)
         if exchange.cancelled:
             await session.hold_open(task, exchange)
         error = after_last_chunk(

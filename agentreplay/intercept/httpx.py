@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from types import ModuleType
 from typing import Any
 
+from agentreplay.cassette.events import HttpChunk
 from agentreplay.intercept.common import (
     after_last_chunk,
     decode_headers,
@@ -266,6 +267,16 @@ def _make_streams(mod: ModuleType) -> dict[str, type]:
             self._task = task
             self._exchange = exchange
             self._request = request
+            self._next = 0  # chunks handed out: iterating again goes on from there
+
+        def _chunks(self) -> Iterator[tuple[float, HttpChunk]]:
+            """The chunks not handed out yet, each with its gap from the one before."""
+            exchange = self._exchange
+            gaps = exchange.gaps()
+            while self._next < len(exchange.chunks):
+                index = self._next
+                self._next += 1
+                yield gaps[index], exchange.chunks[index]
 
         def _after_last_chunk(self) -> BaseException | None:
             return after_last_chunk(
@@ -279,8 +290,8 @@ def _make_streams(mod: ModuleType) -> dict[str, type]:
         """Hands back the recorded chunks with their boundaries, instantly or paced."""
 
         def __iter__(self) -> Iterator[bytes]:
-            exchange, session = self._exchange, self._session
-            for gap, chunk in zip(exchange.gaps(), exchange.chunks, strict=True):
+            session = self._session
+            for gap, chunk in self._chunks():
                 session.pace_sync(gap)
                 yield chunk.data
             error = self._after_last_chunk()
@@ -290,10 +301,10 @@ def _make_streams(mod: ModuleType) -> dict[str, type]:
     class ReplayAsync(_Replay, mod.AsyncByteStream):  # type: ignore[name-defined,misc]
         async def __aiter__(self) -> AsyncIterator[bytes]:
             exchange, session = self._exchange, self._session
-            for chunk in exchange.chunks:
+            for _, chunk in self._chunks():
                 await session.arrive(chunk.at)
                 yield chunk.data
-            await session.arrive(exchange.ended_at())
+            await session.arrive(exchange.ended_at(), received=not exchange.cancelled)
             if exchange.cancelled:
                 await session.hold_open(self._task, exchange)
             error = self._after_last_chunk()

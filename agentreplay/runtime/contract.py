@@ -227,9 +227,12 @@ class ActiveSession(Protocol):
         last one (no wait at all when instant)."""
         ...
 
-    async def arrive(self, at: int) -> None:
+    async def arrive(self, at: int, *, received: bool = True) -> None:
         """Before an event loop gets a replayed chunk: wait until the instant it was
-        recorded at (``at``, ns into the run), in the loop's virtual time."""
+        recorded at (``at``, ns into the run), in the loop's virtual time.
+        ``received``: the recorded program got what came then (not so for the instant
+        it cut the body short itself), so a cancellation on the way waits until after
+        it, as it did on the loop that recorded it."""
         ...
 
     def diverge(self, error: DivergenceError) -> DivergenceError:

@@ -166,5 +166,5 @@ class Recording(Session):
     def pace_sync(self, gap: float) -> None:
         pass
 
-    async def arrive(self, at: int) -> None:
+    async def arrive(self, at: int, *, received: bool = True) -> None:
         pass

@@ -49,7 +49,12 @@ from agentreplay.session.policy import PlainReplay, ReplayPolicy
 from agentreplay.session.recorder import ExchangeRecorder, Recorder, ToolRecording
 from agentreplay.session.redaction import Redaction, Redactor
 from agentreplay.session.replayer import Replayer
-from agentreplay.session.schedule import DEFAULT_ORDER_TIMEOUT, HOLD_GRACE, Schedule
+from agentreplay.session.schedule import (
+    DEFAULT_ORDER_TIMEOUT,
+    HOLD_GRACE,
+    Schedule,
+    sleep_until_received,
+)
 
 __all__ = ["Replay", "ReplayResult"]
 
@@ -549,10 +554,10 @@ class Replay(Session):
         delay = self._delay(answer.at, exchange.request.at) if answer is not None else 0.0
         await self.schedule.due(exchange.position, delay)
 
-    async def arrive(self, at: int) -> None:
+    async def arrive(self, at: int, *, received: bool = True) -> None:
         delay = self._delay(at, at)
         if delay > 0:
-            await asyncio.sleep(delay)
+            await (sleep_until_received(delay) if received else asyncio.sleep(delay))
 
     async def hold_open(self, task: TaskState, exchange: RecordedExchange) -> None:
         await self._held_open(task, exchange, 0.0, -1)

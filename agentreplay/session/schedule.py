@@ -29,6 +29,7 @@ what the loop has already handed out.
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 from collections.abc import Callable
 from typing import Final
@@ -36,7 +37,7 @@ from typing import Final
 from agentreplay.errors import DivergenceError
 from agentreplay.runtime import escape
 
-__all__ = ["DEFAULT_ORDER_TIMEOUT", "HOLD_GRACE", "Schedule"]
+__all__ = ["DEFAULT_ORDER_TIMEOUT", "HOLD_GRACE", "Schedule", "sleep_until_received"]
 
 DEFAULT_ORDER_TIMEOUT: Final = 30.0
 """Seconds a thread waits for its recorded turn before the replay diverges."""
@@ -45,6 +46,46 @@ HOLD_GRACE: Final = 600.0
 before the replay says the cancellation never came (virtual: costs no real time)."""
 
 _in_loop = asyncio._get_running_loop
+_ANYIO_SCOPE = "Cancelled via cancel scope"
+"""How an anyio cancel scope words the cancellations it delivers (anyio 4)."""
+
+
+async def sleep_until_received(delay: float) -> None:
+    """Wait ``delay`` virtual seconds for something the recording shows the program
+    received (a response, a chunk, the end of a body): a cancellation that comes on the
+    way is held back until then, and comes at the program's next wait.
+
+    On the loop that recorded the run it was that way round: a loop runs the I/O that
+    is ready before the timers that fell due in the same turn, and an anyio cancel
+    scope does not cancel a task whose answer is ready, so a deadline that expired
+    while a busy loop was working fired after the answer had been handed out (openai's
+    100 ms drain of a finished stream often outlives its deadline so). In virtual time
+    the deadline comes first: without this, the task would go on early, and take work
+    from a shared queue before a task that took it in the recording."""
+    loop = asyncio.get_running_loop()
+    until = loop.time() + delay
+    try:
+        await asyncio.sleep(delay)
+        return
+    except asyncio.CancelledError as cancel:
+        message = cancel.args[0] if cancel.args else None
+    task = asyncio.current_task()
+    anyio = sys.modules.get("anyio")
+    if anyio is not None and isinstance(message, str) and message.startswith(_ANYIO_SCOPE):
+        # The scope would cancel again at every turn of the loop; shielded, it waits,
+        # and cancels again when the shield is left.
+        with anyio.CancelScope(shield=True):
+            await asyncio.sleep(max(0.0, until - loop.time()))
+        return
+    assert task is not None
+    while True:  # asyncio.timeout, Task.cancel(): asked once, so asked again after
+        task.uncancel()
+        try:
+            await asyncio.sleep(max(0.0, until - loop.time()))
+            break
+        except asyncio.CancelledError as again:
+            message = again.args[0] if again.args else message
+    task.cancel(message)
 
 
 class Schedule:
@@ -125,7 +166,7 @@ class Schedule:
             self._pending[position] = mine
         try:
             if delay > 0:
-                await asyncio.sleep(delay)
+                await sleep_until_received(delay)
             while True:
                 earlier = [
                     future

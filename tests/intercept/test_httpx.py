@@ -241,3 +241,27 @@ def test_a_body_the_transport_already_read_is_recorded(http: Any, cassette: Path
     with agentreplay.replay(cassette) as session:
         assert run() == recorded == {"mocked": True, "path": "/answer"}
     assert session.result is not None and session.result.reproduced
+
+
+def test_a_body_read_in_two_passes_goes_on_where_the_first_stopped(
+    http: Any, server: ToolServer, cassette: Path
+) -> None:
+    # The openai SDK stops reading a stream at `[DONE]`, then drains what is left of
+    # it by iterating the response's stream a second time: a live stream goes on from
+    # where the first pass stopped, and so must a replayed one.
+    async def run() -> tuple[list[bytes], list[bytes]]:
+        async with http.AsyncClient() as client:
+            async with client.stream("GET", f"{server.url}/sse?n=4&delay=0.01") as response:
+                reader = response.stream.__aiter__()  # held open, as the SDK's is
+                first = [await reader.__anext__(), await reader.__anext__()]
+                rest = [chunk async for chunk in response.stream]
+        return first, rest
+
+    with agentreplay.record(cassette):
+        recorded = asyncio.run(run())
+    server.stop()
+    with agentreplay.replay(cassette) as session:
+        replayed = asyncio.run(run())
+    assert len(recorded[0]) == 2 and len(recorded[1]) == 3
+    assert replayed == recorded
+    assert session.result is not None and session.result.reproduced

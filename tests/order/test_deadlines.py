@@ -7,11 +7,13 @@ import contextlib
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import anyio
 import httpx
 import httpx2
 import pytest
@@ -87,6 +89,37 @@ def test_a_deadline_that_cut_a_stream_cuts_it_after_the_same_chunks(
     recorded, replays = record_and_replay(cassette, lambda: asyncio.run(read()), server.stop)
     count, how = recorded
     assert how == "cut" and 0 < count < 40
+    assert replays == [recorded] * len(replays)
+
+
+def test_a_chunk_a_busy_loop_handed_out_past_its_deadline_is_handed_out_again(
+    server: ToolServer, cassette: Path
+) -> None:
+    # The loop is busy when the chunk comes and the deadline falls due: it runs the
+    # ready I/O first, and the anyio scope does not cancel a task whose answer is in,
+    # so the chunk is read and the cancellation comes at the next wait (openai's drain
+    # of a finished stream outlives its 100 ms deadline so on a loaded machine). In
+    # virtual time the deadline is first: the replay must still hand the chunk out.
+    async def read() -> tuple[list[bytes], bool, int]:
+        loop = asyncio.get_running_loop()
+        got = []
+        async with httpx.AsyncClient() as client:
+            async with client.stream("GET", f"{server.url}/sse?n=2&delay=0.02") as response:
+                chunks = response.aiter_raw()
+                got.append(await chunks.__anext__())
+                loop.call_soon(time.sleep, 0.2)  # busy past the next chunk and the deadline
+                with anyio.move_on_after(0.05) as scope:
+                    got.append(await chunks.__anext__())
+                    await asyncio.sleep(0)
+                rest = [chunk async for chunk in chunks]
+        task = asyncio.current_task()
+        assert task is not None
+        return got + rest, scope.cancelled_caught, task.cancelling()
+
+    recorded, replays = record_and_replay(cassette, lambda: asyncio.run(read()), server.stop)
+    chunks, cancelled, cancelling = recorded
+    assert len(chunks) == 3 and b"token1" in chunks[1]
+    assert cancelled and cancelling == 0
     assert replays == [recorded] * len(replays)
 
 

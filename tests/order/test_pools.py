@@ -13,7 +13,7 @@ import openai
 from agentreplay.demo.model_server import ModelServer
 from tests.order.conftest import record_and_replay
 
-ITEMS = 200
+ITEMS = 80
 WORKERS = 8
 
 
