@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anthropic
+import openai
 import pytest
 
 import agentreplay
@@ -31,8 +33,7 @@ class _Address:
     url: str
 
 
-def _chat(server: _Address, stream: bool) -> tuple[str, str, dict[str, Any]]:
-    client = openai_client(server)
+def _chat_with(client: openai.OpenAI, stream: bool) -> tuple[str, str, dict[str, Any]]:
     messages: Any = [{"role": "user", "content": "Weather?"}]
     if not stream:
         message = (
@@ -56,8 +57,12 @@ def _chat(server: _Address, stream: bool) -> tuple[str, str, dict[str, Any]]:
     return text, name, json.loads(arguments)
 
 
-def _responses(server: _Address, stream: bool) -> tuple[str, str, dict[str, Any]]:
-    client = openai_client(server)
+def _chat(server: _Address, stream: bool) -> tuple[str, str, dict[str, Any]]:
+    with openai_client(server) as client:
+        return _chat_with(client, stream)
+
+
+def _responses_with(client: openai.OpenAI, stream: bool) -> tuple[str, str, dict[str, Any]]:
     tools: Any = [{"type": "function", "name": "get_weather", "parameters": {}}]
     response: Any
     if stream:
@@ -69,8 +74,12 @@ def _responses(server: _Address, stream: bool) -> tuple[str, str, dict[str, Any]
     return response.output_text, call.name, json.loads(call.arguments)
 
 
-def _messages(server: _Address, stream: bool) -> tuple[str, str, dict[str, Any]]:
-    client = anthropic_client(server)
+def _responses(server: _Address, stream: bool) -> tuple[str, str, dict[str, Any]]:
+    with openai_client(server) as client:
+        return _responses_with(client, stream)
+
+
+def _messages_with(client: anthropic.Anthropic, stream: bool) -> tuple[str, str, dict[str, Any]]:
     kwargs: Any = {
         "model": "claude-x",
         "max_tokens": 100,
@@ -85,6 +94,11 @@ def _messages(server: _Address, stream: bool) -> tuple[str, str, dict[str, Any]]
     text = "".join(block.text for block in message.content if block.type == "text")
     use = next(block for block in message.content if block.type == "tool_use")
     return text, use.name, dict(use.input)
+
+
+def _messages(server: _Address, stream: bool) -> tuple[str, str, dict[str, Any]]:
+    with anthropic_client(server) as client:
+        return _messages_with(client, stream)
 
 
 CLIENTS: dict[str, Callable[[_Address, bool], tuple[str, str, dict[str, Any]]]] = {

@@ -83,7 +83,6 @@ def _call_tool(tools: httpx.Client, name: str, arguments: dict[str, Any]) -> str
 
 
 def openai_agent(servers: Servers, system: str = SYSTEM) -> str:
-    client = openai.OpenAI(base_url=f"{servers.model.url}/v1", api_key="sk-test", max_retries=0)
     tools: list[Any] = [
         {
             "type": "function",
@@ -95,7 +94,12 @@ def openai_agent(servers: Servers, system: str = SYSTEM) -> str:
         {"role": "system", "content": system},
         {"role": "user", "content": QUESTION},
     ]
-    with httpx.Client(base_url=servers.tools.url) as http:
+    with (
+        openai.OpenAI(
+            base_url=f"{servers.model.url}/v1", api_key="sk-test", max_retries=0
+        ) as client,
+        httpx.Client(base_url=servers.tools.url) as http,
+    ):
         for _ in range(4):
             answer = client.chat.completions.create(
                 model="support-1", messages=messages, tools=tools, temperature=0.2
@@ -113,13 +117,17 @@ def openai_agent(servers: Servers, system: str = SYSTEM) -> str:
 
 
 def anthropic_agent(servers: Servers, system: str = SYSTEM) -> str:
-    client = anthropic.Anthropic(base_url=servers.model.url, api_key="sk-ant-test", max_retries=0)
     tools: list[Any] = [
         {"name": name, "description": text, "input_schema": {"type": "object"}}
         for name, text in TOOLS.items()
     ]
     messages: list[Any] = [{"role": "user", "content": QUESTION}]
-    with httpx.Client(base_url=servers.tools.url) as http:
+    with (
+        anthropic.Anthropic(
+            base_url=servers.model.url, api_key="sk-ant-test", max_retries=0
+        ) as client,
+        httpx.Client(base_url=servers.tools.url) as http,
+    ):
         for _ in range(4):
             answer = client.messages.create(
                 model="claude-support",
