@@ -28,6 +28,7 @@ from agentreplay.debugger.launch import (
     ReplayOptions,
     replay_cassette,
 )
+from agentreplay.debugger.messages import Verdict
 from agentreplay.debugger.overrides import check_override
 from agentreplay.errors import UsageError
 from agentreplay.session.core import parse_pace
@@ -181,21 +182,9 @@ def run(args: argparse.Namespace) -> int:
         break_on_divergence=args.break_on_divergence,
         isolate=args.isolate,
     )
-    try:
-        report = replay_cassette(cassette.resolve(), options, confirm=_confirm(args.yes))
-    except NotConfirmed as exc:
-        print(f"agentreplay: {exc}", file=sys.stderr)
-        return EXIT_NOT_CONFIRMED
-    except IsolationUnavailable as exc:
-        print(f"agentreplay: error: {exc}", file=sys.stderr)
-        return EXIT_UNRUNNABLE
-    verdict = report.verdict
-    if verdict is None:
-        print(
-            f"agentreplay: the replay did not finish (exit code {report.exit_code})",
-            file=sys.stderr,
-        )
-        return EXIT_UNRUNNABLE
+    verdict = _launch(cassette, options, args.yes)
+    if not isinstance(verdict, Verdict):
+        return verdict
     for warning in verdict.warnings:
         print(f"agentreplay: warning: {warning}", file=sys.stderr)
     if verdict.divergence is not None:
@@ -209,6 +198,26 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_NOT_REPRODUCED
     # A what-if run changes the run on purpose: its exit code is how the changed run ended.
     return EXIT_WHAT_IF_FAILED if verdict.failed else EXIT_REPRODUCED
+
+
+def _launch(cassette: Path, options: ReplayOptions, yes: bool) -> Verdict | int:
+    """Replay ``cassette`` in a child process: its verdict, or the exit code to end with
+    when there is none (not confirmed, no isolation here, the replay did not finish)."""
+    try:
+        report = replay_cassette(cassette.resolve(), options, confirm=_confirm(yes))
+    except NotConfirmed as exc:
+        print(f"agentreplay: {exc}", file=sys.stderr)
+        return EXIT_NOT_CONFIRMED
+    except IsolationUnavailable as exc:
+        print(f"agentreplay: error: {exc}", file=sys.stderr)
+        return EXIT_UNRUNNABLE
+    if report.verdict is None:
+        print(
+            f"agentreplay: the replay did not finish (exit code {report.exit_code})",
+            file=sys.stderr,
+        )
+        return EXIT_UNRUNNABLE
+    return report.verdict
 
 
 def _short(path: Path) -> str:
@@ -245,21 +254,9 @@ def _chaos(cassette: Path, args: argparse.Namespace) -> int:
         target = Path(args.fork_output or Path(tmp) / f"{cassette.stem}.chaos{args.chaos}.cassette")
         chaos = perturb(cassette, target, args.chaos)
         options = ReplayOptions(pace=args.pace, isolate=args.isolate)
-        try:
-            report = replay_cassette(target.resolve(), options, confirm=_confirm(args.yes))
-        except NotConfirmed as exc:
-            print(f"agentreplay: {exc}", file=sys.stderr)
-            return EXIT_NOT_CONFIRMED
-        except IsolationUnavailable as exc:
-            print(f"agentreplay: error: {exc}", file=sys.stderr)
-            return EXIT_UNRUNNABLE
-    verdict = report.verdict
-    if verdict is None:
-        print(
-            f"agentreplay: the replay did not finish (exit code {report.exit_code})",
-            file=sys.stderr,
-        )
-        return EXIT_UNRUNNABLE
+        verdict = _launch(target, options, args.yes)
+    if not isinstance(verdict, Verdict):
+        return verdict
     if verdict.divergence is not None:
         print(verdict.divergence.message, file=sys.stderr)
     print(f"agentreplay: chaos seed {args.chaos}: {chaos['perturbation']}")
