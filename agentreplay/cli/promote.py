@@ -6,8 +6,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from agentreplay.regression.promote import promote
-
 __all__ = ["add_parser", "run"]
 
 
@@ -25,6 +23,9 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # The pytest plugin's package needs pytest: the other commands must run without it.
+    from agentreplay.regression.promote import promote
+
     test_file, copy = promote(Path(args.cassette), Path(args.to))
     print(f"agentreplay: wrote {test_file}")
     print(f"agentreplay: the run's cassette is {copy}")
