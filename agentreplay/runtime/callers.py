@@ -158,6 +158,11 @@ _MACHINERY_SUBMODULES: Final = (
     "pydantic_graph/id_types",
     # The Agents SDK's trace and span ids: sent home with its traces, never to the model.
     "agents/tracing",
+    # CrewAI's event bus: events (each with an id and a timestamp) handed to listeners in
+    # a thread pool and an event loop thread that it starts on the first event of the
+    # process, in whichever run that is. The listeners print, trace and send telemetry;
+    # none of it goes to the model.
+    "crewai/events",
 )
 
 
