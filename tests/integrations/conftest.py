@@ -14,6 +14,7 @@ import importlib
 import inspect
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ import agentreplay
 from agentreplay.demo.model_server import ModelRequest, ModelServer, Reply, ToolCallSpec
 from agentreplay.demo.tool_server import ToolServer
 from agentreplay.steps import Step
+from tests.integrations import crewai_env
 
 T = TypeVar("T")
 
@@ -41,6 +43,23 @@ _TOOL_RESULT_MARKS = (
     '"toolResult"',
     r"Observation:\n{\"order",  # smolagents: the tool's answer in a user message
 )
+
+
+_builds: list[subprocess.Popen[bytes]] = []
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start building CrewAI's environment (crewai_env.py) in the background as soon as
+    its test is collected, so the build overlaps the tests that run before it."""
+    if any(item.path.name == "test_crewai.py" for item in session.items):
+        build = crewai_env.start_building(crewai_env.cache_dir(session.config))
+        if build is not None:
+            _builds.append(build)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for build in _builds:  # the other worker's test may still be waiting for it
+        build.wait(timeout=900)
 
 
 @dataclass
