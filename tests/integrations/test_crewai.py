@@ -12,7 +12,6 @@ fixed ports): the test environment cannot import CrewAI to replay it there.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -59,7 +58,7 @@ def _run(python: Path, mode: str, *jobs: str) -> Any:
         [python, RUNNER, mode, *jobs],
         capture_output=True,
         text=True,
-        env={**os.environ, **QUIET},
+        env={**crewai_env.run_environment(), **QUIET},
         cwd=crewai_env.ROOT,
         timeout=300,
         check=False,
