@@ -113,19 +113,17 @@ def _run(command: list[str | Path]) -> None:
 
 
 def start_building(cache: Path) -> subprocess.Popen[bytes] | None:
-    """Build the environment in a background process, unless it is there already."""
+    """Build the environment in a background process, unless it is there already. Its
+    output is not kept: if it fails, `build` tries again and says why."""
     if python_of(env_dir(cache)).exists():
         return None
-    cache.mkdir(parents=True, exist_ok=True)
-    log = open(cache / "build.log", "wb")  # noqa: SIM115 - the child writes it, not us
-    with log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "tests.integrations.crewai_env", str(cache)],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.integrations.crewai_env", str(cache)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def cache_dir(config: pytest.Config) -> Path:
