@@ -98,6 +98,9 @@ def build(cache: Path) -> Path:
             os.rename(partial, target)
         finally:
             shutil.rmtree(partial, ignore_errors=True)
+        for old in cache.glob("crewai-*"):  # built for other requirements: 860 MB each
+            if old.is_dir() and old != target and not old.name.endswith(".partial"):
+                shutil.rmtree(old, ignore_errors=True)
     return target
 
 
