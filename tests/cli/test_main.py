@@ -52,3 +52,18 @@ def test_show_limit_must_be_a_count(
         main(["show", str(cassette), "--limit", limit])
     assert exited.value.code == 2
     assert "argument --limit" in capsys.readouterr().err
+
+
+def test_the_command_runs_where_pytest_is_not_installed(cassette: Path) -> None:
+    """Only the pytest plugin and ``promote`` need pytest: an agent's environment may
+    not have it (CrewAI's, in tests/integrations/test_crewai.py)."""
+    program = (
+        "import sys; sys.modules['pytest'] = None\n"  # any import of pytest now fails
+        "from agentreplay.cli import main\n"
+        f"sys.exit(main(['show', {str(cassette)!r}]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "plan" in done.stdout
