@@ -3,6 +3,7 @@
     file   := header data_frame* [index footer]
     header := skippable frame 0x184D2A50: "AGENTRPL" u16 major u16 minor u32 crc32 msgpack-map
     data   := [link] zstd frame (content size and checksum set) of msgpack [type, items]
+              (format 4: type 3 holds entries of the index of steps, written as it goes)
     link   := skippable frame 0x184D2A52 (format 2): the frame after it is chained (chain.py)
     index  := skippable frame 0x184D2A51: u32 crc32, then a zstd frame of msgpack-map
     footer := skippable frame 0x184D2A5F of 16 bytes: "AGRPFOOT" u64 index offset
@@ -39,6 +40,7 @@ __all__ = [
     "FORMAT_MINOR",
     "FRAME_BLOBS",
     "FRAME_EVENTS",
+    "FRAME_STEPS",
     "FrameReader",
     "FrameTooLarge",
     "encode_data_frame",
@@ -48,7 +50,7 @@ __all__ = [
     "pack_data_frame",
 ]
 
-FORMAT_MAJOR: Final = 3
+FORMAT_MAJOR: Final = 4
 FORMAT_MINOR: Final = 0
 
 HEADER_MAGIC: Final = 0x184D2A50
@@ -61,6 +63,7 @@ FOOTER_SIZE: Final = 8 + 16
 
 FRAME_EVENTS: Final = 1
 FRAME_BLOBS: Final = 2
+FRAME_STEPS: Final = 3
 
 MAX_HEADER: Final = 16 * 1024 * 1024
 MAX_INDEX: Final = 256 * 1024 * 1024
@@ -94,7 +97,8 @@ class FrameTooLarge(ValueError):
 
 def pack_data_frame(frame_type: int, items: list[Any], steps: list[int] | None = None) -> bytes:
     """The content of a data frame: an events frame is ``[1, events, steps]`` (steps[i]
-    is the step of events[i]); a blobs frame is ``[2, blobs]``."""
+    is the step of events[i]); a blobs frame is ``[2, blobs]``; a steps frame, ``[3,
+    step entries]``."""
     value = [frame_type, items] if steps is None else [frame_type, items, steps]
     content = pack(value)
     if len(content) > MAX_FRAME_CONTENT:
@@ -390,7 +394,7 @@ class FrameReader:
             and len(value) >= 2
             and isinstance(value[1], list)
             and (
-                (value[0] == FRAME_BLOBS and len(value) == 2)
+                (value[0] in (FRAME_BLOBS, FRAME_STEPS) and len(value) == 2)
                 or (
                     value[0] == FRAME_EVENTS
                     and len(value) == 3
@@ -400,5 +404,7 @@ class FrameReader:
                 )
             )
         ):
-            raise self._error("data frame is not [1, events, steps] or [2, blobs]", offset)
+            raise self._error(
+                "data frame is not [1, events, steps], [2, blobs] or [3, steps]", offset
+            )
         return value

@@ -6,19 +6,27 @@ inside the data, in order, of known types; event counts that add up; steps
 numbered 1, 2, 3... whose frames are listed events frames; blob and outcome
 offsets that name listed frames of the right type. Anything else raises
 ValueError, and the reader rebuilds the index by scanning the frames.
+
+From format 4 the entries of most steps are not in the index itself but in the
+steps frames it lists, written while the recording went on; the reader hands
+in a function that reads one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
-from agentreplay.cassette.frames import FRAME_BLOBS, FRAME_EVENTS
+from agentreplay.cassette.frames import FRAME_BLOBS, FRAME_EVENTS, FRAME_STEPS
 from agentreplay.cassette.tracking import StepInfo
 
 __all__ = ["MAX_FRAME_EVENTS", "parse_index"]
 
 MAX_FRAME_EVENTS: Final = 1 << 20
 """No events frame holds more (the writer cuts one every few hundred)."""
+
+
+_TYPES: Final = {FRAME_EVENTS: "events", FRAME_BLOBS: "blobs", FRAME_STEPS: "steps"}
 
 
 def _frames(raw: Any, data_start: int, end: int) -> list[list[int]]:
@@ -31,18 +39,21 @@ def _frames(raw: Any, data_start: int, end: int) -> list[list[int]]:
         offset, kind, count = frame
         if not previous < offset < end:
             raise ValueError(f"frame offset {offset} is out of order or outside the data")
-        if kind not in (FRAME_EVENTS, FRAME_BLOBS) or not 0 <= count <= MAX_FRAME_EVENTS:
+        if kind not in _TYPES or not 0 <= count <= MAX_FRAME_EVENTS:
             raise ValueError(f"frame at {offset} has type {kind} and {count} events")
-        if kind == FRAME_BLOBS and count:
-            raise ValueError(f"blobs frame at {offset} claims {count} events")
+        if kind != FRAME_EVENTS and count:
+            raise ValueError(f"{_TYPES[kind]} frame at {offset} claims {count} events")
         previous = offset
     return raw
 
 
-def _steps(raw: Any, events_frames: set[int], events: int) -> list[StepInfo]:
-    if not isinstance(raw, list) or len(raw) > events:
+def _steps(raw: Any, written: list[Any], events_frames: set[int], events: int) -> list[StepInfo]:
+    if not isinstance(raw, list) or len(raw) + len(written) > events:
         raise ValueError("steps is not an array of at most one step per event")
     steps = [StepInfo.from_plain(item) for item in raw]
+    if written:  # entries of steps frames, in the order steps closed
+        steps += (StepInfo.from_plain(item) for item in written)
+        steps.sort(key=lambda info: info.number)
     for number, info in enumerate(steps, 1):
         if info.number != number or not 0 <= info.parent < number:
             raise ValueError(f"step {number} is numbered {info.number}, parent {info.parent}")
@@ -55,17 +66,24 @@ def _steps(raw: Any, events_frames: set[int], events: int) -> list[StepInfo]:
 
 
 def parse_index(
-    raw: dict[str, Any], data_start: int, end: int
+    raw: dict[str, Any], data_start: int, end: int, read_steps: Callable[[int], list[Any]]
 ) -> tuple[int, list[list[int]], list[StepInfo], list[int], int | None]:
     """(events, frames, steps, blobs, outcome) of an index read from a file whose data
-    frames lie in ``data_start..end``; ValueError, KeyError or TypeError if it lies."""
+    frames lie in ``data_start..end``; ValueError, KeyError or TypeError if it lies.
+    ``read_steps(offset)`` returns the entries of the steps frame at ``offset``."""
     frames = _frames(raw["frames"], data_start, end)
     events = raw["events"]
     if type(events) is not int or events != sum(count for _, _, count in frames):
         raise ValueError("the event count is not the sum of the frames' counts")
     events_frames = {offset for offset, kind, _ in frames if kind == FRAME_EVENTS}
     blob_frames = {offset for offset, kind, _ in frames if kind == FRAME_BLOBS}
-    steps = _steps(raw["steps"], events_frames, events)
+    written: list[Any] = []
+    for offset, kind, _ in frames:
+        if kind == FRAME_STEPS:
+            written += read_steps(offset)
+            if len(written) > events:
+                raise ValueError("steps is not an array of at most one step per event")
+    steps = _steps(raw["steps"], written, events_frames, events)
     blobs = raw["blobs"]
     if not isinstance(blobs, list) or not all(
         type(b) is int and (b == -1 or b in blob_frames) for b in blobs

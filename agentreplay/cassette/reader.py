@@ -19,7 +19,7 @@ from typing import Any, Final, Literal, Self
 from agentreplay.cassette.blobs import check_blob
 from agentreplay.cassette.codec import decode_events
 from agentreplay.cassette.events import KINDS, Event, RunOutcome, StepRole
-from agentreplay.cassette.frames import FRAME_BLOBS, FRAME_EVENTS, FrameReader
+from agentreplay.cassette.frames import FRAME_BLOBS, FRAME_EVENTS, FRAME_STEPS, FrameReader
 from agentreplay.cassette.header import check_header
 from agentreplay.cassette.index import parse_index
 from agentreplay.cassette.limits import Budget, blob_limit
@@ -138,6 +138,8 @@ class CassetteReader:
     ) -> tuple[list[int], list[Event]]:
         """The step numbers and events of a frame (none for a blobs frame)."""
         frame_type, items = value[0], value[1]
+        if frame_type == FRAME_STEPS:  # index entries: the index reads them
+            return [], []
         if frame_type == FRAME_BLOBS:
             for item in items:
                 if not (isinstance(item, list) and len(item) == 3 and check_blob(*item)):
@@ -253,10 +255,22 @@ class CassetteReader:
 
     def _parse_index(self, raw: dict[str, Any], index_offset: int) -> _Index:
         try:
-            parsed = parse_index(raw, self._data_start, index_offset)
+            parsed = parse_index(raw, self._data_start, index_offset, self._steps_frame)
         except (KeyError, TypeError, ValueError) as exc:
             raise CassetteError(f"index is malformed: {exc}", path=str(self.path)) from exc
         return _Index(*parsed, rebuilt=False)
+
+    def _steps_frame(self, offset: int) -> list[Any]:
+        """The step entries of the steps frame at ``offset``."""
+        kind, _, value = self._frames.next_frame(offset)
+        if kind != "data" or value[0] != FRAME_STEPS:
+            raise CassetteError(
+                "index points at something other than a steps frame",
+                offset=offset,
+                path=str(self.path),
+            )
+        entries: list[Any] = value[1]
+        return entries
 
     def _rebuild_index(self) -> _Index:
         tracker = StepTracker()

@@ -68,10 +68,20 @@ def _parent_task(task: str) -> str | None:
 
 
 class StepTracker:
-    """Feed events in cassette order; learn each one's step number."""
+    """Feed events in cassette order; learn each one's step number.
 
-    def __init__(self) -> None:
+    A reader keeps every step in `steps`. A writer (``keep=False``) keeps only the
+    steps not yet handed over: `info` finds one of them, and `take_closed` hands over
+    (and forgets) the ones closed since it was last called, so that a long recording
+    holds nothing per finished step.
+    """
+
+    def __init__(self, *, keep: bool = True) -> None:
         self.steps: list[StepInfo] = []
+        self._keep = keep
+        self.opened = 0
+        self._live: dict[int, StepInfo] = {}  # keep=False: steps not handed over yet
+        self._closed: list[int] = []
         self._owner: dict[tuple[str, int], int] = {}  # (task, opening seq) -> step
         self._open: dict[str, list[int]] = {}  # task -> stack of open step numbers
 
@@ -83,10 +93,29 @@ class StepTracker:
             task = _parent_task(task)
         return 0
 
+    def info(self, number: int) -> StepInfo:
+        """Step ``number``, which must not have been handed over by `take_closed`."""
+        return self.steps[number - 1] if self._keep else self._live[number]
+
+    def take_closed(self) -> list[StepInfo]:
+        """The steps closed since the last call, forgotten here (``keep=False`` only)."""
+        closed, self._closed = self._closed, []
+        return [self._live.pop(number) for number in closed]
+
+    def take_all(self) -> list[StepInfo]:
+        """Every step not handed over yet, open or closed, in order (``keep=False`` only)."""
+        self._closed = []
+        live, self._live = self._live, {}
+        return sorted(live.values(), key=lambda info: info.number)
+
     def _open_step(self, event: Event, kind: str, name: str) -> int:
-        number = len(self.steps) + 1
+        self.opened = number = self.opened + 1
         parent = self._innermost(event.task)
-        self.steps.append(StepInfo(number, kind, name, event.task, parent, event.at))
+        info = StepInfo(number, kind, name, event.task, parent, event.at)
+        if self._keep:
+            self.steps.append(info)
+        else:
+            self._live[number] = info
         self._owner[(event.task, event.seq)] = number
         self._open.setdefault(event.task, []).append(number)
         return number
@@ -96,7 +125,9 @@ class StepTracker:
         # does not keep an entry per exchange.
         number = self._owner.pop((task, opener), 0)
         if number:
-            self.steps[number - 1].end_at = at
+            self.info(number).end_at = at
+            if not self._keep:
+                self._closed.append(number)
             stack = self._open.get(task)
             if stack and number in stack:
                 stack.remove(number)

@@ -8,6 +8,11 @@ at most the events of the last ~100 ms; the reader recovers everything before
 them. Frames are not cut at step boundaries: every frame starts compressing
 afresh, so a frame per step makes a cassette up to twice as large; the index
 still names the frames each step's events are in.
+
+The index of steps is written as the recording goes, so that memory stays flat
+however long it runs: once `STEPS_FRAME` steps have closed and their frames are
+written, their index entries go into a steps frame, which the index lists;
+the index itself holds only the entries of the last steps.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import contextlib
 import os
 import threading
 import time
+from array import array
 from collections import deque
 from io import BufferedWriter
 from pathlib import Path
@@ -35,6 +41,7 @@ from agentreplay.cassette.events import Event, RunOutcome
 from agentreplay.cassette.frames import (
     FRAME_BLOBS,
     FRAME_EVENTS,
+    FRAME_STEPS,
     FrameTooLarge,
     encode_footer,
     encode_header,
@@ -49,6 +56,12 @@ __all__ = ["CassetteWriter", "check_writable", "create_file"]
 FLUSH_EVENTS: Final = 256
 FLUSH_INTERVAL: Final = 0.1
 MAX_BLOB_FRAME: Final = 4 * 1024 * 1024
+STEPS_FRAME: Final = 2048
+"""Index entries of closed steps gathered before they are written out in a steps frame."""
+
+
+def _number(entry: list[object]) -> int:
+    return entry[0]  # type: ignore[return-value]
 
 
 def check_writable(path: Path) -> None:
@@ -87,6 +100,7 @@ class CassetteWriter:
         flush_interval: float = FLUSH_INTERVAL,
         background: bool = True,
         chain: bool | None = None,
+        steps_frame: int = STEPS_FRAME,
     ) -> None:
         self.path = Path(path)
         # Frames cut by the clock are small: chain them (see chain.py). A writer flushed
@@ -109,9 +123,13 @@ class CassetteWriter:
         self._lock = threading.Lock()  # serialises writing frames
         self._wake = threading.Event()
         self._blobs = BlobTable()
-        self._tracker = StepTracker()
-        self._frames: list[list[int]] = []  # [offset, type, events] of every data frame
-        self._blob_frames: list[int] = []  # blob id -> frame offset
+        self._tracker = StepTracker(keep=False)
+        self._steps_frame = steps_frame
+        self._step_entries: list[list[object]] = []  # closed steps' entries, not yet written
+        # Offset, type and event count of every data frame, three ints each; packed,
+        # as they are held to the end of the recording.
+        self._frame_table = array("q")
+        self._blob_frames = array("q")  # blob id -> frame offset
         self._outcome_frame: int | None = None
         self.events_written = 0
         self.closed = False
@@ -165,6 +183,7 @@ class CassetteWriter:
                 batch, steps = [], []
         if batch:
             self._write_batch(batch, steps)
+        self._write_steps()
         self._file.flush()
 
     def _write_batch(self, batch: list[Event], steps: list[int]) -> None:
@@ -178,7 +197,7 @@ class CassetteWriter:
                 size += len(new_blobs[end][2])  # type: ignore[arg-type]
                 end += 1
             offset = self._emit(pack_data_frame(FRAME_BLOBS, new_blobs[start:end]))
-            self._frames.append([offset, FRAME_BLOBS, 0])
+            self._frame_table.extend((offset, FRAME_BLOBS, 0))
             self._blob_frames.extend(offset for _ in range(start, end))
             start = end
         self._write_events(batch, items, steps)
@@ -198,23 +217,36 @@ class CassetteWriter:
             self._write_events(batch[half:], items[half:], steps[half:])
             return
         offset = self._emit(content)
-        self._frames.append([offset, FRAME_EVENTS, len(items)])
+        self._frame_table.extend((offset, FRAME_EVENTS, len(items)))
         self.events_written += len(items)
+        info_of = self._tracker.info
         for number in set(steps):
             if number:
-                info = self._tracker.steps[number - 1]
+                info = info_of(number)
                 if info.first_frame < 0:
                     info.first_frame = offset
                 info.last_frame = offset
         if RunOutcome in map(type, batch):
             self._outcome_frame = offset
 
-    def _emit(self, content: bytes) -> int:
-        """Write a data frame of ``content``, chained to the ones before it when it can be;
-        return its offset (its link's, for a chained frame)."""
+    def _write_steps(self) -> None:
+        """Gather the entries of the steps closed in the frames written so far; write them
+        out in a steps frame once there are `STEPS_FRAME` of them."""
+        entries = self._step_entries
+        entries.extend(info.to_plain() for info in self._tracker.take_closed())
+        if len(entries) >= self._steps_frame:
+            # A keyframe: reading the index then decompresses this frame alone.
+            entries.sort(key=_number)
+            offset = self._emit(pack_data_frame(FRAME_STEPS, entries), key=True)
+            self._frame_table.extend((offset, FRAME_STEPS, 0))
+            self._step_entries = []
+
+    def _emit(self, content: bytes, *, key: bool = False) -> int:
+        """Write a data frame of ``content``, chained to the ones before it when it can be
+        (never with ``key``); return its offset (its link's, for a chained frame)."""
         offset = self._file.tell()
         history = self._history
-        small = len(content) < CHAIN_BELOW  # a large frame compresses well on its own
+        small = len(content) < CHAIN_BELOW and not key  # a large frame compresses well alone
         if self._chain and small and len(history) and self._since_key + len(content) <= KEY_EVERY:
             prefix = history.tail(PREFIX)
             self._file.write(encode_link(offset - self._key_offset))
@@ -227,6 +259,12 @@ class CassetteWriter:
         if self._chain:
             history.add(content, 0, keyframe=True)
         return offset
+
+    @property
+    def _frames(self) -> list[list[int]]:
+        """``[offset, type, events]`` of every data frame written, in file order."""
+        table = self._frame_table
+        return [table[i : i + 3].tolist() for i in range(0, len(table), 3)]
 
     def close(self) -> None:
         """Write what is pending, then the index and footer; idempotent."""
@@ -260,8 +298,11 @@ class CassetteWriter:
         return {
             "events": self.events_written,
             "frames": self._frames,
-            "steps": [step.to_plain() for step in self._tracker.steps],
-            "blobs": self._blob_frames,
+            "steps": sorted(
+                self._step_entries + [info.to_plain() for info in self._tracker.take_all()],
+                key=_number,
+            ),
+            "blobs": self._blob_frames.tolist(),
             "outcome": self._outcome_frame,
             "closed_at": time.time_ns(),
         }
