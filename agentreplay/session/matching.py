@@ -130,6 +130,12 @@ class DefaultMatcher:
     """Method, URL (query parameters in any order) and body (JSON-aware)."""
 
     def diff(self, expected: RequestInfo, actual: RequestInfo) -> list[str]:
+        if (
+            expected.url == actual.url
+            and expected.body == actual.body
+            and expected.method == actual.method
+        ):
+            return []  # the same request, byte for byte: nothing to parse
         lines: list[str] = []
         if expected.method.upper() != actual.method.upper():
             lines.append(f"method: {expected.method} != {actual.method}")
