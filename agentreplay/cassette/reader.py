@@ -136,7 +136,7 @@ class CassetteReader:
     def _decode_frame(
         self, offset: int, value: Any, blobs: _Blobs, budget: Budget
     ) -> tuple[list[int], list[Event]]:
-        """The step numbers and events of a frame (none for a blobs frame)."""
+        """The step numbers and events of a frame (none for a blobs or steps frame)."""
         frame_type, items = value[0], value[1]
         if frame_type == FRAME_STEPS:  # index entries: the index reads them
             return [], []
