@@ -113,10 +113,13 @@ def what_if(screen: RunHost, step: Step | None) -> None:
 
 def _edit(screen: RunHost, path: Path, number: int, answer: Any) -> Any | None:
     """The answer as the user left it in the editor; None if unchanged or not JSON."""
-    folder = Path(tempfile.gettempdir())
-    target = folder / f"agentreplay-{path.stem}-step{number}-answer.json"
+    # A file of its own (two edits at once, or another user's file planted in a
+    # shared temporary folder, never meet), removed once read unless it is not JSON.
+    handle, name = tempfile.mkstemp(prefix=f"agentreplay-{path.stem}-step{number}-", suffix=".json")
+    target = Path(name)
     original = json.dumps(answer, indent=2, ensure_ascii=False) + "\n"
-    target.write_text(original, encoding="utf-8")
+    with os.fdopen(handle, "w", encoding="utf-8") as file:
+        file.write(original)
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
     command = [*shlex.split(editor), str(target)]
     try:
@@ -126,17 +129,21 @@ def _edit(screen: RunHost, path: Path, number: int, answer: Any) -> Any | None:
         except SuspendNotSupported:  # no terminal to lend: an editor with a window of its own
             subprocess.run(command, check=False, stdin=subprocess.DEVNULL)
     except OSError as exc:
+        target.unlink(missing_ok=True)
         screen.status.say(f"cannot start the editor {editor!r}: {exc}", error=True)
         return None
     text = target.read_text(encoding="utf-8")
     if text == original:
+        target.unlink()
         screen.status.say(f"step {number}'s answer was not changed: no what-if to run")
         return None
     try:
-        return json.loads(text)
+        edited = json.loads(text)
     except ValueError as exc:
         screen.status.say(f"{target} is not JSON ({exc}); press o to edit again", error=True)
         return None
+    target.unlink()
+    return edited
 
 
 def _run(screen: RunHost, title: str, path: Path, options: ReplayOptions, output: Path) -> None:

@@ -173,10 +173,12 @@ async def test_o_runs_the_answer_as_edited_and_opens_the_diff_with_the_what_if(
     run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("EDITOR", _edit_script(tmp_path, '{"content": "It shipped today."}'))
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     app = app_for(run)
     async with app.run_test(size=(100, 30)) as pilot:
         await loaded(pilot, 1)
-        edited = Path(tempfile.gettempdir()) / "agentreplay-run-step1-answer.json"
         await pilot.press("o")
         await settle(pilot, lambda: opened_another(app, run), timeout=60)
         whatif = produced(app)
@@ -185,7 +187,7 @@ async def test_o_runs_the_answer_as_edited_and_opens_the_diff_with_the_what_if(
         verdict = str(app.screen.query_one("#diff-verdict").render())
         assert "first divergence at step 1 / step 1" in verdict
         assert "what-if (step 1 overridden): the run exited with status 0" in message
-    assert json.loads(edited.read_text()) == {"content": "It shipped today."}
+    assert list(scratch.iterdir()) == []  # the edited answer's file, read and removed
     with agentreplay.open(whatif) as opened:
         steps = list(opened.steps())
     assert len(steps) == 1 and steps[0].llm is not None

@@ -9,6 +9,7 @@ TTFT, errors and the totals. One step is decoded in full (`Cassette.step` and
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import threading
 import time
@@ -421,10 +422,12 @@ class RunScreen(Screen[None]):
             return
         text = json.dumps(step.to_plain(), indent=2, ensure_ascii=False, default=str)
         self.app.copy_to_clipboard(text)
-        target = (
-            Path(tempfile.gettempdir()) / f"agentreplay-{self.path.stem}-step{step.number}.json"
+        handle, name = tempfile.mkstemp(
+            prefix=f"agentreplay-{self.path.stem}-step{step.number}-", suffix=".json"
         )
-        target.write_text(text + "\n", encoding="utf-8")
+        target = Path(name)
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text + "\n")
         self.status.say(
             f"step {step.number} copied to the clipboard and written to {target} "
             f"({fmt.plural(len(text.encode()), 'byte')})"
