@@ -6,18 +6,16 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
-import httpx
 import pytest
 
 from agentreplay import capture
 from agentreplay.demo.model_server import ModelServer
 from tests.capture.agent import AgentFailed, run_agent
-from tests.capture.conftest import REPO, free_port, replay
+from tests.capture.conftest import REPO, replay
+from tests.s3 import moto_s3
 from tests.servers import ToolServer
 
 SECRET = "moto-secret-never-in-a-cassette"
@@ -26,36 +24,9 @@ SECRET = "moto-secret-never-in-a-cassette"
 @pytest.fixture
 def s3_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     """moto's S3 server on 127.0.0.1, and the standard AWS variables pointing at it."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(url, timeout=1)
-            break
-        except httpx.TransportError:
-            assert time.monotonic() < deadline and process.poll() is None, "moto did not start"
-            time.sleep(0.1)
-    for name, value in {
-        "AWS_ENDPOINT_URL_S3": url,
-        "AWS_ACCESS_KEY_ID": "moto-key",
-        "AWS_SECRET_ACCESS_KEY": SECRET,
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "XDG_CACHE_HOME": str(tmp_path / "cache"),
-        "AGENTREPLAY_ENV": "MODEL_URL,TOOL_URL",
-    }.items():
-        monkeypatch.setenv(name, value)
-    boto3.client("s3").create_bucket(Bucket="captures")
-    try:
+    env = {"AGENTREPLAY_ENV": "MODEL_URL,TOOL_URL"}
+    with moto_s3(monkeypatch, tmp_path / "cache", "captures", SECRET, env) as process:
         yield process
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 def _run(numbers: range) -> list[str]:

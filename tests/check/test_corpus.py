@@ -3,53 +3,22 @@ expectations kept beside the cassettes."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
-import httpx
 import pytest
 
 from agentreplay.check import find_cassettes, read_expectations, write_expectation
 from agentreplay.errors import UsageError
-from tests.capture.conftest import free_port
+from tests.s3 import moto_s3
 
 
 @pytest.fixture
 def bucket(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
     """A bucket on moto's S3 server on 127.0.0.1, the AWS variables pointing at it."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(url, timeout=1)
-            break
-        except httpx.TransportError:
-            assert time.monotonic() < deadline and process.poll() is None, "moto did not start"
-            time.sleep(0.1)
-    for name, value in {
-        "AWS_ENDPOINT_URL_S3": url,
-        "AWS_ACCESS_KEY_ID": "moto-key",
-        "AWS_SECRET_ACCESS_KEY": "moto-secret",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "XDG_CACHE_HOME": str(tmp_path / "cache"),
-    }.items():
-        monkeypatch.setenv(name, value)
-    boto3.client("s3").create_bucket(Bucket="runs")
-    try:
+    with moto_s3(monkeypatch, tmp_path / "cache", "runs"):
         yield "runs"
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 def test_an_s3_prefix_is_listed_and_downloaded_once(bucket: str) -> None:
