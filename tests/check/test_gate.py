@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
@@ -18,11 +17,8 @@ import pytest
 
 import agentreplay
 from agentreplay.check import find_cassettes, shard
-from agentreplay.cli.demo_run import support_responder
-from agentreplay.demo.model_server import ModelServer
-from agentreplay.demo.tool_server import ToolServer
+from tests.support_agent import recording_support_agent
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 RUNS = 20
 BUG = 'order = result["order"]'
 FIX = 'order = result.get("order", "unknown")'
@@ -30,28 +26,10 @@ FIX = 'order = result.get("order", "unknown")'
 
 def _record_corpus(agent_dir: Path, corpus: Path) -> None:
     """Record RUNS calls of the support agent's @entrypoint, each into its own cassette."""
-    model = ModelServer(support_responder(seed=11)).start()
-    tools = ToolServer().start()
-    try:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.chdir(agent_dir)
-            patch.syspath_prepend(str(agent_dir))
-            patch.setenv("OPENAI_BASE_URL", f"{model.url}/v1")
-            patch.setenv("SUPPORT_TOOLS_URL", tools.url)
-            patch.setenv("OPENAI_API_KEY", "sk-test")
-            patch.setenv("AGENTREPLAY_MODE", "record")
-            patch.setenv("AGENTREPLAY_CASSETTE", str(corpus / "{timestamp}-{run_id}.cassette"))
-            patch.setenv("AGENTREPLAY_ENV", "OPENAI_BASE_URL,SUPPORT_TOOLS_URL")
-            agent: Any = __import__("support_agent")
-            try:
-                for _ in range(RUNS):
-                    with contextlib.suppress(KeyError):  # the agent's bug, recorded
-                        agent.main("Where is my order?")
-            finally:
-                sys.modules.pop("support_agent", None)
-    finally:
-        model.stop()
-        tools.stop()
+    with recording_support_agent(agent_dir, corpus / "{timestamp}-{run_id}.cassette", 11) as agent:
+        for _ in range(RUNS):
+            with contextlib.suppress(KeyError):  # the agent's bug, recorded
+                agent.main("Where is my order?")
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +37,6 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Pat
     """(the agent's folder, the folder of its recorded runs), recorded once for the module.
     A test that edits the agent or marks a run puts it back."""
     agent_dir = tmp_path_factory.mktemp("agent")
-    shutil.copy(EXAMPLES / "support_agent.py", agent_dir)
     corpus = tmp_path_factory.mktemp("corpus")
     _record_corpus(agent_dir, corpus)
     yield agent_dir, corpus

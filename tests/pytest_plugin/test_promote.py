@@ -4,50 +4,24 @@ written, and fails with a readable diff once the agent's prompt changes."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
-
-import pytest
 
 import agentreplay
-from agentreplay.cli.demo_run import support_responder
-from agentreplay.demo.model_server import ModelServer
-from agentreplay.demo.tool_server import ToolServer
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+from tests.support_agent import recording_support_agent
 
 
 def _record_a_failure(agent_dir: Path) -> Path:
-    model = ModelServer(support_responder(seed=3)).start()
-    tools = ToolServer().start()
     runs = agent_dir / "runs"
-    try:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.chdir(agent_dir)
-            patch.syspath_prepend(str(agent_dir))
-            patch.setenv("OPENAI_BASE_URL", f"{model.url}/v1")
-            patch.setenv("SUPPORT_TOOLS_URL", tools.url)
-            patch.setenv("OPENAI_API_KEY", "sk-test")
-            patch.setenv("AGENTREPLAY_MODE", "record")
-            patch.setenv("AGENTREPLAY_CASSETTE", str(runs / "{run_id}.cassette"))
-            patch.setenv("AGENTREPLAY_ENV", "OPENAI_BASE_URL,SUPPORT_TOOLS_URL")
-            agent: Any = __import__("support_agent")
+    with recording_support_agent(agent_dir, runs / "{run_id}.cassette", 3) as agent:
+        for _ in range(30):
             try:
-                for _ in range(30):
-                    try:
-                        agent.main("Where is my order?")
-                    except KeyError:
-                        break
-                else:
-                    raise AssertionError("the agent never failed")
-            finally:
-                sys.modules.pop("support_agent", None)
-    finally:
-        model.stop()
-        tools.stop()
+                agent.main("Where is my order?")
+            except KeyError:
+                break
+        else:
+            raise AssertionError("the agent never failed")
     newest = max(runs.glob("*.cassette"), key=lambda p: p.stat().st_mtime)
     with agentreplay.open(newest) as cassette:
         assert cassette.outcome is not None and cassette.outcome.error is not None
@@ -71,7 +45,6 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_a_promoted_failure_passes_then_fails_with_a_diff_when_the_prompt_changes(
     tmp_path: Path,
 ) -> None:
-    shutil.copy(EXAMPLES / "support_agent.py", tmp_path)
     failure = _record_a_failure(tmp_path)
 
     done = _run("-m", "agentreplay", "promote", str(failure), "--to", "tests", cwd=tmp_path)
