@@ -78,14 +78,17 @@ async def sleep_until_received(delay: float) -> None:
             await asyncio.sleep(max(0.0, until - loop.time()))
         return
     assert task is not None
-    while True:  # asyncio.timeout, Task.cancel(): asked once, so asked again after
+    taken = 0  # asyncio.timeout, Task.cancel(): each asks once, so each is asked again
+    while True:
         task.uncancel()
+        taken += 1
         try:
             await asyncio.sleep(max(0.0, until - loop.time()))
             break
         except asyncio.CancelledError as again:
             message = again.args[0] if again.args else message
-    task.cancel(message)
+    for _ in range(taken):
+        task.cancel(message)
 
 
 class Schedule:
