@@ -297,9 +297,20 @@ class CassetteReader:
         return _Index(count, frames, tracker.steps, blobs, outcome, rebuilt=True)
 
     def check_has_events(self) -> None:
-        """CassetteError (`NO_EVENTS`) if the recording stopped before it wrote any event."""
-        if self.event_count == 0 and not self.closed_cleanly:
-            raise CassetteError(NO_EVENTS, path=str(self.path))
+        """CassetteError if a cassette that did not close holds no event it can read:
+        `NO_EVENTS` when the recording stopped before it wrote any, or where the first
+        frame is damaged or cut off."""
+        if self.event_count or self.closed_cleanly:
+            return
+        if self.damage is not None and self.damage.offset is not None:
+            raise CassetteError(
+                f"{self.damage.detail}: the cassette is damaged or truncated there, and no "
+                "event before it could be read, so there is nothing to show or replay",
+                offset=self.damage.offset,
+                path=str(self.path),
+                events_read=0,
+            )
+        raise CassetteError(NO_EVENTS, path=str(self.path))
 
     @property
     def closed_cleanly(self) -> bool:

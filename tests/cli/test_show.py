@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import io
 import json
-import re
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 import agentreplay
+from agentreplay.cassette.frames import FrameReader
+from agentreplay.cassette.reader import open_reader
 from agentreplay.cli import main
 from tests.agents import record_agent
+from tests.servers import ToolServer
 
 
 @pytest.fixture(scope="module")
@@ -57,19 +61,38 @@ def test_show_json_is_machine_readable(recorded: Path, capsys: pytest.CaptureFix
     assert one["number"] == 1 and one["llm"]["input_tokens"] == 120
 
 
-def test_show_of_a_missing_step_or_a_broken_file(
-    recorded: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_show_of_a_missing_step(recorded: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["show", str(recorded), "--step", "99"]) == 2
     assert "has 6 steps" in capsys.readouterr().err
-    cut = tmp_path / "cut.cassette"
-    cut.write_bytes(recorded.read_bytes()[: len(recorded.read_bytes()) // 2])
-    assert main(["show", str(cut)]) == 0
+
+
+def test_show_of_a_cut_file_shows_what_was_written_before_the_cut(
+    server: ToolServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "run.cassette"
+    with agentreplay.record(path), httpx.Client() as client:
+        client.get(f"{server.url}/tool/1")
+        time.sleep(0.5)  # the writer flushes step 1 in a frame of its own meanwhile
+        client.get(f"{server.url}/tool/2")
+    with open_reader(path) as reader:
+        first, second = (step.first_frame for step in reader.step_infos())
+    assert first < second, "step 1 was not flushed in a frame of its own"
+    data = path.read_bytes()
+
+    (tmp_path / "cut.cassette").write_bytes(data[: second + 10])  # into step 2's frame
+    assert main(["show", str(tmp_path / "cut.cassette")]) == 0
     captured = capsys.readouterr()
     assert "damaged or truncated" in captured.err
-    # what could be read is still shown: one step or more, depending on where the cut lands
-    assert re.search(r"\b\d+ steps? · ", captured.out)
+    assert "1 step · " in captured.out  # what could be read is still shown
     assert "no outcome (the recording stopped before the run ended)" in captured.out
+
+    with path.open("rb") as file:
+        *_, start = FrameReader(file).read_header()  # where the first frame of events is
+    (tmp_path / "cut.cassette").write_bytes(data[: start + 10])  # into that frame
+    assert main(["show", str(tmp_path / "cut.cassette")]) == 3
+    err = capsys.readouterr().err
+    assert f"at byte {start}: " in err and "damaged or truncated there" in err
+    assert err.count("\n") == 1
 
 
 def test_show_step_of_a_plain_http_call_shows_its_headers_and_bodies(
