@@ -82,6 +82,19 @@ def agentreplay_cli(
     )
 
 
+def record_script(tmp_path: Path, source: str, *args: str) -> tuple[Path, str]:
+    """Write ``source`` as tmp_path/agent.py and record ``python agent.py ARGS`` into
+    tmp_path/run.cassette with ``agentreplay record``: the cassette and what it printed."""
+    script = tmp_path / "agent.py"
+    script.write_text(source)
+    cassette = tmp_path / "run.cassette"
+    recorded = agentreplay_cli(
+        "record", "-o", str(cassette), "--", sys.executable, str(script), *args, cwd=tmp_path
+    )
+    assert recorded.returncode == 0, recorded.stderr
+    return cassette, recorded.stdout
+
+
 def record_example(
     servers: Servers, cassette: Path, question: str = "Where is my order?", script: Path = EXAMPLE
 ) -> subprocess.CompletedProcess[str]:

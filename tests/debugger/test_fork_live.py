@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
 import agentreplay
 from agentreplay.cassette import ClockRead, EntropyDraw
-from tests.debugger.conftest import agentreplay_cli
+from tests.debugger.conftest import agentreplay_cli, record_script
 from tests.servers import ToolServer
 
 AGENT = """\
@@ -25,18 +24,6 @@ httpx.get(URL + "/tool/two")                         # step 2
 """
 
 
-def _record(tmp_path: Path, server: ToolServer) -> tuple[Path, str]:
-    script = tmp_path / "agent.py"
-    script.write_text(AGENT)
-    cassette = tmp_path / "run.cassette"
-    recorded = agentreplay_cli(
-        "record", "-o", str(cassette), "--", sys.executable, str(script), server.url,
-        cwd=tmp_path,
-    )  # fmt: skip
-    assert recorded.returncode == 0, recorded.stderr
-    return cassette, recorded.stdout
-
-
 def _slept(output: str) -> tuple[float, str]:
     line = next(line for line in output.splitlines() if line.startswith("slept "))
     _, seconds, _, uuid = line.split()
@@ -46,7 +33,7 @@ def _slept(output: str) -> tuple[float, str]:
 def test_a_fork_after_step_1_really_sleeps_and_records_it(
     server: ToolServer, tmp_path: Path
 ) -> None:
-    cassette, recorded = _record(tmp_path, server)
+    cassette, recorded = record_script(tmp_path, AGENT, server.url)
     fork = tmp_path / "fork.cassette"
     started = time.monotonic()
     forked = agentreplay_cli(
@@ -66,7 +53,7 @@ def test_a_fork_after_step_1_really_sleeps_and_records_it(
 
 
 def test_a_plain_replay_of_the_same_run_does_not_wait(server: ToolServer, tmp_path: Path) -> None:
-    cassette, recorded = _record(tmp_path, server)
+    cassette, recorded = record_script(tmp_path, AGENT, server.url)
     server.stop()
     replayed = agentreplay_cli("replay", str(cassette), cwd=tmp_path)
     assert replayed.returncode == 0, replayed.stderr
@@ -76,7 +63,7 @@ def test_a_plain_replay_of_the_same_run_does_not_wait(server: ToolServer, tmp_pa
 def test_the_forks_clock_goes_on_from_the_recorded_instant(
     server: ToolServer, tmp_path: Path
 ) -> None:
-    cassette, _ = _record(tmp_path, server)
+    cassette, _ = record_script(tmp_path, AGENT, server.url)
     with agentreplay.open(cassette) as opened:
         recorded = [e.value for e in opened.events() if isinstance(e, ClockRead)]
     fork = tmp_path / "fork.cassette"
@@ -94,7 +81,7 @@ def test_the_forks_clock_goes_on_from_the_recorded_instant(
 def test_a_fork_whose_live_part_raises_exits_4_and_says_so(
     server: ToolServer, tmp_path: Path
 ) -> None:
-    cassette, _ = _record(tmp_path, server)
+    cassette, _ = record_script(tmp_path, AGENT, server.url)
     server.stop()  # step 2 goes live to a server that is gone
     forked = agentreplay_cli(
         "replay", str(cassette), "--live-after", "1", "-o", str(tmp_path / "f.cassette"),
@@ -105,7 +92,7 @@ def test_a_fork_whose_live_part_raises_exits_4_and_says_so(
 
 
 def test_a_what_if_that_runs_to_its_end_exits_0(server: ToolServer, tmp_path: Path) -> None:
-    cassette, _ = _record(tmp_path, server)
+    cassette, _ = record_script(tmp_path, AGENT, server.url)
     server.stop()
     changed = agentreplay_cli(
         "replay", str(cassette), "--override", '2={"status": 200, "body": {"x": 1}}',
@@ -141,14 +128,8 @@ print(httpx.get(URL + "/tool/two").json()["answer"])  # step 2
 def test_a_paced_fork_paces_the_replayed_part_and_waits_for_real_after_it(
     server: ToolServer, tmp_path: Path
 ) -> None:
-    script = tmp_path / "agent.py"
-    script.write_text(PACED)
-    cassette, fork = tmp_path / "run.cassette", tmp_path / "fork.cassette"
-    recorded = agentreplay_cli(
-        "record", "-o", str(cassette), "--", sys.executable, str(script), server.url,
-        cwd=tmp_path,
-    )  # fmt: skip
-    assert recorded.returncode == 0, recorded.stderr
+    cassette, _ = record_script(tmp_path, PACED, server.url)
+    fork = tmp_path / "fork.cassette"
     started = time.monotonic()
     forked = agentreplay_cli(
         "replay", str(cassette), "--pace", "0.2", "--live-after", "1", "-o", str(fork),
@@ -169,14 +150,8 @@ def test_a_paced_fork_paces_the_replayed_part_and_waits_for_real_after_it(
 
 
 def test_a_what_if_whose_run_raises_exits_4_and_says_so(server: ToolServer, tmp_path: Path) -> None:
-    script = tmp_path / "agent.py"
-    script.write_text(PACED.replace("time.sleep(0.5)", "pass").replace("0.6)", "0.01)"))
-    cassette = tmp_path / "run.cassette"
-    recorded = agentreplay_cli(
-        "record", "-o", str(cassette), "--", sys.executable, str(script), server.url,
-        cwd=tmp_path,
-    )  # fmt: skip
-    assert recorded.returncode == 0, recorded.stderr
+    quick = PACED.replace("time.sleep(0.5)", "pass").replace("0.6)", "0.01)")
+    cassette, _ = record_script(tmp_path, quick, server.url)
     server.stop()
     changed = agentreplay_cli(
         "replay", str(cassette), "--override", '2={"status": 200, "body": {"x": 1}}',

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pexpect
 
-from tests.debugger.conftest import agentreplay_cli
+from tests.debugger.conftest import record_script
 from tests.servers import ToolServer
 
 AGENT = """\
@@ -32,18 +32,6 @@ print("DRAWS", uuid.uuid4(), time.time(), random.random(), found)
 """
 
 
-def _record(tmp_path: Path, server: ToolServer) -> tuple[Path, str]:
-    script = tmp_path / "agent.py"
-    script.write_text(AGENT)
-    cassette = tmp_path / "run.cassette"
-    recorded = agentreplay_cli(
-        "record", "-o", str(cassette), "--", sys.executable, str(script), server.url,
-        cwd=tmp_path,
-    )  # fmt: skip
-    assert recorded.returncode == 0, recorded.stderr
-    return cassette, recorded.stdout
-
-
 def _spawn(cassette: Path, tmp_path: Path, *args: str) -> pexpect.spawn:
     return pexpect.spawn(
         sys.executable,
@@ -62,7 +50,7 @@ def _draws(output: str) -> list[str]:
 def test_what_is_typed_at_the_prompt_neither_consumes_nor_records(
     server: ToolServer, tmp_path: Path
 ) -> None:
-    cassette, recorded = _record(tmp_path, server)
+    cassette, recorded = record_script(tmp_path, AGENT, server.url)
     hits = server.count()
     child = _spawn(cassette, tmp_path, "--break-at", "2")
     try:
@@ -93,7 +81,7 @@ def test_what_is_typed_at_the_prompt_neither_consumes_nor_records(
 def test_goto_and_back_replay_again_to_a_step_keeping_breakpoints(
     server: ToolServer, tmp_path: Path
 ) -> None:
-    cassette, recorded = _record(tmp_path, server)
+    cassette, recorded = record_script(tmp_path, AGENT, server.url)
     script = tmp_path / "agent.py"
     marked = AGENT.splitlines().index(next(x for x in AGENT.splitlines() if "marked" in x)) + 1
     child = _spawn(cassette, tmp_path, "--break-at", "3")
