@@ -38,21 +38,10 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from _common import code_version, load_average  # noqa: E402
+from _common import code_version, load_average, start_capture_servers  # noqa: E402
 
 from tests.capture.agent import FAIL_EVERY  # noqa: E402
 from tests.capture.conftest import free_port  # noqa: E402
-
-SERVERS = """
-import sys, time
-sys.path.insert(0, sys.argv[1])
-from agentreplay.demo.model_server import ModelServer
-from tests.capture.agent import responder
-from tests.servers import ToolServer
-model, tool = ModelServer(responder).start(), ToolServer().start()
-print(model.url, tool.url, flush=True)
-time.sleep(10**6)
-"""
 
 CONFIGS = {"off": None, "keep=errors": "errors", "keep=all": "all"}
 
@@ -137,11 +126,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=50)
     args = parser.parse_args()
-    servers = subprocess.Popen(
-        [sys.executable, "-c", SERVERS, str(ROOT)], stdout=subprocess.PIPE, text=True
-    )
-    assert servers.stdout is not None
-    model_url, tool_url = servers.stdout.readline().split()
+    servers, model_url, tool_url = start_capture_servers()
     env = {"MODEL_URL": model_url, "TOOL_URL": tool_url}
     numbers = _numbers(args.requests)
     latencies: dict[str, list[float]] = {name: [] for name in CONFIGS}

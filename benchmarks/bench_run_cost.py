@@ -35,7 +35,6 @@ import asyncio
 import cProfile
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -46,18 +45,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from _common import code_version, load_average  # noqa: E402
-
-SERVERS = """
-import sys, time
-sys.path.insert(0, sys.argv[1])
-from agentreplay.demo.model_server import ModelServer
-from tests.capture.agent import responder
-from tests.servers import ToolServer
-model, tool = ModelServer(responder).start(), ToolServer().start()
-print(model.url, tool.url, flush=True)
-time.sleep(10**6)
-"""
+from _common import code_version, load_average, start_capture_servers  # noqa: E402
 
 CONFIGS = ("off", "hooks", "recorded")
 
@@ -162,11 +150,7 @@ def main() -> int:
     args = parser.parse_args()
     print(f"# load average {load_average()}")
     _fixed_costs()
-    servers = subprocess.Popen(
-        [sys.executable, "-c", SERVERS, str(ROOT)], stdout=subprocess.PIPE, text=True
-    )
-    assert servers.stdout is not None
-    model_url, tool_url = servers.stdout.readline().split()
+    servers, model_url, tool_url = start_capture_servers()
     os.environ.update(MODEL_URL=model_url, TOOL_URL=tool_url, TOOL_DELAY="0")
     cpu: dict[str, list[float]] = {name: [] for name in CONFIGS}
     loads = [load_average()]
