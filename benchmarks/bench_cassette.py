@@ -816,8 +816,8 @@ def write_threaded(path: Path, events: list[Event]) -> None:
 def write_paced(path: Path, events: list[Event]) -> None:
     """Flush as the background thread would in a live run: every 256 events or
     `FLUSH_INTERVAL` seconds of recorded time, whichever comes first. Its frames are
-    chained, as the background thread's are."""
-    writer = CassetteWriter(path, HEADER, background=False, chain=True)
+    written into streams, as the background thread's are."""
+    writer = CassetteWriter(path, HEADER, background=False, stream=True)
     interval = int(FLUSH_INTERVAL * 1e9)
     due = events[0].at + interval if events else 0
     pending = 0

@@ -1,22 +1,18 @@
-"""Chained frames: paced writing that compresses like batch writing (format 2).
+"""Chained frames (formats 3.x and 4.x): read, no longer written.
 
-A recording flushes what it has every ~100 ms, so at a real agent's pace its
-frames are small, and a zstd frame that starts from an empty window
-compresses a few hundred bytes badly. A chained frame is compressed with the
-last `PREFIX` bytes of content before it (the previous frames' msgpack, in
-file order) as a raw-content dictionary, so it compresses as if the stream
-had never been cut, and it is still a whole zstd frame with its checksum:
-a file cut anywhere keeps every complete frame.
-
-On disk a chained frame is a link frame, then the data frame::
+Before streams (stream.py, format 5), a recording compressed each small frame
+with the last `PREFIX` bytes of the content before it (the previous frames'
+msgpack, in file order) as a raw-content dictionary. On disk a chained frame
+is a link frame, then the data frame::
 
     link := skippable frame 0x184D2A52 of 4 bytes: u32 distance back to the keyframe
 
 A keyframe is a data frame without a link: it needs nothing before it. The
 dictionary of a chained frame is the last `PREFIX` bytes (or all, if fewer)
-of the content of the frames from its keyframe to it. The writer starts a new
+of the content of the frames from its keyframe to it. Writers started a new
 chain at least every `KEY_EVERY` bytes of content, so reading one frame at
-random decompresses at most that much before it.
+random decompresses at most that much before it. `compress` and `encode_link`
+remain to build such files in tests.
 """
 
 from __future__ import annotations
@@ -27,7 +23,6 @@ from typing import Final
 import zstandard
 
 __all__ = [
-    "CHAIN_BELOW",
     "KEY_EVERY",
     "LINK_MAGIC",
     "LINK_SIZE",
@@ -42,10 +37,7 @@ LINK_SIZE: Final = 8 + 4
 PREFIX: Final = 64 * 1024
 """Bytes of earlier content a chained frame is compressed against, at most."""
 KEY_EVERY: Final = 1024 * 1024
-"""Content bytes after which the writer starts a new chain with a keyframe."""
-CHAIN_BELOW: Final = 16 * 1024
-"""The writer chains frames of less content than this; a larger one compresses well on
-its own, and loading a dictionary for it would cost more than it saves."""
+"""Content bytes after which a writer started a new chain with a keyframe."""
 
 _plain = zstandard.ZstdCompressor(level=3, write_checksum=True, write_content_size=True)
 

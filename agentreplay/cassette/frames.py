@@ -2,9 +2,10 @@
 
     file   := header data_frame* [index footer]
     header := skippable frame 0x184D2A50: "AGENTRPL" u16 major u16 minor u32 crc32 msgpack-map
-    data   := [link] zstd frame (content size and checksum set) of msgpack [type, items]
+    data   := zstd frame (content size and checksum set) of msgpack [type, items]
               (format 4: type 3 holds entries of the index of steps, written as it goes)
-    link   := skippable frame 0x184D2A52 (format 2): the frame after it is chained (chain.py)
+            | a piece of a stream (format 5, stream.py): many data frames in one zstd frame
+            | [link] zstd frame: a chained frame (formats 3 and 4, read only, chain.py)
     index  := skippable frame 0x184D2A51: u32 crc32, then a zstd frame of msgpack-map
     footer := skippable frame 0x184D2A5F of 16 bytes: "AGRPFOOT" u64 index offset
 
@@ -15,6 +16,7 @@ moves msgpack values in and out of frames and turns anything malformed into
 
 from __future__ import annotations
 
+import bisect
 import struct
 import zlib
 from typing import IO, Any, Final
@@ -33,6 +35,7 @@ from agentreplay.cassette.chain import (
 from agentreplay.cassette.chain import decompressor as chain_decompressor
 from agentreplay.cassette.codec import check_plain
 from agentreplay.cassette.limits import MAX_FRAME_CONTENT, MAX_ITEMS, content_limit, unpack
+from agentreplay.cassette.stream import STREAM_MAGIC, StreamReader
 from agentreplay.errors import CassetteError
 
 __all__ = [
@@ -43,6 +46,7 @@ __all__ = [
     "FRAME_STEPS",
     "FrameReader",
     "FrameTooLarge",
+    "encode_content",
     "encode_data_frame",
     "encode_footer",
     "encode_header",
@@ -50,7 +54,7 @@ __all__ = [
     "pack_data_frame",
 ]
 
-FORMAT_MAJOR: Final = 4
+FORMAT_MAJOR: Final = 5
 FORMAT_MINOR: Final = 0
 
 HEADER_MAGIC: Final = 0x184D2A50
@@ -108,7 +112,12 @@ def pack_data_frame(frame_type: int, items: list[Any], steps: list[int] | None =
 
 def encode_data_frame(frame_type: int, items: list[Any], steps: list[int] | None = None) -> bytes:
     """A data frame (a keyframe) holding ``items``; see `pack_data_frame`."""
-    return _compressor.compress(pack_data_frame(frame_type, items, steps))
+    return encode_content(pack_data_frame(frame_type, items, steps))
+
+
+def encode_content(content: bytes) -> bytes:
+    """A data frame of its own holding ``content`` (made by `pack_data_frame`)."""
+    return _compressor.compress(content)
 
 
 def encode_index(index: dict[str, Any]) -> bytes:
@@ -187,6 +196,10 @@ class FrameReader:
         self.frames_decompressed = 0
         self._decompressor = zstandard.ZstdDecompressor()
         self.history = History()
+        self.stream: StreamReader | None = None
+        """The stream read last (format 5), where reading it in order goes on."""
+        self._streams: dict[int, int] = {}  # start -> end of every stream known
+        self._stream_starts: list[int] = []  # their starts, in order
         file.seek(0, 2)
         self.size = file.tell()
 
@@ -297,6 +310,12 @@ class FrameReader:
         for the others (see `next_frame`)."""
         if offset >= self.size:
             return "end", offset, None
+        stream = self.stream
+        if stream is not None and stream.end == offset and not stream.finished:
+            return "data", *self._piece(stream)
+        start = self._stream_around(offset)
+        if start is not None:  # a piece inside a stream: read the stream up to it
+            return "data", *self._piece(self._catch_up_stream(start, offset))
         head = self.read_at(offset, LINK_SIZE)
         if len(head) < 8:
             raise self._error("file ends inside a frame header (truncated)", offset)
@@ -310,6 +329,10 @@ class FrameReader:
         if magic == LINK_MAGIC:
             content, end = self._chained(offset, head)
             return "data", end, content
+        if magic == STREAM_MAGIC:
+            self.stream = StreamReader(offset, self.read_at, self._error)
+            self._add_stream(offset, offset)
+            return "data", *self._piece(self.stream)
         if magic != ZSTD_MAGIC:
             raise self._error(
                 f"unexpected bytes {head[:4].hex()} where a frame should start", offset
@@ -317,6 +340,44 @@ class FrameReader:
         content, end = self._decompress(offset, None)
         self.history.add(content, end, keyframe=True, start=offset)
         return "data", end, content
+
+    # -- streams (format 5) ----------------------------------------------
+    def add_streams(self, ranges: list[list[int]]) -> None:
+        """Learn where streams start and end (from the index), for reading their pieces at
+        random."""
+        for start, end in ranges:
+            self._add_stream(start, end)
+
+    def _add_stream(self, start: int, end: int) -> None:
+        if start not in self._streams:
+            bisect.insort(self._stream_starts, start)
+        self._streams[start] = max(end, self._streams.get(start, end))
+
+    def _stream_around(self, offset: int) -> int | None:
+        """The start of the known stream that ``offset`` lies inside (after its first
+        piece), or None."""
+        starts = self._stream_starts
+        i = bisect.bisect_left(starts, offset) - 1
+        if i < 0 or offset >= self._streams[starts[i]]:
+            return None
+        return starts[i]
+
+    def _piece(self, stream: StreamReader) -> tuple[int, bytes]:
+        content = stream.piece(content_limit(self.size))
+        self.frames_decompressed += 1
+        self._add_stream(stream.start, stream.end)
+        return stream.end, content
+
+    def _catch_up_stream(self, start: int, target: int) -> StreamReader:
+        """A reader of the stream at ``start`` whose next piece is the one at ``target``."""
+        stream = self.stream
+        if stream is None or stream.start != start or stream.end > target or stream.finished:
+            stream = self.stream = StreamReader(start, self.read_at, self._error)
+        while stream.end < target and not stream.finished:
+            self._piece(stream)
+        if stream.end != target or stream.finished:
+            raise self._error("no stream piece starts at this offset", target)
+        return stream
 
     def _chained(self, offset: int, head: bytes) -> tuple[bytes, int]:
         distance = decode_link(head)

@@ -47,6 +47,22 @@ def _frames(raw: Any, data_start: int, end: int) -> list[list[int]]:
     return raw
 
 
+def _streams(raw: Any, data_start: int, end: int) -> list[list[int]]:
+    """The [start, end] of every stream (format 5): in order, apart, inside the data."""
+    if not isinstance(raw, list):
+        raise ValueError("streams is not an array")
+    previous = data_start
+    for stream in raw:
+        if not (
+            isinstance(stream, list) and len(stream) == 2 and all(type(v) is int for v in stream)
+        ):
+            raise ValueError("stream entry is malformed")
+        if not previous <= stream[0] < stream[1] <= end:
+            raise ValueError(f"stream {stream} is out of order or outside the data")
+        previous = stream[1]
+    return raw
+
+
 def _steps(raw: Any, written: list[Any], events_frames: set[int], events: int) -> list[StepInfo]:
     if not isinstance(raw, list) or len(raw) + len(written) > events:
         raise ValueError("steps is not an array of at most one step per event")
@@ -67,11 +83,12 @@ def _steps(raw: Any, written: list[Any], events_frames: set[int], events: int) -
 
 def parse_index(
     raw: dict[str, Any], data_start: int, end: int, read_steps: Callable[[int], list[Any]]
-) -> tuple[int, list[list[int]], list[StepInfo], list[int], int | None]:
-    """(events, frames, steps, blobs, outcome) of an index read from a file whose data
-    frames lie in ``data_start..end``; ValueError, KeyError or TypeError if it lies.
+) -> tuple[int, list[list[int]], list[StepInfo], list[int], int | None, list[list[int]]]:
+    """(events, frames, steps, blobs, outcome, streams) of an index read from a file whose
+    data frames lie in ``data_start..end``; ValueError, KeyError or TypeError if it lies.
     ``read_steps(offset)`` returns the entries of the steps frame at ``offset``."""
     frames = _frames(raw["frames"], data_start, end)
+    streams = _streams(raw.get("streams", []), data_start, end)
     events = raw["events"]
     if type(events) is not int or events != sum(count for _, _, count in frames):
         raise ValueError("the event count is not the sum of the frames' counts")
@@ -92,4 +109,4 @@ def parse_index(
     outcome = raw["outcome"]
     if outcome is not None and outcome not in events_frames:
         raise ValueError("the outcome names no events frame")
-    return events, frames, steps, blobs, outcome
+    return events, frames, steps, blobs, outcome, streams

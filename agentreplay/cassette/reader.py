@@ -258,7 +258,9 @@ class CassetteReader:
             parsed = parse_index(raw, self._data_start, index_offset, self._steps_frame)
         except (KeyError, TypeError, ValueError) as exc:
             raise CassetteError(f"index is malformed: {exc}", path=str(self.path)) from exc
-        return _Index(*parsed, rebuilt=False)
+        events, frames, steps, blobs, outcome, streams = parsed
+        self._frames.add_streams(streams)
+        return _Index(events, frames, steps, blobs, outcome, rebuilt=False)
 
     def _steps_frame(self, offset: int) -> list[Any]:
         """The step entries of the steps frame at ``offset``."""

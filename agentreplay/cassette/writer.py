@@ -5,9 +5,10 @@ A background thread turns pending events into frames: it cuts a frame every
 `FLUSH_EVENTS` events and whenever it wakes (every `FLUSH_INTERVAL` seconds),
 compresses it and writes it. A process killed at any moment therefore loses
 at most the events of the last ~100 ms; the reader recovers everything before
-them. Frames are not cut at step boundaries: every frame starts compressing
-afresh, so a frame per step makes a cassette up to twice as large; the index
-still names the frames each step's events are in.
+them. The frames a recording cuts go into streams (stream.py): one zstd frame
+kept open across flushes, so small frames compress as one batch would, and
+every flushed byte can be read back. Frames are not cut at step boundaries;
+the index names the frames each step's events are in.
 
 The index of steps is written as the recording goes, so that memory stays flat
 however long it runs: once `STEPS_FRAME` steps have closed and their frames are
@@ -28,14 +29,6 @@ from pathlib import Path
 from typing import Any, Final
 
 from agentreplay.cassette.blobs import BlobTable
-from agentreplay.cassette.chain import (
-    CHAIN_BELOW,
-    KEY_EVERY,
-    PREFIX,
-    History,
-    compress,
-    encode_link,
-)
 from agentreplay.cassette.codec import ENCODERS
 from agentreplay.cassette.events import Event, RunOutcome
 from agentreplay.cassette.frames import (
@@ -43,11 +36,13 @@ from agentreplay.cassette.frames import (
     FRAME_EVENTS,
     FRAME_STEPS,
     FrameTooLarge,
+    encode_content,
     encode_footer,
     encode_header,
     encode_index,
     pack_data_frame,
 )
+from agentreplay.cassette.stream import STREAM_EVERY, StreamCompressor
 from agentreplay.cassette.tracking import StepTracker
 from agentreplay.errors import RecordingError, UsageError
 
@@ -99,13 +94,14 @@ class CassetteWriter:
         flush_events: int = FLUSH_EVENTS,
         flush_interval: float = FLUSH_INTERVAL,
         background: bool = True,
-        chain: bool | None = None,
+        stream: bool | None = None,
         steps_frame: int = STEPS_FRAME,
     ) -> None:
         self.path = Path(path)
-        # Frames cut by the clock are small: chain them (see chain.py). A writer flushed
-        # by its caller in batches (background=False) writes independent frames.
-        self._chain = background if chain is None else chain
+        # Frames cut by the clock are small: write them into streams (see stream.py). A
+        # writer flushed by its caller in batches (background=False) writes independent
+        # frames, each readable alone.
+        self._streaming = background if stream is None else stream
         self._file = create_file(self.path)
         try:
             self._file.write(encode_header(header))
@@ -114,9 +110,9 @@ class CassetteWriter:
             with contextlib.suppress(OSError):
                 self._file.close()
             raise
-        self._history = History()
-        self._key_offset = 0
-        self._since_key = 0
+        self._stream = StreamCompressor()
+        self._stream_start = -1
+        self._streams = array("q")  # start and end offsets of every stream ended
         self._flush_events = flush_events
         self._flush_interval = flush_interval
         self._pending: deque[Event] = deque()
@@ -242,23 +238,28 @@ class CassetteWriter:
             self._step_entries = []
 
     def _emit(self, content: bytes, *, key: bool = False) -> int:
-        """Write a data frame of ``content``, chained to the ones before it when it can be
-        (never with ``key``); return its offset (its link's, for a chained frame)."""
-        offset = self._file.tell()
-        history = self._history
-        small = len(content) < CHAIN_BELOW and not key  # a large frame compresses well alone
-        if self._chain and small and len(history) and self._since_key + len(content) <= KEY_EVERY:
-            prefix = history.tail(PREFIX)
-            self._file.write(encode_link(offset - self._key_offset))
-            self._file.write(compress(content, prefix))
-            self._since_key += len(content)
-            history.add(content, 0, keyframe=False)
+        """Write a data frame of ``content``: a piece of the open stream, or a zstd frame of
+        its own (with ``key``, when not streaming, or when it would fill a stream alone);
+        return its offset."""
+        stream = self._stream
+        if not self._streaming or key or len(content) > STREAM_EVERY:
+            self._end_stream()
+            offset = self._file.tell()
+            self._file.write(encode_content(content))
             return offset
-        self._file.write(compress(content))
-        self._key_offset, self._since_key = offset, len(content)
-        if self._chain:
-            history.add(content, 0, keyframe=True)
+        if stream.is_open and stream.content + len(content) > STREAM_EVERY:
+            self._end_stream()  # random access decompresses a stream from its start
+        offset = self._file.tell()
+        if not stream.is_open:
+            self._file.write(stream.open())
+            self._stream_start = offset
+        self._file.write(stream.piece(content))
         return offset
+
+    def _end_stream(self) -> None:
+        if self._stream.is_open:
+            self._file.write(self._stream.end())
+            self._streams.extend((self._stream_start, self._file.tell()))
 
     @property
     def _frames(self) -> list[list[int]]:
@@ -278,6 +279,7 @@ class CassetteWriter:
             try:
                 self._write_pending()
             finally:  # index what was written, even if an event could not be
+                self._end_stream()
                 index_offset = self._file.tell()
                 self._file.write(encode_index(self._index()))
                 self._file.write(encode_footer(index_offset))
@@ -303,6 +305,7 @@ class CassetteWriter:
                 key=_number,
             ),
             "blobs": self._blob_frames.tolist(),
+            "streams": [self._streams[i : i + 2].tolist() for i in range(0, len(self._streams), 2)],
             "outcome": self._outcome_frame,
             "closed_at": time.time_ns(),
         }

@@ -1,7 +1,7 @@
 """Cassettes built on purpose: every frame well formed and checksummed, the contents wrong.
 
 `build` writes frames from plain values exactly as the writer frames them, so
-a reader cannot reject them for their framing; the strategy `hostile_files`
+a reader cannot reject them for their framing (in streams or not); the strategy `hostile_files`
 draws such files with wrong step numbers, offsets that point anywhere,
 counts that do not add up, repeated blob references, headers with fields of
 the wrong type, and frames that expand to many times their size.
@@ -26,6 +26,7 @@ import zstandard
 from hypothesis import strategies as st
 
 from agentreplay.cassette.frames import FOOTER_MAGIC, FOOTER_TAG, INDEX_MAGIC, encode_header
+from agentreplay.cassette.stream import StreamCompressor
 from agentreplay.cli import main
 from agentreplay.errors import CassetteError, CassetteWarning
 from agentreplay.steps import open_cassette
@@ -57,19 +58,34 @@ def blob(blob_id: int, data: bytes) -> list[Any]:
     return [blob_id, hashlib.blake2b(data, digest_size=16).digest(), data]
 
 
+def framed(frames: list[Any], start: int, *, streamed: bool = False) -> tuple[bytes, list[int]]:
+    """The data frames holding ``frames`` (plain values) from offset ``start``, each a zstd
+    frame or (``streamed``) all pieces of one stream, as the writer makes them; and the
+    offset of each."""
+    out, offsets = bytearray(), []
+    stream = StreamCompressor()
+    for value in frames:
+        offsets.append(start + len(out))
+        if streamed:
+            out += (b"" if stream.is_open else stream.open()) + stream.piece(pack(value))
+        else:
+            out += data_frame(value)
+    return bytes(out + stream.end()), offsets
+
+
 def build(
     frames: list[Any],
     *,
     header: dict[str, Any] | None = None,
     index: Any = None,
     footer_offset: int | None = None,
+    streamed: bool = False,
 ) -> bytes:
-    """A cassette of a header, data frames holding ``frames`` (plain values), and, if
-    ``index`` is given, an index frame and a footer (at ``footer_offset``, or the index's
-    own offset when None)."""
+    """A cassette of a header, data frames holding ``frames`` (plain values; in a stream
+    if ``streamed``), and, if ``index`` is given, an index frame and a footer (at
+    ``footer_offset``, or the index's own offset when None)."""
     out = bytearray(encode_header(header if header is not None else {"run_id": "hostile"}))
-    for value in frames:
-        out += data_frame(value)
+    out += framed(frames, len(out), streamed=streamed)[0]
     if index is not None:
         offset = len(out)
         out += index_frame(index)
@@ -296,7 +312,9 @@ def _frames(draw: st.DrawFn) -> list[list[Any]]:
     return frames
 
 
-def _true_index(frames: list[list[Any]], offsets: list[int]) -> dict[str, Any]:
+def _true_index(
+    frames: list[list[Any]], offsets: list[int], streams: list[list[int]]
+) -> dict[str, Any]:
     """The index a writer would have written (step numbers as the frames say)."""
     entries: list[list[int]] = []
     steps: dict[int, tuple[int, int]] = {}
@@ -323,16 +341,21 @@ def _true_index(frames: list[list[Any]], offsets: list[int]) -> dict[str, Any]:
         ],
         "blobs": [blobs.get(i, -1) for i in range(len(blobs))],
         "outcome": outcome_at,
+        "streams": streams,
         "closed_at": 0,
     }
 
 
 @st.composite
-def _index(draw: st.DrawFn, frames: list[list[Any]], offsets: list[int]) -> Any:
-    index = _true_index(frames, offsets)
+def _index(
+    draw: st.DrawFn, frames: list[list[Any]], offsets: list[int], streams: list[list[int]]
+) -> Any:
+    index = _true_index(frames, offsets, streams)
     anywhere = st.one_of(st.sampled_from(offsets or [0]), _ints)
     for _ in range(draw(st.integers(0, 3))):  # then a few lies
-        key = draw(st.sampled_from(["events", "frames", "steps", "blobs", "outcome", "extra"]))
+        key = draw(
+            st.sampled_from(["events", "frames", "steps", "blobs", "outcome", "streams", "extra"])
+        )
         if key == "frames" and index["frames"]:
             entry = draw(st.integers(0, len(index["frames"]) - 1))
             index["frames"][entry][draw(st.integers(0, 2))] = draw(anywhere)
@@ -343,6 +366,8 @@ def _index(draw: st.DrawFn, frames: list[list[Any]], offsets: list[int]) -> Any:
             index["blobs"] = draw(st.lists(anywhere, max_size=4))
         elif key == "outcome":
             index["outcome"] = draw(anywhere)
+        elif key == "streams":
+            index["streams"] = draw(st.lists(st.lists(anywhere, min_size=2, max_size=2)))
         elif key == "events":
             index["events"] = draw(_ints)
         else:  # a field of another shape altogether: the last lie told
@@ -358,11 +383,10 @@ def hostile_files(draw: st.DrawFn) -> bytes:
     if draw(st.integers(0, 9)) == 0:
         header.update(draw(st.dictionaries(st.sampled_from(_HEADER_FIELDS), _values, max_size=3)))
     frames = draw(_frames())
+    streamed = bool(frames) and draw(st.booleans())
     prefix = len(encode_header(header))
-    offsets, position = [], prefix
-    for value in frames:
-        offsets.append(position)
-        position += len(data_frame(value))
-    index = draw(_index(frames, offsets)) if draw(st.integers(0, 3)) else None
+    data, offsets = framed(frames, prefix, streamed=streamed)
+    streams = [[prefix, prefix + len(data)]] if streamed else []
+    index = draw(_index(frames, offsets, streams)) if draw(st.integers(0, 3)) else None
     footer_offset = None if draw(st.integers(0, 5)) else draw(_ints)
-    return build(frames, header=header, index=index, footer_offset=footer_offset)
+    return build(frames, header=header, index=index, footer_offset=footer_offset, streamed=streamed)

@@ -6,11 +6,15 @@ Whatever the file, `show`, `show --step`, `export` and `Cassette.steps()`,
 
 from __future__ import annotations
 
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
+import zstandard
 from hypothesis import HealthCheck, given, settings
 
+from agentreplay.cassette.stream import STREAM_MAGIC
 from agentreplay.errors import CassetteError
 from agentreplay.steps import open_cassette
 
@@ -18,9 +22,14 @@ from .hostile import (
     blob,
     build,
     chunk,
+    data_frame,
     end,
+    footer,
+    framed,
     hostile_files,
+    index_frame,
     outcome,
+    pack,
     request,
     response,
     run_every_reader,
@@ -195,4 +204,132 @@ def test_a_chained_frame_read_with_the_wrong_dictionary(tmp_path: Path) -> None:
     path = _write(tmp_path, data)
     run_every_reader(path, limit=LIMIT)
     with open_cassette(path) as cassette, pytest.raises(CassetteError, match="damaged"):
+        list(cassette.events())
+
+
+# -- streams whose pieces lie ----------------------------------------------------------
+
+
+def _stream_file(pieces: bytes) -> bytes:
+    """A cassette whose data is ``pieces``: a stream's bytes, from its marker on."""
+    return build([]) + pieces
+
+
+def _record(content: bytes, *, length: int | None = None) -> bytes:
+    return struct.pack("<II", len(content) if length is None else length, zlib.crc32(content))
+
+
+def _raw_stream(*parts: bytes, flush_each: bool = True, **params: int) -> bytes:
+    """A marker and one zstd frame of ``parts``, a block flush after each (or only after
+    the last), ended."""
+    compressor = zstandard.ZstdCompressor(
+        compression_params=zstandard.ZstdCompressionParameters.from_level(
+            3, write_checksum=True, **params
+        )
+    ).compressobj()
+    out = bytearray(struct.pack("<II", STREAM_MAGIC, 0))
+    for part in parts:
+        out += compressor.compress(part)
+        if flush_each:
+            out += compressor.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
+    out += compressor.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
+    return bytes(out + compressor.flush(zstandard.COMPRESSOBJ_FLUSH_FINISH))
+
+
+def _events_content() -> bytes:
+    return pack(_one_exchange([1, 1, 1, 1, 1]))
+
+
+@pytest.mark.parametrize(
+    ("pieces", "error"),
+    [
+        (  # a record that claims far more than the file could hold
+            _raw_stream(_record(b"", length=2**31) + b"x" * 100),
+            "over the limit",
+        ),
+        (  # two records in one piece: the first piece runs past its record
+            _raw_stream(
+                _record(_events_content()) + _events_content(),
+                _record(_events_content()) + _events_content(),
+                flush_each=False,
+            ),
+            "does not end where its record does",
+        ),
+        (  # a record whose bytes are not the ones its checksum was taken of
+            _raw_stream(_record(b"other") + b"abcde"),
+            "checksum mismatch",
+        ),
+        (  # more content than a writer puts in one stream
+            _raw_stream(
+                *(_record(c) + c for c in [pack([2, [blob(i, bytes(MB))]]) for i in range(3)])
+            ),
+            "more than a writer puts in one",
+        ),
+        (  # a window far larger than a writer uses: refused before it is allocated
+            _raw_stream(_record(_events_content()) + _events_content(), window_log=27),
+            "damaged",
+        ),
+        (  # a marker, then no zstd frame
+            struct.pack("<II", STREAM_MAGIC, 0) + b"\x00" * 40,
+            "not followed by a zstd frame",
+        ),
+        (  # a stream without its checksum
+            struct.pack("<II", STREAM_MAGIC, 0)
+            + zstandard.ZstdCompressor(write_checksum=False).compress(b"x" * 20),
+            "must have a checksum",
+        ),
+    ],
+    ids=["huge-record", "two-records", "bad-crc", "too-long", "huge-window", "no-zstd", "no-sum"],
+)
+def test_a_stream_that_lies(tmp_path: Path, pieces: bytes, error: str) -> None:
+    path = _write(tmp_path, _stream_file(pieces))
+    run_every_reader(path, limit=LIMIT)
+    with open_cassette(path) as cassette, pytest.raises(CassetteError, match=error):
+        list(cassette.events())
+
+
+def test_a_stream_whose_end_fails_its_checksum(tmp_path: Path) -> None:
+    content = _events_content()
+    data = bytearray(_stream_file(_raw_stream(_record(content) + content)))
+    data[-1] ^= 0xFF  # the zstd checksum of the whole stream, after the end block
+    path = _write(tmp_path, bytes(data))
+    run_every_reader(path, limit=LIMIT)
+    with open_cassette(path) as cassette, pytest.raises(CassetteError, match="checksum"):
+        list(cassette.events())
+
+
+def test_an_index_whose_stream_covers_a_frame_of_its_own(tmp_path: Path) -> None:
+    # The index says the stream goes on past its end, over the next frame: reading that
+    # frame at random must fail cleanly, not read garbage.
+    head = build([])
+    stream, offsets = framed([_one_exchange([1, 1, 1, 1, 1])], len(head), streamed=True)
+    alone = data_frame([1, [outcome(9)], [0]])
+    after = len(head) + len(stream)
+    index = {
+        "events": 6,
+        "frames": [[offsets[0], 1, 5], [after, 1, 1]],
+        "steps": [[1, "http", "POST x", "0", 0, 0, 1, offsets[0], offsets[0]]],
+        "blobs": [],
+        "outcome": after,
+        "streams": [[len(head), after + len(alone)]],
+        "closed_at": 0,
+    }
+    body = head + stream + alone
+    path = _write(tmp_path, body + index_frame(index) + footer(len(body)))
+    run_every_reader(path, limit=LIMIT)
+    with open_cassette(path) as cassette:
+        assert len(list(cassette.events())) == 6  # read in order, it is sound
+        with pytest.raises(CassetteError, match="no stream piece starts"):
+            cassette.outcome  # noqa: B018
+
+
+def test_a_stream_whose_last_block_holds_a_record(tmp_path: Path) -> None:
+    # Ended without a block flush first: the record is in the frame's last block, where
+    # only the stream's end may be.
+    content = _events_content()
+    compressor = zstandard.ZstdCompressor(write_checksum=True).compressobj()
+    pieces = struct.pack("<II", STREAM_MAGIC, 0) + compressor.compress(_record(content) + content)
+    path = _write(tmp_path, _stream_file(pieces + compressor.flush()))
+    run_every_reader(path, limit=LIMIT)
+    with open_cassette(path) as cassette, pytest.raises(CassetteError, match="last block"):
         list(cassette.events())

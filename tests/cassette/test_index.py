@@ -53,7 +53,7 @@ def _write(path: Path, events: list[Event], **options: Any) -> None:
         if not options.get("background", True) and i % 50 == 49:
             writer.flush()
         elif i % 50 == 49:
-            time.sleep(0.002)  # let the background thread cut frames as it goes
+            time.sleep(0.01)  # let the background thread cut frames as it goes
     writer.close()
 
 

@@ -1,0 +1,116 @@
+"""Streams: a recording flushed at its real pace compresses like one written at once."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import pytest
+
+import agentreplay
+from agentreplay.cassette import CassetteWriter, Event
+from agentreplay.cassette.frames import FORMAT_MAJOR
+from agentreplay.cassette.stream import STREAM_MAGIC
+
+from .helpers import read_until_damage
+from .test_crash_and_seek import _long_run
+
+REPOSITORY = Path(__file__).parents[2]
+MARKER = struct.pack("<I", STREAM_MAGIC)
+
+
+def _paced(path: Path, events: list[Event], every: int, *, stream: bool = True) -> CassetteWriter:
+    """Written as a recording at its pace writes: a small frame every ``every`` events."""
+    writer = CassetteWriter(path, {"paced": True}, background=False, stream=stream)
+    for n, event in enumerate(events, 1):
+        writer.append(event)
+        if n % every == 0:
+            writer.flush()
+    writer.close()
+    return writer
+
+
+def test_paced_frames_go_in_a_stream_and_compress_like_a_batch(tmp_path: Path) -> None:
+    events = _long_run(400)
+    streamed = _paced(tmp_path / "streamed.cassette", events, every=3)
+    cut = _paced(tmp_path / "cut.cassette", events, every=3, stream=False)
+    batch = _paced(tmp_path / "batch.cassette", events, every=256, stream=False)
+    with agentreplay.open(streamed.path) as cassette:
+        assert cassette.format_version[0] == FORMAT_MAJOR
+        assert list(cassette.events()) == events
+        assert [e for n in (1, 200, 400) for e in cassette.step(n)] == [
+            *events[0:4],
+            *events[796:800],
+            *events[1596:1600],
+        ]
+    assert streamed.path.read_bytes().count(MARKER) == 1
+    assert MARKER not in batch.path.read_bytes()
+    # These events differ only by a number: a batch of them compresses to almost nothing,
+    # and every piece of the stream still has its block header and checksum.
+    assert streamed.path.stat().st_size < cut.path.stat().st_size * 0.8
+
+
+def test_a_streamed_cassette_cut_anywhere_keeps_every_complete_piece(tmp_path: Path) -> None:
+    events = _long_run(30)
+    writer = _paced(tmp_path / "run.cassette", events, every=5)
+    data = writer.path.read_bytes()
+    ends = [offset for offset, _, _ in writer._frames[1:]]
+    counts = [sum(count for _, _, count in writer._frames[: i + 1]) for i in range(len(ends))]
+    damaged = tmp_path / "cut.cassette"
+    for cut in range(ends[0] - 40, len(data), 7):
+        damaged.write_bytes(data[:cut])
+        got, _ = read_until_damage(damaged)
+        complete = max([c for end, c in zip(ends, counts, strict=True) if end <= cut], default=0)
+        assert got == events[: len(got)] and len(got) >= complete, cut
+
+
+def test_a_damaged_piece_names_its_offset_and_keeps_the_pieces_before_it(
+    tmp_path: Path,
+) -> None:
+    events = _long_run(30)
+    writer = _paced(tmp_path / "run.cassette", events, every=4)
+    frames = writer._frames
+    data = bytearray(writer.path.read_bytes())
+    victim = len(frames) // 2
+    offset, end = frames[victim][0], frames[victim + 1][0]
+    for position in range(offset + 1, end, max(1, (end - offset) // 5)):
+        damaged = bytearray(data)
+        damaged[position] ^= 0x40
+        (tmp_path / "damaged.cassette").write_bytes(damaged)
+        got, error = read_until_damage(tmp_path / "damaged.cassette")
+        before = sum(count for _, _, count in frames[:victim])
+        assert error is not None, position
+        assert error.offset == offset, position
+        assert got == events[:before], position
+
+
+def test_reading_one_step_decompresses_at_most_one_stream(tmp_path: Path) -> None:
+    events = _long_run(6000)  # about 1.5 MB of content: more than one stream
+    writer = _paced(tmp_path / "run.cassette", events, every=4)
+    streams = writer.path.read_bytes().count(MARKER)
+    assert streams >= 2
+    with agentreplay.open(writer.path) as cassette:
+        assert cassette.step(5500) == events[21996:22000]
+        read = cassette.frames_decompressed
+        assert 1 < read < len(writer._frames) // 2  # not the whole file
+        assert cassette.step(5501) == events[22000:22004]  # the next: read on, not again
+        assert cassette.frames_decompressed == read + 1
+
+
+def test_a_format_4_cassette_of_chained_frames_still_reads() -> None:
+    path = REPOSITORY / "tests" / "cassette" / "data" / "chained-4.0.cassette"
+    events = _long_run(300)
+    with agentreplay.open(path) as cassette:
+        assert cassette.format_version == (4, 0)
+        assert cassette.step(250) == events[996:1000]
+        assert list(cassette.events()) == events
+
+
+@pytest.mark.parametrize("name", ["answers_an_order_question", "unknown_order"])
+def test_the_repository_s_format_1_cassettes_still_read(name: str) -> None:
+    path = REPOSITORY / "cassettes" / "examples" / f"{name}.cassette"
+    with agentreplay.open(path) as cassette:
+        assert cassette.format_version[0] == 1
+        steps = list(cassette.steps())
+        assert steps and cassette.outcome is not None
+        assert cassette.step(1)
