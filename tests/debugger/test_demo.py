@@ -69,12 +69,19 @@ def test_demo_from_an_installed_package_runs_a_copy_of_the_agent(
     assert out.getvalue().count("reproduced: KeyError('order')") == 2
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_demo_serve_runs_the_servers_for_the_example_by_hand(tmp_path: Path) -> None:
     serving = subprocess.Popen(
         [sys.executable, "-m", "agentreplay", "demo", "--serve", "--ports", "0,0"],
         stdout=subprocess.PIPE,
         text=True,
         cwd=agent_path().parents[1],
+        # Ctrl-C as in a terminal, even when this suite runs with SIGINT ignored (in the
+        # background of a shell), which the child would otherwise inherit.
+        preexec_fn=_default_sigint,
     )
     try:
         assert serving.stdout is not None
