@@ -6,8 +6,8 @@ localtime, strftime, clock_gettime) for helpers that ask the top of
 ``time_machine.traveller_stack`` for ``time_ns()``. We start a travel with
 time-machine's own API (so it patches, and later unpatches, as it always
 does) and put our hook in the place of its traveller. Names bound before
-recording started (``from time import time``) are therefore covered, no
-module is scanned, and a read costs one Python method call. A
+recording started (``from time import time``) are therefore covered, and a
+read costs one Python method call. A
 ``time_machine.travel`` started inside a session goes on top of ours and
 wins; one started before it is what we read through to, and stopping it
 inside the session stops it, not us.
@@ -23,23 +23,42 @@ recorded; those hooks replace the ``time`` module's attributes. freezegun
 keeps the functions it found at import (``real_monotonic``...) and puts them
 back when a ``freeze_time`` block ends: for the session, those are our hooks,
 so a freeze that ends inside a run leaves the run's clock hooked.
+
+Reads by machinery. An HTTP pool, cookiejar or the event loop reads the
+clock several times per request, never recorded: the hooks above would only
+tell who called and read the real clock, at several times its cost. So while
+a session runs, the global ``time`` of every machinery module (found in
+``sys.modules`` at the start, and as each module is first imported) names a
+stand-in module whose clock functions read the real clock directly as long as
+our hooks are what the ``time`` module holds and no travel is stacked with
+ours; else they take the usual way, so a freeze or travel the user starts
+inside the run still shows. Every other name is the ``time`` module's. A
+library module gets a stand-in for the monotonic clocks alone, since its
+wall-clock reads are recorded. A module left out (``from time import``, a
+compiled module) reads through the hooks as before, only slower.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import sys
+import threading
 import time
+import weakref
+from types import BuiltinFunctionType, ModuleType
 from typing import Any, Final
 
+import _time_machine
 import time_machine
 
 from agentreplay.errors import UsageError
 from agentreplay.runtime import escape
-from agentreplay.runtime.callers import Origin, importing, origin_of_caller
+from agentreplay.runtime.callers import Origin, classify, importing, origin_of_caller
 from agentreplay.runtime.callers import _cache as _origins
 from agentreplay.runtime.tasks import TaskState, current_task
 
-__all__ = ["ClockInterceptor"]
+__all__ = ["ClockInterceptor", "adopt"]
 
 _getframe = sys._getframe
 _time_ns = escape.time_ns
@@ -128,6 +147,96 @@ def _agent_clock(kind: str, original: Any) -> Any:
 
 
 _AGENT_CLOCKS: Final = ("monotonic", "monotonic_ns", "perf_counter", "perf_counter_ns")
+_WALL_CLOCKS: Final = ("time", "time_ns")
+_OWN_CLOCKS: Final = frozenset({"agentreplay", "time_machine", "freezegun"})
+"""Packages that set the ``time`` module's attributes themselves: never given a stand-in."""
+
+
+def _stand_in(clocks: dict[str, Any]) -> ModuleType:
+    """What a machinery (or library) module's global ``time`` names during a session:
+    a module with the given clock functions, and every other name (``sleep``,
+    ``gmtime``, ``strftime``...) looked up on the ``time`` module at each use.
+
+    A plain module, not a subclass: an attribute lookup on a subclass's instance
+    costs a tenth of the read it would speed up."""
+    module = ModuleType("time", time.__doc__)
+    namespace = module.__dict__
+    namespace.update(clocks)
+    namespace["__getattr__"] = functools.partial(getattr, time)
+    return module
+
+
+def _quiet_agent_clock(name: str, hook: Any, original: Any) -> Any:
+    """``time.<name>`` for code whose monotonic reads are never recorded: the real
+    clock while our hook is in place; whatever replaced it (a freezegun block) else."""
+    functions = time.__dict__
+
+    def read() -> Any:
+        if functions[name] is hook:
+            return original()
+        return getattr(time, name)()
+
+    read.__name__ = name
+    return read
+
+
+def _quiet_wall_clock(name: str, real: Any, stack: list[Any], hook: _WallClock) -> Any:
+    """``time.<name>`` for machinery: the real clock while our hook is the only
+    traveller and the function is time-machine's patched one; else the usual path
+    (a travel or a freeze started by the user), which never records machinery."""
+    functions = time.__dict__
+    patched = functions[name]
+    alone = [hook]
+
+    def read() -> Any:
+        if stack == alone and functions[name] is patched:
+            return real()
+        return getattr(time, name)()
+
+    read.__name__ = name
+    return read
+
+
+_adopting = threading.RLock()
+_installed: ClockInterceptor | None = None
+
+
+_readers: dict[int, weakref.ref[ModuleType]] = {}
+_looked_at = 0
+
+
+def _time_readers() -> list[ModuleType]:
+    """The loaded modules whose global ``time`` is the ``time`` module.
+
+    Looking through all of ``sys.modules`` at each session start would cost a
+    large part of the start; so only the entries added since the last look are
+    looked at, beside the readers found before. A module removed from
+    ``sys.modules`` can hide as many added since from that count: those read
+    through the hooks, only slower."""
+    global _looked_at
+    modules = sys.modules
+    added = list(itertools.islice(modules.values(), _looked_at, None))
+    _looked_at = len(modules)
+    for module in added:
+        if type(module) is ModuleType and module.__dict__.get("time") is time:
+            _readers[id(module)] = weakref.ref(module)
+    found = []
+    for key, ref in list(_readers.items()):
+        reader = ref()
+        if reader is None:
+            del _readers[key]
+        else:
+            found.append(reader)
+    return found
+
+
+def adopt(module: object) -> None:
+    """Give a module first imported during a session its stand-in ``time``, if it is
+    machinery or a library (`agentreplay.intercept.imports` calls this)."""
+    if _installed is not None:
+        with _adopting:
+            if _installed is not None:
+                _installed.adopt(module)
 
 
 class ClockInterceptor:
@@ -143,6 +252,8 @@ class ClockInterceptor:
         self._hook = _WallClock(stack)
         self._saved: dict[str, Any] = {}
         self._hooks: dict[str, Any] = {}
+        self._stand_ins: dict[Origin, ModuleType] = {}
+        self._adopted: list[dict[str, Any]] = []
 
     def install(self) -> None:
         # time-machine patches the C functions when its first travel starts; start
@@ -162,8 +273,66 @@ class ClockInterceptor:
             for name, hook in hooks.items():
                 if getattr(freezegun, f"real_{name}", None) is self._saved[name]:
                     setattr(freezegun, f"real_{name}", hook)
+        self._install_stand_ins()
+
+    def _install_stand_ins(self) -> None:
+        global _installed
+        monotonic = {
+            name: _quiet_agent_clock(name, self._hooks[name], self._saved[name])
+            for name in self._hooks
+        }
+        wall = {}
+        # The wall clock's shortcut needs time-machine's patched functions in place (not a
+        # freeze started before the session) and its way to the functions they replaced.
+        if all(
+            isinstance(getattr(time, name), BuiltinFunctionType)
+            and hasattr(_time_machine, f"original_{name}")
+            for name in _WALL_CLOCKS
+        ):
+            wall = {
+                name: _quiet_wall_clock(
+                    name, getattr(_time_machine, f"original_{name}"), self._stack, self._hook
+                )
+                for name in _WALL_CLOCKS
+            }
+        self._stand_ins = {
+            _MACHINERY: _stand_in({**monotonic, **wall}),
+            _LIBRARY: _stand_in(monotonic),  # a library's wall-clock reads are recorded
+        }
+        with _adopting:
+            for module in _time_readers():
+                self.adopt(module)
+            _installed = self
+
+    def adopt(self, module: object) -> None:
+        """Point the module's ``time`` at the stand-in for its origin, if it has one."""
+        if type(module) is not ModuleType:  # a lazy module would load on any lookup
+            return
+        namespace = module.__dict__
+        if namespace.get("time") is not time:
+            return
+        filename = namespace.get("__file__")
+        if not isinstance(filename, str) or not filename.endswith(".py"):
+            return
+        if str(namespace.get("__name__")).partition(".")[0] in _OWN_CLOCKS:
+            return
+        stand_in = self._stand_ins.get(classify(filename))
+        if stand_in is not None:
+            namespace["time"] = stand_in
+            self._adopted.append(namespace)
+
+    def _uninstall_stand_ins(self) -> None:
+        global _installed
+        with _adopting:
+            _installed = None
+            stand_ins = list(self._stand_ins.values())
+            for namespace in self._adopted:
+                if namespace.get("time") in stand_ins:
+                    namespace["time"] = time
+            self._adopted.clear()
 
     def uninstall(self) -> None:
+        self._uninstall_stand_ins()
         for name, original in self._saved.items():
             setattr(time, name, original)
         # freezegun, imported before or during the session, keeps no hook of ours.

@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import asyncio.base_events
 import datetime as dt
+import http.cookiejar as cookiejar
 import importlib
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from time import time as early_bound_time  # bound before any session starts
+from types import CodeType, FrameType, FunctionType, ModuleType
+from typing import TypeVar
 
 import freezegun
+import httpcore._sync.http11
 import httpx
 import pytest
 import time_machine
 
 import agentreplay
 from agentreplay.cassette import ClockRead
-from agentreplay.runtime import callers
+from agentreplay.intercept import clock
+from agentreplay.runtime import callers, escape
 from tests.servers import ToolServer
 
 
@@ -206,3 +213,154 @@ def test_a_perf_counter_read_by_a_librarys_dataclass_is_not_the_agents(
     monkeypatch.delitem(sys.modules, "timed")
     assert agent_read > 0
     assert [r.clock for r in _clock_reads(cassette)] == ["perf_counter"]  # the agent's own
+
+
+# -- reads by machinery: a stand-in ``time`` module, no hook on the way --------------
+
+T = TypeVar("T")
+
+
+def _hook_calls(run: Callable[[], T]) -> tuple[T, list[str]]:
+    """What ``run`` returns, and the file of each caller of agentreplay's clock hooks
+    during it (in this thread)."""
+    hooks = {clock._WallClock.time_ns.__code__, clock._agent_clock("time", time.time).__code__}
+    callers: list[str] = []
+
+    def profile(frame: FrameType, event: str, arg: object) -> None:
+        if event == "call" and frame.f_code in hooks and frame.f_back is not None:
+            callers.append(frame.f_back.f_code.co_filename)
+
+    sys.setprofile(profile)
+    try:
+        result = run()
+    finally:
+        sys.setprofile(None)
+    return result, callers
+
+
+def _machinery_reads(module: ModuleType) -> Callable[[], tuple[float, float]]:
+    """A function of ``module`` (its globals, its file) reading the clock as it does."""
+    source = "def reads():\n    return time.time(), time.monotonic()\n"
+    code = compile(source, module.__file__ or "", "exec").co_consts[0]
+    assert isinstance(code, CodeType)
+    reads: Callable[[], tuple[float, float]] = FunctionType(code, module.__dict__)
+    return reads
+
+
+def test_http_machinery_reads_in_a_recording_never_reach_the_hooks(
+    server: ToolServer, cassette: Path
+) -> None:
+    """httpcore's keep-alive checks, httpx's cookie jar and asyncio's loop read the real
+    clock without going through the hooks; the agent's own reads are recorded as before."""
+
+    def main() -> tuple[float, float]:
+        start = time.time(), time.monotonic()
+        with httpx.Client() as client:
+            for i in range(3):
+                client.get(f"{server.url}/tool/{i}")
+
+        async def fetch() -> None:
+            async with httpx.AsyncClient() as client:
+                for i in range(3):
+                    await client.get(f"{server.url}/tool/{i}")
+                    await asyncio.sleep(0.001)
+
+        asyncio.run(fetch())
+        return start
+
+    with agentreplay.record(cassette):
+        recorded, callers = _hook_calls(main)
+    assert callers == [__file__, __file__]  # the agent's two reads, and nothing else
+    assert [r.clock for r in _clock_reads(cassette)] == ["wall", "monotonic"]
+    server.stop()
+    with agentreplay.replay(cassette) as run:
+        assert main() == recorded
+    assert run.result is not None and run.result.reproduced
+
+
+def test_machinery_modules_get_their_time_module_back_when_the_last_session_stops(
+    tmp_path: Path,
+) -> None:
+    machinery = (cookiejar, asyncio.base_events, httpcore._sync.http11)
+    with agentreplay.record(tmp_path / "outer.cassette"):
+        assert all(m.time is not time for m in machinery)
+        assert all(m.time.sleep is time.sleep for m in machinery)  # vtime's, when replaying
+        with agentreplay.record(tmp_path / "inner.cassette"):
+            pass
+        assert all(m.time is not time for m in machinery)  # the outer session still runs
+    assert all(m.time is time for m in machinery)
+
+
+def _clocked_modules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, origin: callers.Origin, *names: str
+) -> None:
+    """Modules ``names`` that ``import time`` and read it in ``reads()``, of ``origin``."""
+    folder = tmp_path / "clocked"
+    folder.mkdir()
+    for name in names:
+        path = folder / f"{name}.py"
+        path.write_text("import time\n\n\ndef reads():\n    return time.time(), time.monotonic()\n")
+        monkeypatch.setitem(callers._cache, str(path), origin)
+        monkeypatch.delitem(sys.modules, name, raising=False)  # none left behind, at the end
+    monkeypatch.syspath_prepend(str(folder))
+
+
+def test_a_machinery_module_first_imported_during_a_recording_reads_the_real_clock(
+    cassette: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _clocked_modules(tmp_path, monkeypatch, callers.Origin.MACHINERY, "clocked_pool")
+    with agentreplay.record(cassette):
+        pool = importlib.import_module("clocked_pool")
+        assert pool.time is not time
+        (wall, _), hooked = _hook_calls(pool.reads)
+        assert hooked == [] and abs(wall - escape.time_ns() / 1e9) < 60
+        _, hooked = _hook_calls(cookiejar.CookieJar().clear_expired_cookies)  # time.time()
+        assert hooked == []
+    assert pool.time is time
+    assert _clock_reads(cassette) == []
+
+
+def test_a_librarys_wall_clock_reads_are_recorded_and_its_monotonic_reads_are_not(
+    cassette: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A library (an SDK) gets a stand-in for its monotonic clocks only: its wall-clock
+    reads, made in a module loaded before the session or during it, still reach the
+    hook, are recorded, and replay."""
+    _clocked_modules(tmp_path, monkeypatch, callers.Origin.LIBRARY, "sdk_before", "sdk_during")
+    before = importlib.import_module("sdk_before")
+
+    def main() -> list[tuple[float, float]]:
+        during = importlib.import_module("sdk_during")
+        assert before.time is not time and during.time is not time
+        return [before.reads(), during.reads()]
+
+    with agentreplay.record(cassette):
+        recorded = main()
+    assert before.time is time
+    assert [r.clock for r in _clock_reads(cassette)] == ["wall", "wall"]
+    del sys.modules["sdk_during"]
+    with agentreplay.replay(cassette) as run:
+        replayed = main()
+    assert [wall for wall, _ in replayed] == [wall for wall, _ in recorded]
+    assert run.result is not None and run.result.reproduced
+
+
+def test_machinery_reads_follow_a_travel_or_a_freeze_started_around_them(
+    cassette: Path,
+) -> None:
+    reads = _machinery_reads(cookiejar)
+    y2k = dt.datetime(2000, 1, 1, tzinfo=dt.UTC).timestamp()
+    with time_machine.travel(y2k, tick=False), agentreplay.record(cassette):
+        travelled_before, _ = reads()  # a travel started before the session: read through
+    assert travelled_before == y2k
+    with agentreplay.record(cassette):
+        with time_machine.travel(dt.datetime(2001, 2, 3, tzinfo=dt.UTC), tick=False):
+            travelled, _ = reads()
+        with freezegun.freeze_time(dt.datetime(2020, 1, 1, 12)):
+            (frozen, frozen_monotonic), (_, frozen_again) = reads(), reads()
+        live, _ = reads()
+    assert travelled == dt.datetime(2001, 2, 3, tzinfo=dt.UTC).timestamp()
+    assert frozen == dt.datetime(2020, 1, 1, 12, tzinfo=dt.UTC).timestamp()
+    assert frozen_monotonic == frozen_again  # freezegun's monotonic clock stands still
+    assert abs(live - escape.time_ns() / 1e9) < 60
+    assert _clock_reads(cassette) == []
