@@ -198,8 +198,12 @@ class FrameReader:
         self.history = History()
         self.stream: StreamReader | None = None
         """The stream read last (format 5), where reading it in order goes on."""
-        self._streams: dict[int, int] = {}  # start -> end of every stream known
+        self._streams: dict[int, tuple[int, bool]] = {}  # start -> (end, ended) of each known
         self._stream_starts: list[int] = []  # their starts, in order
+        self._pieces: dict[int, tuple[int, bytes]] = {}
+        """offset -> (next offset, content) of the pieces of `stream` read so far: reading
+        one again, as a step's events and then their blobs do, costs nothing (a stream
+        holds at most `STREAM_CONTENT`)."""
         file.seek(0, 2)
         self.size = file.tell()
 
@@ -313,6 +317,9 @@ class FrameReader:
         stream = self.stream
         if stream is not None and stream.end == offset and not stream.finished:
             return "data", *self._piece(stream)
+        seen = self._pieces.get(offset)
+        if seen is not None:
+            return "data", *seen
         start = self._stream_around(offset)
         if start is not None:  # a piece inside a stream: read the stream up to it
             return "data", *self._piece(self._catch_up_stream(start, offset))
@@ -330,9 +337,8 @@ class FrameReader:
             content, end = self._chained(offset, head)
             return "data", end, content
         if magic == STREAM_MAGIC:
-            self.stream = StreamReader(offset, self.read_at, self._error)
-            self._add_stream(offset, offset)
-            return "data", *self._piece(self.stream)
+            self._add_stream(offset, offset, ended=False)
+            return "data", *self._piece(self._new_stream(offset))
         if magic != ZSTD_MAGIC:
             raise self._error(
                 f"unexpected bytes {head[:4].hex()} where a frame should start", offset
@@ -346,33 +352,48 @@ class FrameReader:
         """Learn where streams start and end (from the index), for reading their pieces at
         random."""
         for start, end in ranges:
-            self._add_stream(start, end)
+            self._add_stream(start, end, ended=True)
 
-    def _add_stream(self, start: int, end: int) -> None:
-        if start not in self._streams:
+    def _add_stream(self, start: int, end: int, *, ended: bool) -> None:
+        known = self._streams.get(start)
+        if known is None:
             bisect.insort(self._stream_starts, start)
-        self._streams[start] = max(end, self._streams.get(start, end))
+        elif known[0] >= end:
+            return
+        self._streams[start] = (end, ended)
 
     def _stream_around(self, offset: int) -> int | None:
         """The start of the known stream that ``offset`` lies inside (after its first
-        piece), or None."""
+        piece), or None. The end of a stream read only partly is where its next piece is."""
         starts = self._stream_starts
         i = bisect.bisect_left(starts, offset) - 1
-        if i < 0 or offset >= self._streams[starts[i]]:
+        if i < 0:
+            return None
+        end, ended = self._streams[starts[i]]
+        if offset > end or (offset == end and ended):
             return None
         return starts[i]
 
+    def _new_stream(self, start: int) -> StreamReader:
+        if self.stream is None or self.stream.start != start:
+            self._pieces.clear()
+        self.stream = StreamReader(start, self.read_at, self._error)
+        return self.stream
+
     def _piece(self, stream: StreamReader) -> tuple[int, bytes]:
+        offset = stream.end if stream.content else stream.start
         content = stream.piece(content_limit(self.size))
         self.frames_decompressed += 1
-        self._add_stream(stream.start, stream.end)
+        self._add_stream(stream.start, stream.end, ended=stream.finished)
+        if stream is self.stream:
+            self._pieces[offset] = (stream.end, content)
         return stream.end, content
 
     def _catch_up_stream(self, start: int, target: int) -> StreamReader:
         """A reader of the stream at ``start`` whose next piece is the one at ``target``."""
         stream = self.stream
         if stream is None or stream.start != start or stream.end > target or stream.finished:
-            stream = self.stream = StreamReader(start, self.read_at, self._error)
+            stream = self._new_stream(start)
         while stream.end < target and not stream.finished:
             self._piece(stream)
         if stream.end != target or stream.finished:

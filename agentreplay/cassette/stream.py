@@ -101,7 +101,16 @@ class StreamReader:
     naming the offset of the piece it was found in.
     """
 
-    __slots__ = ("_decompressor", "_error", "_read_at", "content", "end", "finished", "start")
+    __slots__ = (
+        "_bad_end",
+        "_decompressor",
+        "_error",
+        "_read_at",
+        "content",
+        "end",
+        "finished",
+        "start",
+    )
 
     def __init__(
         self,
@@ -114,6 +123,7 @@ class StreamReader:
         self._error = error
         self.content = 0
         self.finished = False
+        self._bad_end: CassetteError | None = None
         self._decompressor = zstandard.ZstdDecompressor(max_window_size=MAX_WINDOW).decompressobj()
         head = read_at(start, 8 + 18)
         if len(head) < 8 + 6:
@@ -150,6 +160,8 @@ class StreamReader:
         offset = pos = self.end
         if self.finished:
             raise self._error("the stream ended before this offset", offset)
+        if self._bad_end is not None:
+            raise self._bad_end
         out = bytearray()
         want = -1  # bytes of the record, once its head is read
         while True:
@@ -186,11 +198,17 @@ class StreamReader:
         return content
 
     def _end_if_here(self) -> None:
-        """Step over the stream's end when it follows the piece just read."""
+        """Step over the stream's end when it follows the piece just read. An end that
+        fails the stream's checksum is kept for the next read, at the end's own offset:
+        the piece before it is sound (its record's crc32 says so)."""
         pos = self.end
         tail = self._read_at(pos, 7)
         if len(tail) == 7 and tail[:3] == _END_BLOCK:
-            self._feed(tail, pos)  # checks the stream's zstd checksum
+            try:
+                self._feed(tail, pos)  # checks the stream's zstd checksum
+            except CassetteError:
+                self._bad_end = self._error("the stream's end fails its checksum", pos)
+                return
             self.end = pos + 7
             self.finished = True
 

@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 import agentreplay
-from agentreplay.cassette import CassetteWriter, Event
+from agentreplay.cassette import (
+    CassetteWriter,
+    Event,
+    HttpChunk,
+    HttpEnd,
+    HttpRequest,
+    HttpResponse,
+)
 from agentreplay.cassette.frames import FORMAT_MAJOR
 from agentreplay.cassette.stream import STREAM_MAGIC
 
@@ -95,6 +102,34 @@ def test_reading_one_step_decompresses_at_most_one_stream(tmp_path: Path) -> Non
         assert 1 < read < len(writer._frames) // 2  # not the whole file
         assert cassette.step(5501) == events[22000:22004]  # the next: read on, not again
         assert cassette.frames_decompressed == read + 1
+
+
+def test_two_readers_of_one_cassette_interleave(tmp_path: Path) -> None:
+    events = _long_run(300)
+    writer = _paced(tmp_path / "run.cassette", events, every=3)
+    with agentreplay.open(writer.path) as cassette:
+        first, second = cassette.events(), cassette.events()
+        ahead = [next(first) for _ in range(50)]
+        pairs = list(zip(first, second, strict=False))
+        assert ahead + [a for a, _ in pairs] == events
+        assert [b for _, b in pairs] == events[: len(pairs)]
+
+
+def test_a_step_and_its_blobs_in_one_stream_are_read_once(tmp_path: Path) -> None:
+    # Every flush holds a blobs frame and then the events frame referring to it: a step
+    # reads the events, then goes back for the blobs, then on to its next frame.
+    events: list[Event] = [
+        HttpRequest("0", 0, 0, "POST", "http://model/v1", (), b"{}", "httpx"),
+        HttpResponse("0", 1, 1, 0, 200, (), "HTTP/1.1", "OK"),
+    ]
+    events += [HttpChunk("0", n, n, 0, b"token %06d " % n * 60) for n in range(2, 202)]
+    events.append(HttpEnd("0", 202, 202, 0, True))
+    writer = _paced(tmp_path / "run.cassette", events, every=2)
+    data = writer.path.read_bytes()
+    assert data.count(MARKER) == 1
+    with agentreplay.open(writer.path) as cassette:
+        assert cassette.step(1) == events
+        assert cassette.frames_decompressed == len(writer._frames)  # each piece once
 
 
 def test_a_format_4_cassette_of_chained_frames_still_reads() -> None:
