@@ -14,7 +14,6 @@ caller.
 from __future__ import annotations
 
 from collections.abc import Callable
-from operator import attrgetter
 from typing import Any, Final
 
 from agentreplay.cassette.blobs import INLINE_MAX
@@ -54,22 +53,23 @@ def _encode_error(error: ErrorInfo | None) -> list[Any] | None:
 
 
 def _make_encoder(code: int, fields: tuple[tuple[str, str], ...]) -> Encoder:
-    values = attrgetter("task", "seq", "at", *(name for name, _ in fields))
-    converted = tuple((4 + i, tag) for i, (_, tag) in enumerate(fields) if tag in "bheE")
-
-    def encode(event: Event, intern: Intern) -> list[Any]:
-        out: list[Any] = [code, *values(event)]
-        for index, tag in converted:
-            value = out[index]
-            if tag == "b":
-                if len(value) >= INLINE_MAX:  # short ones stay inline; spare the call
-                    out[index] = intern(value)
-            elif tag == "h":
-                out[index] = [item for pair in value for item in pair]
-            else:
-                out[index] = _encode_error(value)
-        return out
-
+    """The encoder of one kind, generated from its field list (never from data) as one
+    list display: the writer runs it once per event, a streamed answer's chunks included."""
+    items = [str(code), "event.task", "event.seq", "event.at"]
+    for name, tag in fields:
+        value = f"event.{name}"
+        if tag == "b":  # short ones stay inline; spare the call
+            items.append(f"({value} if len({value}) < INLINE_MAX else intern({value}))")
+        elif tag == "h":
+            items.append(f"[item for pair in {value} for item in pair]")
+        elif tag in "eE":
+            items.append(f"_encode_error({value})")
+        else:
+            items.append(value)
+    source = f"def encode(event, intern):\n    return [{', '.join(items)}]\n"
+    env: dict[str, Any] = {"INLINE_MAX": INLINE_MAX, "_encode_error": _encode_error}
+    exec(source, env)
+    encode: Encoder = env["encode"]
     return encode
 
 

@@ -14,6 +14,7 @@ rebuild a missing index, so both always agree.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 from agentreplay.cassette.events import KINDS, Event, StepRole
 
@@ -60,6 +61,13 @@ class StepInfo:
         ):
             raise ValueError("step entry has fields of the wrong type")
         return cls(number, kind, name, task, parent, start_at, end_at, first, last)
+
+
+# Read once per event by the writer: each kind's role, link and opened kind, in a tuple.
+_ROLES: Final = {cls: (kind.step_role, kind.link, kind.opens) for cls, kind in KINDS.items()}
+_NONE: Final = StepRole.NONE
+_OPENS: Final = StepRole.OPENS
+_CONTINUES: Final = StepRole.CONTINUES
 
 
 def _parent_task(task: str) -> str | None:
@@ -135,13 +143,11 @@ class StepTracker:
 
     def feed(self, event: Event) -> int:
         """Return the step ``event`` belongs to (0 for none)."""
-        kind = KINDS[type(event)]
-        role = kind.step_role
-        if role is StepRole.NONE:  # clock reads, entropy draws, the outcome
+        role, link, opens = _ROLES[type(event)]
+        if role is _CONTINUES:  # the most frequent: a streamed body's chunks
+            return self._owner.get((event.task, getattr(event, link)), 0)
+        if role is _NONE:  # clock reads, entropy draws, the outcome
             return self._innermost(event.task)
-        if role is StepRole.OPENS:
-            return self._open_step(event, kind.opens, event.step_name())
-        opener = getattr(event, kind.link)
-        if role is StepRole.CLOSES:
-            return self._close_step(event.task, opener, event.at)
-        return self._owner.get((event.task, opener), 0)
+        if role is _OPENS:
+            return self._open_step(event, opens, event.step_name())
+        return self._close_step(event.task, getattr(event, link), event.at)

@@ -167,18 +167,11 @@ class CassetteWriter:
         pending = self._pending
         if not pending:
             return
-        batch: list[Event] = []
-        steps: list[int] = []
-        feed = self._tracker.feed
+        popleft, size = pending.popleft, self._flush_events
         while pending:
-            event = pending.popleft()
-            steps.append(feed(event))
-            batch.append(event)
-            if len(batch) >= self._flush_events:
-                self._write_batch(batch, steps)
-                batch, steps = [], []
-        if batch:
-            self._write_batch(batch, steps)
+            # Appends go on meanwhile, at the other end: take what is there now.
+            batch = [popleft() for _ in range(min(len(pending), size))]
+            self._write_batch(batch, list(map(self._tracker.feed, batch)))
         self._write_steps()
         self._file.flush()
 

@@ -115,30 +115,38 @@ class Recorder:
 
 class _BodySeen:
     """What a recorder saw of a body: enough to tell, when the caller closes it before
-    the transport reported its end, whether every byte had already been read."""
+    the transport reported its end, whether every byte had already been read.
 
-    __slots__ = ("length", "sse", "tail", "total")
+    Each chunk only adds to a count and keeps a reference to the last bytes; the
+    headers are read only if the caller closes the body early."""
+
+    __slots__ = ("headers", "last", "tail", "total")
 
     def __init__(self, headers: Headers) -> None:
-        fields = {name.lower(): value.strip().lower() for name, value in headers}
-        identity = fields.get("content-encoding", "identity") == "identity"
-        declared = fields.get("content-length", "")
-        chunked = "transfer-encoding" in fields
-        self.length = int(declared) if identity and not chunked and declared.isdigit() else None
-        self.sse = fields.get("content-type", "").startswith("text/event-stream")
-        self.tail = b""
+        self.headers = headers
+        self.tail = b""  # the end of the body before `last`, when `last` is short
+        self.last = b""
         self.total = 0
 
     def saw(self, data: bytes) -> None:
         self.total += len(data)
-        self.tail = (self.tail + data)[-_TAIL:]
+        if len(data) < _TAIL:
+            self.tail = (self.tail + self.last)[-_TAIL:]
+        else:
+            self.tail = b""
+        self.last = data
 
     def read_to_end(self) -> bool:
         """True once the declared length is read, or a server-sent stream's terminal
         ``data: [DONE]`` event (after which an API's stream has nothing more to send)."""
-        if self.length is not None:
-            return self.total >= self.length
-        return self.sse and _SSE_DONE.search(self.tail) is not None
+        fields = {name.lower(): value.strip().lower() for name, value in self.headers}
+        identity = fields.get("content-encoding", "identity") == "identity"
+        declared = fields.get("content-length", "")
+        if identity and "transfer-encoding" not in fields and declared.isdigit():
+            return self.total >= int(declared)
+        if not fields.get("content-type", "").startswith("text/event-stream"):
+            return False
+        return _SSE_DONE.search((self.tail + self.last)[-_TAIL:]) is not None
 
 
 class ExchangeRecorder:
@@ -171,12 +179,14 @@ class ExchangeRecorder:
         )
 
     def chunk(self, data: bytes) -> None:
+        # Runs once per streamed chunk: the recorder's parts are read inline.
         if data:
             rec, task = self._recorder, self._task
             if self._body is not None:
                 self._body.saw(data)
             data = rec.redactor.data(bytes(data))
-            rec.emit(HttpChunk(task.id, task.next_seq(), rec.now(), self.request_seq, data))
+            at = _perf_counter_ns() - rec._start
+            rec.writer.append(HttpChunk(task.id, task.next_seq(), at, self.request_seq, data))
 
     def end(self, complete: bool) -> None:
         if not self._done:

@@ -384,11 +384,12 @@ class Replay(TimeAndOrder, Session):
 
     def _hand_out(self, task: TaskState, exchange: RecordedExchange) -> RecordedExchange:
         exchange = self.policy.exchange(exchange)
-        recorded: list[Event] = [exchange.request]
-        recorded += [e for e in (exchange.response,) if e is not None]
-        recorded += exchange.chunks
-        recorded += [e for e in (exchange.end, exchange.error) if e is not None]
-        self._echo(task, recorded)
+        if self.recorder is not None:  # a fork: the exchange goes into it
+            recorded: list[Event] = [exchange.request]
+            recorded += [e for e in (exchange.response,) if e is not None]
+            recorded += exchange.chunks
+            recorded += [e for e in (exchange.end, exchange.error) if e is not None]
+            self._echo(task, recorded)
         self._after_answer(exchange.step)
         return exchange
 
