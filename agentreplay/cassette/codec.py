@@ -17,10 +17,19 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from agentreplay.cassette.blobs import INLINE_MAX
-from agentreplay.cassette.events import KINDS, ErrorInfo, Event
+from agentreplay.cassette.events import KINDS, ErrorInfo, Event, HttpChunk
 from agentreplay.errors import CassetteError
 
-__all__ = ["ENCODERS", "KIND_CODES", "check_plain", "decode_event", "decode_events", "encode_event"]
+__all__ = [
+    "ENCODERS",
+    "KIND_CODES",
+    "ChunkFields",
+    "check_plain",
+    "decode_event",
+    "decode_events",
+    "encode_chunk_fields",
+    "encode_event",
+]
 
 Intern = Callable[[bytes], "bytes | list[int]"]
 Resolve = Callable[[list[int]], bytes]
@@ -52,12 +61,20 @@ def _encode_error(error: ErrorInfo | None) -> list[Any] | None:
     return [error.type, error.message, error.traceback, error.args]
 
 
-def _make_encoder(code: int, fields: tuple[tuple[str, str], ...]) -> Encoder:
-    """The encoder of one kind, generated from its field list (never from data) as one
-    list display: the writer runs it once per event, a streamed answer's chunks included."""
-    items = [str(code), "event.task", "event.seq", "event.at"]
+def _encoder_source(code: int, fields: tuple[tuple[str, str], ...], *, values: bool) -> str:
+    """An encoder's source, generated from the kind's field list (never from data) as one
+    list display: the writer runs it once per event, a streamed answer's chunks included.
+    With ``values``, it takes the event's fields as a tuple, in order, not the event."""
+    names = ["task", "seq", "at", *(name for name, _ in fields)]
+    if values:
+        head = f"def encode(event, intern):\n    {', '.join(names)}, = event\n"
+        access = "{}".format
+    else:
+        head = "def encode(event, intern):\n"
+        access = "event.{}".format
+    items = [str(code), *(access(name) for name in names[:3])]
     for name, tag in fields:
-        value = f"event.{name}"
+        value = access(name)
         if tag == "b":  # short ones stay inline; spare the call
             items.append(f"({value} if len({value}) < INLINE_MAX else intern({value}))")
         elif tag == "h":
@@ -66,14 +83,25 @@ def _make_encoder(code: int, fields: tuple[tuple[str, str], ...]) -> Encoder:
             items.append(f"_encode_error({value})")
         else:
             items.append(value)
-    source = f"def encode(event, intern):\n    return [{', '.join(items)}]\n"
+    return f"{head}    return [{', '.join(items)}]\n"
+
+
+def _make_encoder(code: int, fields: tuple[tuple[str, str], ...], *, values: bool = False) -> Any:
     env: dict[str, Any] = {"INLINE_MAX": INLINE_MAX, "_encode_error": _encode_error}
-    exec(source, env)
-    encode: Encoder = env["encode"]
-    return encode
+    exec(_encoder_source(code, fields, values=values), env)
+    return env["encode"]
 
 
-ENCODERS: Final = {cls: _make_encoder(code, fields) for cls, (code, fields) in _SCHEMA.items()}
+ENCODERS: Final[dict[type[Event], Encoder]] = {
+    cls: _make_encoder(code, fields) for cls, (code, fields) in _SCHEMA.items()
+}
+
+ChunkFields = tuple[str, int, int, int, bytes]
+"""An `HttpChunk` given by its fields, in order: what a recorder hands a writer for each
+chunk of a streamed body, without making the event (see `EventSink.append_chunk`)."""
+encode_chunk_fields: Final[Callable[[ChunkFields, Intern], list[Any]]] = _make_encoder(
+    *_SCHEMA[HttpChunk], values=True
+)
 
 
 def encode_event(event: Event, intern: Intern) -> list[Any]:

@@ -37,6 +37,10 @@ class EventSink(Protocol):
 
     def append(self, event: Event) -> None: ...
 
+    def append_chunk(self, task: str, seq: int, at: int, request: int, data: bytes) -> None:
+        """``append(HttpChunk(task, seq, at, request, data))``, which a sink may do without
+        making the event: a streamed answer calls this once per chunk."""
+
     def close(self) -> None: ...
 
     def abandon(self) -> None: ...
@@ -109,6 +113,9 @@ class MemoryRun:
             return
         self.size += size
         self.events.append(event)
+
+    def append_chunk(self, task: str, seq: int, at: int, request: int, data: bytes) -> None:
+        self.append(HttpChunk(task, seq, at, request, data))
 
     def close(self) -> None:
         self.closed = True

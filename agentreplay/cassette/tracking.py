@@ -141,6 +141,11 @@ class StepTracker:
                 stack.remove(number)
         return number
 
+    def chunk_step(self, task: str, request: int) -> int:
+        """The step of an `HttpChunk` of ``task`` answering ``request`` (what `feed` returns
+        for it), for a writer given the chunk's fields instead of the event."""
+        return self._owner.get((task, request), 0)
+
     def feed(self, event: Event) -> int:
         """Return the step ``event`` belongs to (0 for none)."""
         role, link, opens = _ROLES[type(event)]

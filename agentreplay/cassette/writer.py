@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from agentreplay.cassette.blobs import BlobTable
-from agentreplay.cassette.codec import ENCODERS
-from agentreplay.cassette.events import Event, RunOutcome
+from agentreplay.cassette.codec import ENCODERS, ChunkFields, encode_chunk_fields
+from agentreplay.cassette.events import BY_CODE, Event, RunOutcome
 from agentreplay.cassette.frames import (
     FRAME_BLOBS,
     FRAME_EVENTS,
@@ -115,7 +115,7 @@ class CassetteWriter:
         self._streams = array("q")  # start and end offsets of every stream ended
         self._flush_events = flush_events
         self._flush_interval = flush_interval
-        self._pending: deque[Event] = deque()
+        self._pending: deque[Event | ChunkFields] = deque()
         self._lock = threading.Lock()  # serialises writing frames
         self._wake = threading.Event()
         self._blobs = BlobTable()
@@ -146,6 +146,14 @@ class CassetteWriter:
         if len(pending) >= self._flush_events and not self._wake.is_set():
             self._wake.set()
 
+    def append_chunk(self, task: str, seq: int, at: int, request: int, data: bytes) -> None:
+        """Queue ``HttpChunk(task, seq, at, request, data)`` as its fields: the event is
+        never made, its fields are encoded as they are."""
+        pending = self._pending
+        pending.append((task, seq, at, request, data))
+        if len(pending) >= self._flush_events and not self._wake.is_set():
+            self._wake.set()
+
     def flush(self) -> None:
         """Write every pending event now, in the calling thread."""
         with self._lock:
@@ -171,13 +179,21 @@ class CassetteWriter:
         while pending:
             # Appends go on meanwhile, at the other end: take what is there now.
             batch = [popleft() for _ in range(min(len(pending), size))]
-            self._write_batch(batch, list(map(self._tracker.feed, batch)))
+            self._write_batch(batch, list(map(self._step_of, batch)))
         self._write_steps()
         self._file.flush()
 
-    def _write_batch(self, batch: list[Event], steps: list[int]) -> None:
-        intern, encoders = self._blobs.intern, ENCODERS
-        items = [encoders[type(event)](event, intern) for event in batch]
+    def _step_of(self, item: Event | ChunkFields) -> int:
+        if isinstance(item, tuple):  # an event is never one
+            return self._tracker.chunk_step(item[0], item[3])
+        return self._tracker.feed(item)
+
+    def _write_batch(self, batch: list[Event | ChunkFields], steps: list[int]) -> None:
+        intern, encoders, chunk = self._blobs.intern, ENCODERS, encode_chunk_fields
+        items = [
+            chunk(item, intern) if isinstance(item, tuple) else encoders[type(item)](item, intern)
+            for item in batch
+        ]
         new_blobs = self._blobs.take_pending()
         start = 0
         while start < len(new_blobs):
@@ -191,15 +207,16 @@ class CassetteWriter:
             start = end
         self._write_events(batch, items, steps)
 
-    def _write_events(self, batch: list[Event], items: list[Any], steps: list[int]) -> None:
+    def _write_events(
+        self, batch: list[Event | ChunkFields], items: list[Any], steps: list[int]
+    ) -> None:
         try:
             content = pack_data_frame(FRAME_EVENTS, items, steps)
         except FrameTooLarge as exc:
             if len(items) == 1:
-                event = batch[0]
+                kind, task, seq = BY_CODE[items[0][0]].cls.__name__, items[0][1], items[0][2]
                 raise RecordingError(
-                    f"{type(event).__name__} {event.seq} of task {event.task} "
-                    f"does not fit in a cassette frame: {exc}"
+                    f"{kind} {seq} of task {task} does not fit in a cassette frame: {exc}"
                 ) from exc
             half = len(items) // 2
             self._write_events(batch[:half], items[:half], steps[:half])

@@ -11,7 +11,6 @@ from agentreplay.cassette.events import (
     ErrorInfo,
     Event,
     Headers,
-    HttpChunk,
     HttpEnd,
     HttpError,
     HttpRequest,
@@ -186,7 +185,7 @@ class ExchangeRecorder:
                 self._body.saw(data)
             data = rec.redactor.data(bytes(data))
             at = _perf_counter_ns() - rec._start
-            rec.writer.append(HttpChunk(task.id, task.next_seq(), at, self.request_seq, data))
+            rec.writer.append_chunk(task.id, task.next_seq(), at, self.request_seq, data)
 
     def end(self, complete: bool) -> None:
         if not self._done:

@@ -12,7 +12,8 @@ from agentreplay.cassette.memory import MemoryRun, approx_size
 def test_past_its_budget_a_run_holds_only_its_outcome(tmp_path: Path) -> None:
     run = MemoryRun(max_bytes=1000)
     for seq in range(10):
-        run.append(HttpChunk("0", seq, seq, 0, b"x" * 300))
+        run.append_chunk("0", seq, seq, 0, b"x" * 300)  # as a recorder hands chunks over
+    assert run.events[0] == HttpChunk("0", 0, 0, 0, b"x" * 300)
     assert run.truncated and len(run.events) == 2 and run.size <= 1000  # 348 bytes each
     run.append(RunOutcome("0", 10, 10, 1, "1", None))
     assert type(run.events[-1]) is RunOutcome
