@@ -176,17 +176,17 @@ class CassetteWriter:
         if not pending:
             return
         popleft, size = pending.popleft, self._flush_events
+        feed, chunk_step = self._tracker.feed, self._tracker.chunk_step
         while pending:
             # Appends go on meanwhile, at the other end: take what is there now.
             batch = [popleft() for _ in range(min(len(pending), size))]
-            self._write_batch(batch, list(map(self._step_of, batch)))
+            steps = [
+                chunk_step(item[0], item[3]) if isinstance(item, tuple) else feed(item)
+                for item in batch  # a tuple is a chunk's fields; an event is never one
+            ]
+            self._write_batch(batch, steps)
         self._write_steps()
         self._file.flush()
-
-    def _step_of(self, item: Event | ChunkFields) -> int:
-        if isinstance(item, tuple):  # an event is never one
-            return self._tracker.chunk_step(item[0], item[3])
-        return self._tracker.feed(item)
 
     def _write_batch(self, batch: list[Event | ChunkFields], steps: list[int]) -> None:
         intern, encoders, chunk = self._blobs.intern, ENCODERS, encode_chunk_fields
