@@ -130,7 +130,7 @@ class _BodySeen:
     def saw(self, data: bytes) -> None:
         self.total += len(data)
         if len(data) < _TAIL:
-            self.tail = (self.tail + self.last)[-_TAIL:]
+            self.tail = (self.tail + self.last[-_TAIL:])[-_TAIL:]
         else:
             self.tail = b""
         self.last = data
@@ -145,7 +145,7 @@ class _BodySeen:
             return self.total >= int(declared)
         if not fields.get("content-type", "").startswith("text/event-stream"):
             return False
-        return _SSE_DONE.search((self.tail + self.last)[-_TAIL:]) is not None
+        return _SSE_DONE.search((self.tail + self.last[-_TAIL:])[-_TAIL:]) is not None
 
 
 class ExchangeRecorder:
@@ -181,9 +181,10 @@ class ExchangeRecorder:
         # Runs once per streamed chunk: the recorder's parts are read inline.
         if data:
             rec, task = self._recorder, self._task
+            data = bytes(data)  # the client may reuse its buffer; bytes are kept as they are
             if self._body is not None:
                 self._body.saw(data)
-            data = rec.redactor.data(bytes(data))
+            data = rec.redactor.data(data)
             at = _perf_counter_ns() - rec._start
             rec.writer.append_chunk(task.id, task.next_seq(), at, self.request_seq, data)
 
