@@ -347,6 +347,15 @@ class FrameReader:
         self.history.add(content, end, keyframe=True, start=offset)
         return "data", end, content
 
+    def frame_alone(self, offset: int) -> Any:
+        """The decoded value of the zstd frame that starts at ``offset`` and needs no
+        other (a steps frame); anything else there raises CassetteError."""
+        head = self.read_at(offset, 4)
+        if len(head) < 4 or struct.unpack_from("<I", head)[0] != ZSTD_MAGIC:
+            raise self._error("no frame that reads alone starts here", offset)
+        content, _ = self._decompress(offset, None)
+        return self._decode(content, offset)
+
     # -- streams (format 5) ----------------------------------------------
     def add_streams(self, ranges: list[list[int]]) -> None:
         """Learn where streams start and end (from the index), for reading their pieces at

@@ -97,6 +97,8 @@ def parse_index(
     written: list[Any] = []
     for offset, kind, _ in frames:
         if kind == FRAME_STEPS:
+            if any(start <= offset < stop for start, stop in streams):
+                raise ValueError("a steps frame lies inside a stream (one is always alone)")
             written += read_steps(offset)
             if len(written) > events:
                 raise ValueError("steps is not an array of at most one step per event")

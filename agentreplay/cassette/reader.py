@@ -263,9 +263,10 @@ class CassetteReader:
         return _Index(events, frames, steps, blobs, outcome, rebuilt=False)
 
     def _steps_frame(self, offset: int) -> list[Any]:
-        """The step entries of the steps frame at ``offset``."""
-        kind, _, value = self._frames.next_frame(offset)
-        if kind != "data" or value[0] != FRAME_STEPS:
+        """The step entries of the steps frame at ``offset``, read alone (as the writer
+        writes it), whatever streams this reader has met."""
+        value = self._frames.frame_alone(offset)
+        if value[0] != FRAME_STEPS:
             raise CassetteError(
                 "index points at something other than a steps frame",
                 offset=offset,

@@ -15,7 +15,7 @@ import zstandard
 from hypothesis import HealthCheck, given, settings
 
 from agentreplay.cassette.stream import STREAM_MAGIC
-from agentreplay.errors import CassetteError
+from agentreplay.errors import CassetteError, CassetteWarning
 from agentreplay.steps import open_cassette
 
 from .helpers import read_until_damage
@@ -326,6 +326,51 @@ def test_an_index_whose_stream_covers_a_frame_of_its_own(tmp_path: Path) -> None
         assert len(list(cassette.events())) == 6  # read in order, it is sound
         with pytest.raises(CassetteError, match="no stream piece starts"):
             cassette.outcome  # noqa: B018
+
+
+def _steps_frame_in_a_stream(tmp_path: Path) -> Path:
+    """A stream of an exchange, then a steps frame as its second piece, which the index
+    names: the writer always writes a steps frame alone, for the index to read by itself."""
+    head = build([])
+    entry = [1, "http", "POST x", "0", 0, 0, 1, len(head), len(head)]
+    stream, offsets = framed(
+        [_one_exchange([1, 1, 1, 1, 1]), [3, [entry]]], len(head), streamed=True
+    )
+    after = len(head) + len(stream)
+    index = {
+        "events": 5,
+        "frames": [[offsets[0], 1, 5], [offsets[1], 3, 0]],
+        "steps": [],
+        "blobs": [],
+        "outcome": offsets[0],
+        "streams": [[len(head), after]],
+        "closed_at": 0,
+    }
+    body = head + stream
+    return _write(tmp_path, body + index_frame(index) + footer(len(body)))
+
+
+def _read(path: Path, events_first: bool) -> tuple[int, list[list[object]], bool]:
+    with open_cassette(path) as cassette:
+        count = len(list(cassette.events())) if events_first else -1
+        steps = [info.to_plain() for info in cassette.step_infos()]
+        count = len(list(cassette.events()))
+        return count, steps, cassette.closed_cleanly
+
+
+def test_a_steps_frame_inside_a_stream_is_refused_whatever_was_read_first(
+    tmp_path: Path,
+) -> None:
+    path = _steps_frame_in_a_stream(tmp_path)
+    run_every_reader(path, limit=LIMIT)
+    with pytest.warns(CassetteWarning, match="steps frame"):
+        index_first = _read(path, events_first=False)
+    with pytest.warns(CassetteWarning, match="steps frame"):
+        events_first = _read(path, events_first=True)
+    assert index_first == events_first
+    count, steps, closed_cleanly = index_first
+    assert count == 5 and not closed_cleanly  # the index is refused; the events stand
+    assert [step[:3] for step in steps] == [[1, "http", "POST http://h/v1/chat/completions"]]
 
 
 def test_a_stream_whose_last_block_holds_a_record(tmp_path: Path) -> None:
