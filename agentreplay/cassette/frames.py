@@ -348,8 +348,7 @@ class FrameReader:
         return "data", end, content
 
     def frame_alone(self, offset: int) -> Any:
-        """The decoded value of the zstd frame that starts at ``offset`` and needs no
-        other (a steps frame); anything else there raises CassetteError."""
+        """The value of the lone zstd frame at ``offset`` (a steps frame); else CassetteError."""
         head = self.read_at(offset, 4)
         if len(head) < 4 or struct.unpack_from("<I", head)[0] != ZSTD_MAGIC:
             raise self._error("no frame that reads alone starts here", offset)
