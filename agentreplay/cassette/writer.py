@@ -1,6 +1,7 @@
 """Writing a cassette while the run goes on.
 
-`append` is the only call on the agent's path: it puts the event on a list.
+`append` is the only call on the agent's path: it puts the event on a list
+(`append_chunk` puts a streamed body's chunk there as its fields, unmade).
 A background thread turns pending events into frames: it cuts a frame every
 `FLUSH_EVENTS` events and whenever it wakes (every `FLUSH_INTERVAL` seconds),
 compresses it and writes it. A process killed at any moment therefore loses
