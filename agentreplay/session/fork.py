@@ -14,13 +14,14 @@ from typing import Any, Final
 
 from agentreplay.cassette.events import KINDS, Event
 from agentreplay.cassette.writer import CassetteWriter
+from agentreplay.runtime import escape
 from agentreplay.runtime.tasks import TaskState
 from agentreplay.session.provenance import ORIGIN, made_here
 from agentreplay.session.recorder import Recorder
 from agentreplay.session.recording import base_header
 from agentreplay.session.redaction import Redactor
 
-__all__ = ["echo", "open_fork"]
+__all__ = ["ForkClocks", "echo", "open_fork"]
 
 _PER_RUN_HEADER: Final = frozenset(
     {
@@ -81,3 +82,36 @@ def echo(recorder: Recorder, task: TaskState, events: list[Event]) -> None:
         if link:
             fields[link] = seqs.get(getattr(event, link), 0)
         recorder.emit(dataclasses.replace(event, **fields))
+
+
+class ForkClocks:
+    """The clocks of a fork once it goes live: each goes on from its last replayed read
+    (plus the real time since the fork went live), so that the run's clocks neither jump
+    nor run backwards at the fork."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, Any] = {}
+        self._offsets: dict[str, Any] = {}
+        self._live_since = 0.0
+
+    def reset(self) -> None:
+        self._last.clear()
+        self._offsets.clear()
+
+    def replayed(self, kind: str, value: Any) -> None:
+        self._last[kind] = value
+
+    def went_live(self) -> None:
+        self._live_since = escape.monotonic()
+
+    def live(self, kind: str, value: Any) -> Any:
+        """``value``, a live read of clock ``kind``, on the replayed timeline."""
+        last = self._last.get(kind)
+        if last is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+            return value
+        offset = self._offsets.get(kind)
+        if offset is None:
+            scale = 1e9 if kind == "wall" or kind.endswith("_ns") else 1.0
+            offset = last + (escape.monotonic() - self._live_since) * scale - value
+            offset = self._offsets[kind] = int(offset) if isinstance(value, int) else offset
+        return value + offset

@@ -31,12 +31,12 @@ from agentreplay.errors import (
     RequestSnapshot,
     UsageError,
 )
-from agentreplay.runtime import escape, registry
+from agentreplay.runtime import registry
 from agentreplay.runtime.callers import agent_call_site
 from agentreplay.runtime.contract import RecordedExchange, RequestInfo, ToolAnswer
 from agentreplay.runtime.tasks import TaskState
 from agentreplay.session.core import Mode, Session, parse_pace
-from agentreplay.session.fork import echo, open_fork
+from agentreplay.session.fork import ForkClocks, echo, open_fork
 from agentreplay.session.matching import (
     DefaultMatcher,
     Matcher,
@@ -102,10 +102,7 @@ class Replay(TimeAndOrder, Session):
         self.live = False
         self.result: ReplayResult | None = None
         self.http_only = False  # an imported cassette: see _open
-        # The fork's clocks continue from the last replayed read of each kind.
-        self._last_clock: dict[str, Any] = {}
-        self._clock_offsets: dict[str, Any] = {}
-        self._live_since = 0.0
+        self._clocks = ForkClocks()
 
     def __repr__(self) -> str:
         return f"<Replay {str(self.path)!r}{' running' if self.running else ''}>"
@@ -165,8 +162,7 @@ class Replay(TimeAndOrder, Session):
         self.step = 0
         self.live = False
         self.result = None
-        self._last_clock.clear()
-        self._clock_offsets.clear()
+        self._clocks.reset()
         self.schedule = Schedule(
             len(self.replayer.positions), self._describe_position, self.order_timeout
         )
@@ -276,7 +272,7 @@ class Replay(TimeAndOrder, Session):
 
     def _go_live(self) -> None:
         self.live = True
-        self._live_since = escape.monotonic()
+        self._clocks.went_live()
         if self.schedule is not None:
             self.schedule.release()  # live answers come when they come
 
@@ -400,30 +396,15 @@ class Replay(TimeAndOrder, Session):
         if read is None or not self._serve(read.step):
             if read is None and not (self.live or self.http_only or self._go_live_instead()):
                 raise self._past_end(task, f"a {kind} clock read")
-            value = self._live_clock(kind, live) if self.live else live()
+            value = self._clocks.live(kind, live()) if self.live else live()
             if self.recorder is not None:
                 self.recorder.clock(task, kind, value)
             return value
         self.replayer.next_clock(task.id, kind)
         self._turn(task, read.position)
         self._echo(task, [read.event])
-        self._last_clock[kind] = read.event.value
+        self._clocks.replayed(kind, read.event.value)
         return read.event.value
-
-    def _live_clock(self, kind: str, live: Callable[[], Any]) -> Any:
-        """A clock read of the live part of a fork: real time, going on from the last
-        replayed read of that clock (plus the real time since the fork went live), so
-        that the run's clocks neither jump nor run backwards at the fork."""
-        value = live()
-        last = self._last_clock.get(kind)
-        if last is None or isinstance(value, bool) or not isinstance(value, (int, float)):
-            return value
-        offset = self._clock_offsets.get(kind)
-        if offset is None:
-            scale = 1e9 if kind == "wall" or kind.endswith("_ns") else 1.0
-            offset = last + (escape.monotonic() - self._live_since) * scale - value
-            offset = self._clock_offsets[kind] = int(offset) if isinstance(value, int) else offset
-        return value + offset
 
     def entropy(
         self, task: TaskState, source: str, size: int, live: Callable[[int], bytes]
