@@ -37,6 +37,7 @@ from agentreplay.runtime.tasks import (
     job_started,
     reset_current_task,
     set_current_task,
+    set_running_job,
 )
 
 __all__ = ["TaskInterceptor"]
@@ -61,8 +62,9 @@ def _package_dir(name: str) -> str | None:
     return os.path.dirname(origin) + os.sep if origin else None
 
 
-_SPAWNERS = tuple(
-    directory for directory in (_package_dir("asyncio"), _package_dir("anyio")) if directory
+_SPAWNERS = (
+    *(directory for directory in (_package_dir("asyncio"), _package_dir("anyio")) if directory),
+    __file__,  # the hooks here (run_in_executor's) sit between too
 )
 """Code that starts tasks on its caller's behalf (``gather``, ``to_thread``, ``wait_for``,
 an anyio task group's ``start_soon``): who called it decides."""
@@ -121,17 +123,29 @@ def _patched_bootstrap_inner(self: threading.Thread) -> None:
             state.owner.order_finish(state)
 
 
-class _JobEnd:
-    """The ordering point at the end of one executor job."""
+class _Job:
+    """One executor job of the run.
 
-    __slots__ = ("position", "state")
+    It counts as in flight (an event loop's virtual clock stands still for it) from its
+    submission until its result has reached whoever waits for it: for a job an event
+    loop awaits (``run_in_executor``, ``to_thread``), until the loop has it, since a
+    loop with nothing ready would otherwise jump ahead in the instant between the job
+    setting its result and the loop hearing of it. Waiting for its recorded turn, it
+    does not count (`Schedule.wait`): the loop may have to hand out what comes first.
+
+    The end of a job that is not machinery's is an ordering point."""
+
+    __slots__ = ("halves", "position", "state")
 
     def __init__(self, state: TaskState) -> None:
         self.state = state
         self.position: int | None = None
+        self.halves = 1  # 2 once a loop awaits it: the job's thread and the loop each end one
 
     def reach(self) -> None:
         """In the job's thread, just before its result is set."""
+        if self.state.quiet:
+            return
         state = self.state
         self.position = state.owner.order_wait(state, "job.end")
         if self.position is None:  # recording: noted now, before anyone can see the result
@@ -141,21 +155,30 @@ class _JobEnd:
         """After the result is set (waiters already told): the next thread may go on."""
         if self.position is not None:
             self.state.owner.order_mark(self.state, "job.end", self.position)
+        self.half_done()
+
+    def half_done(self, future: Any = None) -> None:
+        with _halves_lock:
+            self.halves -= 1
+            if self.halves:
+                return
+        job_done(self.state.owner)
+
+
+_halves_lock = threading.Lock()
+_awaiting = threading.local()
+"""Set while ``run_in_executor`` submits: the job it submits, which the loop awaits."""
 
 
 def _run_as(
-    state: TaskState,
-    end: _JobEnd | None,
-    fn: Callable[..., Any],
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
+    job: _Job, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
+    set_running_job(job.state.owner)
     try:
-        return _run_inside(state, fn, args, kwargs)
+        return _run_inside(job.state, fn, args, kwargs)
     finally:
-        job_done(state.owner)
-        if end is not None:
-            end.reach()
+        job.reach()
+        set_running_job(None)
 
 
 def _context_run(fn: Any) -> contextvars.Context | None:
@@ -208,16 +231,37 @@ def _patched_submit(
     if target is None and args:
         target = _target(args[0])
     machinery = None if target is None else _is_machinery(target)
-    child = parent.child(machinery=_created_by_machinery() if machinery is None else machinery)
-    end = None if child.quiet else _JobEnd(child)
-    job_started(child.owner)
+    job = _Job(parent.child(machinery=_created_by_machinery() if machinery is None else machinery))
+    if getattr(_awaiting, "job", False) is None:
+        job.halves = 2
+        _awaiting.job = job
+    job_started(job.state.owner)
     try:
-        future = _originals["submit"](self, _run_as, child, end, fn, args, kwargs)
+        future = _originals["submit"](self, _run_as, job, fn, args, kwargs)
     except BaseException:
-        job_done(child.owner)
+        job_done(job.state.owner)
         raise
-    if end is not None:
-        future.add_done_callback(end.passed)
+    future.add_done_callback(job.passed)
+    return future
+
+
+def _patched_run_in_executor(
+    self: asyncio.AbstractEventLoop, executor: Any, func: Callable[..., Any], *args: Any
+) -> Any:
+    if current_task() is None:
+        return _originals["run_in_executor"](self, executor, func, *args)
+    _awaiting.job = None
+    future = None
+    try:
+        future = _originals["run_in_executor"](self, executor, func, *args)
+    finally:
+        job: _Job | None = _awaiting.job
+        del _awaiting.job
+        if job is not None:
+            if future is None:
+                job.half_done()
+            else:  # run by the loop once the result has reached it (or the wait ended)
+                future.add_done_callback(job.half_done)
     return future
 
 
@@ -229,13 +273,16 @@ class TaskInterceptor:
         _originals["thread_start"] = threading.Thread.start
         _originals["bootstrap_inner"] = threading.Thread._bootstrap_inner  # type: ignore[attr-defined]
         _originals["submit"] = ThreadPoolExecutor.submit
+        _originals["run_in_executor"] = asyncio.BaseEventLoop.run_in_executor
         asyncio.BaseEventLoop.create_task = _patched_create_task  # type: ignore[method-assign]
         threading.Thread.start = _patched_thread_start  # type: ignore[method-assign]
         threading.Thread._bootstrap_inner = _patched_bootstrap_inner  # type: ignore[attr-defined]
         ThreadPoolExecutor.submit = _patched_submit  # type: ignore[method-assign,assignment]
+        asyncio.BaseEventLoop.run_in_executor = _patched_run_in_executor  # type: ignore[method-assign,assignment]
 
     def uninstall(self) -> None:
         asyncio.BaseEventLoop.create_task = _originals["create_task"]  # type: ignore[method-assign]
         threading.Thread.start = _originals["thread_start"]  # type: ignore[method-assign]
         threading.Thread._bootstrap_inner = _originals["bootstrap_inner"]  # type: ignore[attr-defined]
         ThreadPoolExecutor.submit = _originals["submit"]  # type: ignore[method-assign]
+        asyncio.BaseEventLoop.run_in_executor = _originals["run_in_executor"]  # type: ignore[method-assign]

@@ -17,7 +17,9 @@ SDKs' retry backoff, and the recorded latency of each answer. During replay
 The loop waits for real while executor jobs started by the run are still
 working, with its clock stopped (up to `FREEZE` real seconds), so a timeout
 cannot fire ahead of work that is really happening, and a loaded machine does
-not make the replay late. When a replay goes live (a fork), the clock moves in
+not make the replay late. A job is working from its submission until the loop
+has its result, except while it waits for its recorded turn
+(`agentreplay.runtime.tasks.jobs_in_flight`). When a replay goes live (a fork), the clock moves in
 real time again from the instant it had reached.
 """
 

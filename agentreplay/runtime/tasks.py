@@ -21,11 +21,14 @@ from typing import Any
 __all__ = [
     "TaskState",
     "current_task",
+    "forget_jobs",
     "job_done",
     "job_started",
     "jobs_in_flight",
     "reset_current_task",
+    "running_job",
     "set_current_task",
+    "set_running_job",
 ]
 
 
@@ -76,9 +79,31 @@ _jobs_lock = threading.Lock()
 
 
 def jobs_in_flight(owner: object) -> int:
-    """Executor jobs started by the run of ``owner`` (a session) not finished yet. Counted
-    per session: concurrent runs in one process do not wait for each other's jobs."""
+    """Executor jobs started by the run of ``owner`` (a session) that are working: not
+    finished (their result not yet handed to whoever waits for it) and not waiting for
+    their recorded turn. Counted per session: concurrent runs in one process do not wait
+    for each other's jobs."""
     return _jobs.get(id(owner), 0)
+
+
+_thread = threading.local()
+
+
+def forget_jobs(owner: object) -> None:
+    """``owner`` has ended: its count goes, so that no later session taking its id (a
+    job of it may never be heard of again: a loop closed before it had the result)
+    inherits it."""
+    with _jobs_lock:
+        _jobs.pop(id(owner), None)
+
+
+def running_job() -> object | None:
+    """The session whose executor job this thread is running now, if any."""
+    return getattr(_thread, "job", None)
+
+
+def set_running_job(owner: object | None) -> None:
+    _thread.job = owner
 
 
 def job_started(owner: object) -> None:

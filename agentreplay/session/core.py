@@ -33,6 +33,7 @@ from agentreplay.runtime import escape, registry
 from agentreplay.runtime.tasks import (
     TaskState,
     current_task,
+    forget_jobs,
     reset_current_task,
     set_current_task,
 )
@@ -128,6 +129,7 @@ class Session:
             self._finish(exc, value, returned)
         finally:
             self.running = False
+            forget_jobs(self)  # a job it never heard the end of must not count for another
             try:
                 _leave(self._token)
             finally:

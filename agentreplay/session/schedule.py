@@ -36,6 +36,7 @@ from typing import Final
 
 from agentreplay.errors import DivergenceError
 from agentreplay.runtime import escape
+from agentreplay.runtime.tasks import job_done, job_started, running_job
 
 __all__ = ["DEFAULT_ORDER_TIMEOUT", "HOLD_GRACE", "Schedule", "sleep_until_received"]
 
@@ -104,6 +105,8 @@ class Schedule:
         self._low = 0  # every position below it is handed out
         self._cond = threading.Condition(threading.Lock())
         self._waiting = 0
+        # Executor jobs (their sessions) waiting for a position, not counted as working.
+        self._parked: dict[int, list[object]] = {}
         self._describe = describe
         self.timeout = timeout
         self.released = False
@@ -112,20 +115,37 @@ class Schedule:
 
     # -- threads ---------------------------------------------------------------
     def wait(self, position: int, who: str) -> None:
-        """Block this thread until every answer before ``position`` is handed out."""
+        """Block this thread until every answer before ``position`` is handed out.
+
+        An executor job waiting so does not count as working (an event loop may have to
+        move its clock to hand out what comes first); it counts again from the moment
+        its turn comes, before its thread even wakes (`_grant`), so that the loop does
+        not move on in that instant either."""
         if position <= self._low or self.released or _in_loop() is not None:
             return
         deadline = escape.monotonic() + self.timeout
+        job = running_job()
         with self._cond:
-            while self._low < position and not self.released:
-                remaining = deadline - escape.monotonic()
-                if remaining <= 0:
-                    raise self._stuck(position, who)
-                self._waiting += 1
-                try:
-                    self._cond.wait(remaining)
-                finally:
-                    self._waiting -= 1
+            if job is not None and self._low < position and not self.released:
+                job_done(job)
+                self._parked.setdefault(position, []).append(job)
+            try:
+                while self._low < position and not self.released:
+                    remaining = deadline - escape.monotonic()
+                    if remaining <= 0:
+                        raise self._stuck(position, who)
+                    self._waiting += 1
+                    try:
+                        self._cond.wait(remaining)
+                    finally:
+                        self._waiting -= 1
+            finally:
+                parked = self._parked.get(position)
+                if job is not None and parked is not None and job in parked:  # not granted
+                    parked.remove(job)
+                    if not parked:
+                        del self._parked[position]
+                    job_started(job)
 
     def deliver(self, position: int) -> None:
         """The answer at ``position`` has been handed out."""
@@ -138,13 +158,22 @@ class Schedule:
                 while low < len(delivered) and delivered[low]:
                     low += 1
                 self._low = low
+                if self._parked:
+                    self._grant(lambda waited: waited <= low)
                 if self._waiting:
                     self._cond.notify_all()
+
+    def _grant(self, due: Callable[[int], bool]) -> None:
+        """The jobs parked for a position that ``due`` says has come work again."""
+        for waited in [waited for waited in self._parked if due(waited)]:
+            for job in self._parked.pop(waited):
+                job_started(job)
 
     def release(self) -> None:
         """Stop ordering (the run went live or diverged): nobody waits any more."""
         with self._cond:
             self.released = True
+            self._grant(lambda waited: True)
             self._cond.notify_all()
 
     def _stuck(self, position: int, who: str) -> DivergenceError:

@@ -1,13 +1,18 @@
 """A wait for an answer the recording shows received holds a cancellation back until
-the answer is handed out; the cancellation then comes at the program's next wait."""
+the answer is handed out; the cancellation then comes at the program's next wait. An
+executor job waiting for its turn does not count as working, until its turn comes."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 
 import anyio
 
-from agentreplay.session.schedule import sleep_until_received
+from agentreplay.errors import DivergenceError
+from agentreplay.runtime.tasks import job_done, job_started, jobs_in_flight, set_running_job
+from agentreplay.session.schedule import Schedule, sleep_until_received
 
 
 def test_an_asyncio_timeout_that_falls_due_during_the_wait_comes_at_the_next_one() -> None:
@@ -80,3 +85,64 @@ def test_a_wait_nobody_cancels_ends_after_its_delay() -> None:
         return loop.time() - start
 
     assert asyncio.run(main()) >= 0.03
+
+
+def _count_reaches(owner: object, wanted: int) -> bool:
+    deadline = time.monotonic() + 10
+    while jobs_in_flight(owner) != wanted:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.001)
+    return True
+
+
+def _job_waiting(schedule: Schedule, owner: object, position: int) -> threading.Thread:
+    """An executor job of ``owner`` (already counted as started) that waits for its turn."""
+
+    def job() -> None:
+        set_running_job(owner)
+        try:
+            schedule.wait(position, "the job")
+        except DivergenceError:
+            pass
+        finally:
+            set_running_job(None)
+
+    thread = threading.Thread(target=job)
+    thread.start()
+    return thread
+
+
+def test_a_job_waiting_for_its_turn_counts_as_working_again_the_moment_its_turn_comes() -> None:
+    owner = object()
+    schedule = Schedule(3, str)
+    job_started(owner)
+    thread = _job_waiting(schedule, owner, 2)
+    try:
+        assert _count_reaches(owner, 0)  # waiting: an event loop may move on
+        schedule.deliver(0)
+        assert jobs_in_flight(owner) == 0
+        schedule.deliver(1)
+        # Counted again by the delivery itself, before the job's thread has woken: a
+        # loop with nothing ready must not jump its clock in that instant.
+        assert jobs_in_flight(owner) == 1
+        thread.join(10)
+        assert not thread.is_alive()
+        assert jobs_in_flight(owner) == 1  # waking does not count it twice
+    finally:
+        job_done(owner)
+    assert jobs_in_flight(owner) == 0
+
+
+def test_a_job_whose_wait_ends_without_its_turn_counts_as_working_again() -> None:
+    released, timed_out = object(), object()
+    for owner, schedule in ((released, Schedule(3, str)), (timed_out, Schedule(3, str, 0.05))):
+        job_started(owner)
+        thread = _job_waiting(schedule, owner, 2)
+        if owner is released:
+            assert _count_reaches(owner, 0)
+            schedule.release()
+        thread.join(10)
+        assert not thread.is_alive()
+        assert jobs_in_flight(owner) == 1
+        job_done(owner)

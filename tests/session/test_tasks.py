@@ -12,6 +12,8 @@ from pathlib import Path
 import httpx
 
 import agentreplay
+from agentreplay.runtime.scope import active_session
+from agentreplay.runtime.tasks import jobs_in_flight
 from tests.servers import ToolServer
 
 # Both made before any session, so neither is recorded nor virtualised: they let
@@ -115,3 +117,45 @@ def test_to_thread_and_executors_get_their_own_tasks(server: ToolServer, cassett
     with agentreplay.open(cassette) as opened:
         tasks = {info.task for info in opened.step_infos()}
     assert len(tasks) == 10  # every job ran as its own logical task
+
+
+def test_a_job_the_loop_awaits_counts_as_working_until_the_loop_has_its_result(
+    cassette: Path,
+) -> None:
+    def job() -> str:
+        return "done"
+
+    async def main() -> tuple[int, str, int]:
+        session = active_session()
+        pool = ThreadPoolExecutor(1)
+        future = asyncio.get_running_loop().run_in_executor(pool, job)
+        pool.shutdown(wait=True)  # the job's thread has set its result and is gone
+        # The loop has not heard of it yet: were the job not counted now, a loop with
+        # nothing else ready would jump its virtual clock to its next timer first.
+        before = jobs_in_flight(session)
+        result = await future
+        return before, result, jobs_in_flight(session)
+
+    with agentreplay.record(cassette):
+        assert asyncio.run(main()) == (1, "done", 0)
+
+
+def test_a_callable_object_run_by_to_thread_is_the_agents_job(
+    server: ToolServer, cassette: Path
+) -> None:
+    class Fetch:  # no code of its own to classify: who started the job decides
+        def __call__(self, i: int) -> str:
+            return str(httpx.get(f"{server.url}/tool/{i}").json()["answer"])
+
+    async def main() -> list[str]:
+        return [await asyncio.to_thread(Fetch(), i) for i in range(2)]
+
+    with agentreplay.record(cassette):
+        recorded = asyncio.run(main())
+    server.stop()
+    with agentreplay.replay(cassette) as run:
+        replayed = asyncio.run(main())
+    assert recorded == replayed == ["result-0", "result-1"]
+    assert run.result is not None and run.result.reproduced
+    with agentreplay.open(cassette) as opened:
+        assert [info.task for info in opened.step_infos()] == ["0.1.1", "0.1.2"]
