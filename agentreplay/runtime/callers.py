@@ -254,52 +254,74 @@ def origin_of_caller(depth: int) -> Origin:
     return _MACHINERY
 
 
-_UNRECORDED_SENDERS: Final = tuple(
-    os.sep + part.replace("/", os.sep) + os.sep
-    for part in (
-        "langsmith",
-        "opentelemetry",
-        "posthog",
-        "logfire",
-        "agents/tracing",
-        "crewai/telemetry",
-        "crewai/events/listeners/tracing",
-        "litellm/integrations",
-        "huggingface_hub/utils/_detect_agent",  # a registry of AI agent harnesses
-        # The MCP SDK's HTTP transport: its requests are recorded whole, as tool steps.
-        "mcp/client",
-    )
+def _fragments(*parts: str) -> tuple[str, ...]:
+    return tuple(os.sep + part.replace("/", os.sep) for part in parts)
+
+
+_UNRECORDED_SENDERS: Final = _fragments(
+    "langsmith/",
+    "opentelemetry/",
+    "posthog/",
+    "logfire/",
+    "agents/tracing/",
+    "crewai/telemetry/",
+    "crewai/events/listeners/tracing/",
+    "litellm/integrations/",
+    "huggingface_hub/utils/_detect_agent",  # a registry of AI agent harnesses
+    # The MCP SDK's HTTP transport: its requests are recorded whole, as tool steps.
+    "mcp/client/",
 )
 """Code whose HTTP is no input of the run: the telemetry frameworks send home, and the
 MCP transport (intercept/mcp.py records its requests one level up)."""
 
-_unrecorded: dict[str, bool] = {}
+_TRACING_WRAPPERS: Final = _fragments(
+    "langsmith/run_helpers",  # @traceable
+    "langsmith/wrappers/",  # wrap_openai, wrap_anthropic
+    "opentelemetry/instrumentation/",  # instrumentors wrapping clients and SDKs
+    "logfire/_internal/instrument",  # @logfire.instrument
+    "logfire/_internal/integrations/",  # logfire.instrument_openai() ...
+    "posthog/ai/",  # PostHog's wrapped model clients
+)
+"""Parts of those packages that wrap the agent's own calls (to trace them) and send
+nothing themselves: a request made through them is the agent's."""
+
+_SENDER, _NEITHER, _AGENT_CODE = 1, 0, 2
+_sender_verdicts: dict[str, int] = {}
 
 
-def _is_unrecorded(filename: str) -> bool:
-    found = _unrecorded.get(filename)
-    if found is None:
-        path = os.path.realpath(filename)
-        found = _unrecorded[filename] = any(path.startswith(root) for root in _SITE) and any(
-            part in path for part in _UNRECORDED_SENDERS
-        )
-    return found
+def _sender_verdict(filename: str) -> int:
+    path = os.path.realpath(filename)
+    if (
+        any(path.startswith(root) for root in _SITE)
+        and any(part in path for part in _UNRECORDED_SENDERS)
+        and not any(part in path for part in _TRACING_WRAPPERS)
+    ):
+        return _SENDER
+    return _AGENT_CODE if classify(filename) is _AGENT else _NEITHER
 
 
 def unrecorded_sender(depth: int = 1) -> bool:
     """Is the HTTP request being sent by a framework's telemetry (LangSmith, OpenTelemetry
     exporters, the Agents SDK's traces, CrewAI's) or by the MCP transport? Such a request
     is no input of the run, even when the agent's own task sends it: it is neither
-    recorded nor replayed, and an offline replay refuses its connection."""
+    recorded nor replayed, and an offline replay refuses its connection.
+
+    The nearest code that is either decides, looking out from the HTTP client: the
+    agent's own request made inside a ``@traceable`` function, or through a client that
+    a tracer wraps, is the agent's; a trace that the agent's exit from such a function
+    flushes is telemetry's. Library code between them (the SDK, the HTTP client) is
+    looked through."""
     frame: FrameType | None = sys._getframe(depth + 1)
-    known = _unrecorded
+    verdicts = _sender_verdicts
     while frame is not None:
-        filename = frame.f_code.co_filename
-        found = known.get(filename)
-        if found is None:
-            found = _is_unrecorded(filename)
-        if found:
+        code = frame.f_code
+        verdict = verdicts.get(code.co_filename)
+        if verdict is None:
+            verdict = verdicts[code.co_filename] = _sender_verdict(code.co_filename)
+        if verdict == _SENDER:
             return True
+        if verdict and not _generated(frame):
+            return False
         frame = frame.f_back
     return False
 

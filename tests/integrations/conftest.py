@@ -22,12 +22,15 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import pytest
+from langsmith import run_trees
+from langsmith import utils as langsmith_utils
 
 import agentreplay
 from agentreplay.demo.model_server import ModelRequest, ModelServer, Reply, ToolCallSpec
 from agentreplay.demo.tool_server import ToolServer
 from agentreplay.steps import Step
 from tests.integrations import crewai_env
+from tests.servers import ToolServer as TraceServer
 
 T = TypeVar("T")
 
@@ -171,6 +174,24 @@ def servers(monkeypatch: pytest.MonkeyPatch) -> Iterator[Servers]:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture
+def langsmith(monkeypatch: pytest.MonkeyPatch) -> Iterator[TraceServer]:
+    """LangSmith tracing on, to a local endpoint; its cached settings and client are
+    forgotten afterwards, so that later tests do not trace."""
+    traces = TraceServer().start()
+    monkeypatch.setenv("LANGSMITH_TRACING", "true")
+    monkeypatch.setenv("LANGSMITH_API_KEY", "lsv2-example")
+    monkeypatch.setenv("LANGSMITH_ENDPOINT", traces.url)
+    try:
+        yield traces
+    finally:
+        if run_trees._CLIENT is not None:  # its pooled connections, closed now
+            run_trees._CLIENT.close(timeout=5)
+        traces.stop()
+        langsmith_utils.get_env_var.cache_clear()  # type: ignore[attr-defined]
+        run_trees._CLIENT = None
 
 
 def example(name: str) -> Any:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from langchain_core.tracers.langchain import get_client as langsmith_client
-from langsmith import run_trees
-from langsmith import utils as langsmith_utils
 
 from tests.integrations.conftest import (
     Servers,
@@ -49,24 +46,6 @@ def test_a_langgraph_agent_replays_every_model_call_and_tool_result(
     # A local server decodes as OpenAI-compatible: only api.openai.com is OpenAI itself.
     assert all(step.llm and step.llm.provider.startswith(provider) for step in steps)
     tool_steps(cassette)
-
-
-@pytest.fixture
-def langsmith(monkeypatch: pytest.MonkeyPatch) -> Iterator[ToolServer]:
-    """LangSmith tracing on, to a local endpoint; its cached settings and client are
-    forgotten afterwards, so that later tests do not trace."""
-    traces = ToolServer().start()
-    monkeypatch.setenv("LANGSMITH_TRACING", "true")
-    monkeypatch.setenv("LANGSMITH_API_KEY", "lsv2-example")
-    monkeypatch.setenv("LANGSMITH_ENDPOINT", traces.url)
-    try:
-        yield traces
-    finally:
-        if run_trees._CLIENT is not None:  # its pooled connections, closed now
-            run_trees._CLIENT.close(timeout=5)
-        traces.stop()
-        langsmith_utils.get_env_var.cache_clear()  # type: ignore[attr-defined]
-        run_trees._CLIENT = None
 
 
 def test_langsmith_tracing_is_neither_a_step_nor_a_divergence(
