@@ -197,7 +197,8 @@ class ExchangeRecorder:
     def closed(self) -> None:
         """The caller closed the body before the transport reported its end: complete
         all the same if every byte of it had been read."""
-        self.end(self._body is not None and self._body.read_to_end())
+        if not self._done:  # the usual case: the end came first, and a close follows
+            self.end(self._body is not None and self._body.read_to_end())
 
     def error(self, exc: BaseException, info: ErrorInfo | None = None) -> None:
         if not self._done:
