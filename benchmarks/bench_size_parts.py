@@ -1,20 +1,14 @@
-"""Where the bytes of a cassette go, and what two format changes would save.
+"""Where the bytes of a cassette go.
 
     python benchmarks/bench_size_parts.py [--workload conversation|mixed]
 
 Writes bench_cassette.py's workload at once and at the recorded pace, reads
-each data frame back, and compresses each part on its own as the writer would
-(one zstd stream, level 3, a block flush after each frame):
-
-- ``blobs``: the blobs frames (each blob an id, its BLAKE2b-128 digest, its bytes);
-  ``digests`` is the digests alone (random bytes: they do not compress);
-- ``events``: the events frames.
-
-Two changes are then measured on the same frames, without changing the format:
-blob records without their digest (a stream's pieces carry a CRC-32 already),
-and events whose time and sequence number are stored as the difference from
-the event before them in the frame (the time) or from the same task's last one
-(the sequence number). Sizes only: no target, no exit status.
+each data frame back, and compresses the blobs frames and the events frames
+each on their own as one stream would hold them (zstd level 3, a block flush
+after each frame), and shows the index's size. The file's frames are not
+compressed exactly so (written at once, each is a zstd frame of its own; at
+the recorded pace, blobs and events share streams), so the parts do not add
+up to the file: they show what each costs. Sizes only: no target, no exit status.
 """
 
 from __future__ import annotations
@@ -26,37 +20,16 @@ from pathlib import Path
 from typing import Any
 
 import bench_cassette as workloads
-import msgpack
 import zstandard
 from _common import code_version
 
 from agentreplay.cassette.frames import FRAME_BLOBS, FRAME_EVENTS, FrameReader
 
 
-def _deltas(items: list[list[Any]]) -> list[list[Any]]:
-    """Each event's time as the difference from the event before it, and its sequence
-    number as the difference from its task's last one, less one."""
-    previous_at = 0
-    last_seq: dict[str, int] = {}
-    out = []
-    for item in items:
-        item = list(item)
-        task, seq, at = item[1], item[2], item[3]
-        item[2] = seq - last_seq.get(task, seq - 1) - 1
-        item[3] = at - previous_at
-        previous_at, last_seq[task] = at, seq
-        out.append(item)
-    return out
-
-
-def parts_of(path: Path) -> dict[str, list[bytes]]:
-    parts: dict[str, list[bytes]] = {
-        "blobs": [],
-        "blobs without digests": [],
-        "digests": [],
-        "events": [],
-        "events with deltas": [],
-    }
+def parts_of(path: Path) -> tuple[dict[str, list[bytes]], int]:
+    """The content of the blobs and of the events frames; the size of the index, footer
+    included."""
+    parts: dict[str, list[bytes]] = {"blobs": [], "events": []}
     with path.open("rb") as file:
         reader = FrameReader(file, str(path))
         reader.read_header()
@@ -67,17 +40,11 @@ def parts_of(path: Path) -> dict[str, list[bytes]]:
         for offset, kind, _ in index["frames"]:
             _, _, content = reader.content_at(offset)
             assert content is not None
-            value = msgpack.unpackb(content, strict_map_key=False)
             if kind == FRAME_BLOBS:
                 parts["blobs"].append(content)
-                records = [[blob_id, data] for blob_id, _, data in value[1]]
-                parts["blobs without digests"].append(msgpack.packb([kind, records]))
-                parts["digests"].append(b"".join(digest for _, digest, _ in value[1]))
             elif kind == FRAME_EVENTS:
                 parts["events"].append(content)
-                changed = [kind, _deltas(value[1]), value[2]]
-                parts["events with deltas"].append(msgpack.packb(changed))
-    return parts
+    return parts, path.stat().st_size - footer
 
 
 def streamed_size(frames: list[bytes]) -> int:
@@ -103,22 +70,12 @@ def main() -> None:
             path = Path(tmp) / f"{name}.cassette"
             write(path, events)
             size = path.stat().st_size
-            parts = parts_of(path)
-            sizes = {
-                part: sum(map(len, frames)) if part == "digests" else streamed_size(frames)
-                for part, frames in parts.items()
-            }
-            saved = (sizes["blobs"] - sizes["blobs without digests"]) + (
-                sizes["events"] - sizes["events with deltas"]
-            )
             print(f"\n  written {name}: {size:,} B, {vcr / size:.1f}x smaller than vcrpy")
+            parts, index = parts_of(path)
             for part, frames in parts.items():
                 raw = sum(map(len, frames))
-                print(f"    {part:24s} {raw:>11,} B raw {sizes[part]:>9,} B compressed")
-            print(
-                f"    both changes: about {saved:,} B less, {size - saved:,} B, "
-                f"{vcr / (size - saved):.1f}x smaller than vcrpy"
-            )
+                print(f"    {part:8s} {raw:>11,} B raw {streamed_size(frames):>9,} B compressed")
+            print(f"    index    {index:>27,} B")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import re
 from collections import deque
 from typing import Final
 
-__all__ = ["INLINE_MAX", "BlobTable", "split_pieces"]
+__all__ = ["INLINE_MAX", "BlobTable", "blob_record", "split_pieces"]
 
 INLINE_MAX: Final = 512
 """Byte strings shorter than this are stored inline, not as blobs."""
@@ -70,7 +70,7 @@ class BlobTable:
     def __init__(self) -> None:
         self._ids: dict[bytes, int] = {}
         self.pending: list[list[object]] = []
-        """New blobs not yet written, as ``[id, digest, data]``."""
+        """New blobs not yet written, as ``[id, data]``."""
         # The last few long values with their piece ends and ids: the next request
         # of a conversation starts with all but the last piece of the previous one.
         self._recent: deque[tuple[bytes, list[int], list[int]]] = deque(maxlen=4)
@@ -106,7 +106,7 @@ class BlobTable:
             if blob_id is None:
                 blob_id = len(self._ids)
                 self._ids[digest] = blob_id
-                self.pending.append([blob_id, digest, piece])
+                self.pending.append([blob_id, piece])
             refs.append(blob_id)
             position += len(piece)
             ends.append(position)
@@ -118,12 +118,15 @@ class BlobTable:
         return pending
 
 
-def check_blob(blob_id: object, digest: object, data: object) -> bool:
-    """True if a ``[id, digest, data]`` record read from a file is well-formed and sound."""
-    return (
-        type(blob_id) is int
-        and isinstance(digest, bytes)
-        and isinstance(data, bytes)
-        and len(digest) == 16
-        and _digest(data) == digest
-    )
+def blob_record(item: object, *, digested: bool) -> tuple[int, bytes] | None:
+    """The id and data of a blob record read from a file, or None if it is malformed:
+    ``[id, data]``, or before format 6.0 ``[id, digest, data]`` with its digest checked
+    (6.0 leaves integrity to the checksums of zstd frames and stream records)."""
+    if type(item) is not list or len(item) != (3 if digested else 2):
+        return None
+    blob_id, data = item[0], item[-1]
+    if type(blob_id) is not int or not isinstance(data, bytes):
+        return None
+    if digested and not (isinstance(item[1], bytes) and _digest(data) == item[1]):
+        return None
+    return blob_id, data

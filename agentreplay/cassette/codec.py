@@ -29,6 +29,8 @@ __all__ = [
     "decode_events",
     "encode_chunk_fields",
     "encode_event",
+    "to_absolute",
+    "to_relative",
 ]
 
 Intern = Callable[[bytes], "bytes | list[int]"]
@@ -294,3 +296,45 @@ def decode_events(items: list[Any], resolve: Resolve) -> list[Event]:
             event = None
         append(decode_event(item, resolve) if event is None else event)
     return out
+
+
+# -- times and sequence numbers as differences (format 6.0) ---------------------
+_LOW, _HIGH = -(1 << 63), 1 << 64  # what msgpack holds
+
+
+def to_relative(items: list[list[Any]]) -> None:
+    """Make an events frame's ``seq`` and ``at`` differences, in place (format 6.0,
+    docs/cassette-format.md section 5.1): each ``at`` from the event before it in the
+    frame, each ``seq`` from the last of its task's events in the frame, less one; the
+    first event of the frame and of each task keep their own. Times and counters that
+    move by small steps then cost a byte or two where they cost up to nine."""
+    previous = 0
+    last: dict[str, int] = {}
+    for item in items:
+        task, seq, at = item[1], item[2], item[3]
+        item[3] = at - previous
+        previous = at
+        if task in last:
+            item[2] = seq - last[task] - 1
+        last[task] = seq
+
+
+def to_absolute(items: list[Any]) -> None:
+    """Undo `to_relative`, in place, on an events frame read from a file. An item that
+    is no event array of the right types is left for `decode_events` to refuse."""
+    previous = 0
+    last: dict[str, int] = {}
+    for item in items:
+        if type(item) is not list or len(item) < 4:
+            continue
+        task, seq, at = item[1], item[2], item[3]
+        if type(task) is not str or type(seq) is not int or type(at) is not int:
+            continue
+        at += previous
+        if task in last:
+            seq += last[task] + 1
+        if not (_LOW <= at < _HIGH and _LOW <= seq < _HIGH):
+            raise _bad(f"the seq or at of an event of task {task!r} is out of range")
+        item[2] = seq
+        item[3] = previous = at
+        last[task] = seq

@@ -54,7 +54,7 @@ __all__ = [
     "pack_data_frame",
 ]
 
-FORMAT_MAJOR: Final = 5
+FORMAT_MAJOR: Final = 6
 FORMAT_MINOR: Final = 0
 
 HEADER_MAGIC: Final = 0x184D2A50

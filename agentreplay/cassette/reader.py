@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal, Self
 
-from agentreplay.cassette.blobs import check_blob
-from agentreplay.cassette.codec import decode_events
+from agentreplay.cassette.blobs import blob_record
+from agentreplay.cassette.codec import decode_events, to_absolute
 from agentreplay.cassette.events import KINDS, Event, RunOutcome, StepRole
 from agentreplay.cassette.frames import FRAME_BLOBS, FRAME_EVENTS, FRAME_STEPS, FrameReader
 from agentreplay.cassette.header import check_header
@@ -141,16 +141,20 @@ class CassetteReader:
         if frame_type == FRAME_STEPS:  # index entries: the index reads them
             return [], []
         if frame_type == FRAME_BLOBS:
+            digested = self.format_version[0] < 6
             for item in items:
-                if not (isinstance(item, list) and len(item) == 3 and check_blob(*item)):
+                record = blob_record(item, digested=digested)
+                if record is None:
                     raise CassetteError(
-                        "blob record is malformed or fails its digest",
+                        "blob record is malformed" + (" or fails its digest" if digested else ""),
                         offset=offset,
                         path=str(self.path),
                     )
-                blobs.add(item[0], item[2], offset)
+                blobs.add(*record, offset)
             return [], []
         try:
+            if self.format_version[0] >= 6:  # times and sequence numbers as differences
+                to_absolute(items)
             events = decode_events(items, blobs.resolver(budget))
         except CassetteError as exc:
             raise CassetteError(exc.detail, offset=offset, path=str(self.path)) from exc

@@ -30,7 +30,13 @@ from pathlib import Path
 from typing import Any, Final
 
 from agentreplay.cassette.blobs import BlobTable
-from agentreplay.cassette.codec import ENCODERS, ChunkFields, encode_chunk_fields
+from agentreplay.cassette.codec import (
+    ENCODERS,
+    ChunkFields,
+    encode_chunk_fields,
+    to_absolute,
+    to_relative,
+)
 from agentreplay.cassette.events import BY_CODE, Event, RunOutcome
 from agentreplay.cassette.frames import (
     FRAME_BLOBS,
@@ -200,7 +206,7 @@ class CassetteWriter:
         while start < len(new_blobs):
             end, size = start, 0
             while end < len(new_blobs) and (end == start or size < MAX_BLOB_FRAME):
-                size += len(new_blobs[end][2])  # type: ignore[arg-type]
+                size += len(new_blobs[end][1])  # type: ignore[arg-type]
                 end += 1
             offset = self._emit(pack_data_frame(FRAME_BLOBS, new_blobs[start:end]))
             self._frame_table.extend((offset, FRAME_BLOBS, 0))
@@ -211,9 +217,11 @@ class CassetteWriter:
     def _write_events(
         self, batch: list[Event | ChunkFields], items: list[Any], steps: list[int]
     ) -> None:
+        to_relative(items)
         try:
             content = pack_data_frame(FRAME_EVENTS, items, steps)
         except FrameTooLarge as exc:
+            to_absolute(items)  # each half is made relative on its own
             if len(items) == 1:
                 kind, task, seq = BY_CODE[items[0][0]].cls.__name__, items[0][1], items[0][2]
                 raise RecordingError(

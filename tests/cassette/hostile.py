@@ -9,7 +9,6 @@ the wrong type, and frames that expand to many times their size.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import resource
 import struct
@@ -55,7 +54,7 @@ def footer(offset: int) -> bytes:
 
 
 def blob(blob_id: int, data: bytes) -> list[Any]:
-    return [blob_id, hashlib.blake2b(data, digest_size=16).digest(), data]
+    return [blob_id, data]
 
 
 def framed(frames: list[Any], start: int, *, streamed: bool = False) -> tuple[bytes, list[int]]:
