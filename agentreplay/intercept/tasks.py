@@ -265,8 +265,22 @@ def _patched_run_in_executor(
     return future
 
 
+def _patched_as_completed(fs: Any, **kwargs: Any) -> Any:
+    """``asyncio.as_completed`` makes tasks of the coroutines it is given in the order of
+    a set of them (their addresses): differently in each process, so their task ids would
+    be too. The run's coroutines are made tasks here first, in the order given."""
+    if current_task() is not None and not (asyncio.isfuture(fs) or asyncio.iscoroutine(fs)):
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is not None:
+            fs = [f if asyncio.isfuture(f) else asyncio.ensure_future(f) for f in dict.fromkeys(fs)]
+    return _originals["as_completed"](fs, **kwargs)
+
+
 class TaskInterceptor:
-    """Patches task creation, thread start and executor submission."""
+    """Patches task creation, thread start, executor submission and ``as_completed``."""
 
     def install(self) -> None:
         _originals["create_task"] = asyncio.BaseEventLoop.create_task
@@ -274,11 +288,13 @@ class TaskInterceptor:
         _originals["bootstrap_inner"] = threading.Thread._bootstrap_inner  # type: ignore[attr-defined]
         _originals["submit"] = ThreadPoolExecutor.submit
         _originals["run_in_executor"] = asyncio.BaseEventLoop.run_in_executor
+        _originals["as_completed"] = asyncio.tasks.as_completed
         asyncio.BaseEventLoop.create_task = _patched_create_task  # type: ignore[method-assign]
         threading.Thread.start = _patched_thread_start  # type: ignore[method-assign]
         threading.Thread._bootstrap_inner = _patched_bootstrap_inner  # type: ignore[attr-defined]
         ThreadPoolExecutor.submit = _patched_submit  # type: ignore[method-assign,assignment]
         asyncio.BaseEventLoop.run_in_executor = _patched_run_in_executor  # type: ignore[method-assign,assignment]
+        asyncio.as_completed = asyncio.tasks.as_completed = _patched_as_completed
 
     def uninstall(self) -> None:
         asyncio.BaseEventLoop.create_task = _originals["create_task"]  # type: ignore[method-assign]
@@ -286,3 +302,4 @@ class TaskInterceptor:
         threading.Thread._bootstrap_inner = _originals["bootstrap_inner"]  # type: ignore[attr-defined]
         ThreadPoolExecutor.submit = _originals["submit"]  # type: ignore[method-assign]
         asyncio.BaseEventLoop.run_in_executor = _originals["run_in_executor"]  # type: ignore[method-assign]
+        asyncio.as_completed = asyncio.tasks.as_completed = _originals["as_completed"]

@@ -41,6 +41,10 @@ _INF = float("inf")
 FREEZE = 0.5
 """Real seconds the loop's clock stays stopped while the run's executor jobs work."""
 _FREEZE_STEP = 0.02
+_TICK = 1e-9
+"""Virtual seconds each reading of a loop's clock moves it on: the loop's code takes no
+time, but timers set one after another with the same delay still fall due in the order
+they were set, as on a real clock (a heap does not keep equal deadlines in order)."""
 
 
 class _VirtualSelector:
@@ -113,7 +117,9 @@ class _LoopClock:
             # Virtual while its replay runs; once it went live or ended (the loop may
             # outlive it, as may the hooks, held by another session), real time again.
             if self.session.virtual_time and self.session.running:
-                return self.now
+                now = self.now
+                self.now = now + _TICK
+                return now
             self.offset = self.now - real_now  # went live: real time from this instant on
         return real_now + self.offset
 

@@ -159,3 +159,45 @@ def test_a_callable_object_run_by_to_thread_is_the_agents_job(
     assert run.result is not None and run.result.reproduced
     with agentreplay.open(cassette) as opened:
         assert [info.task for info in opened.step_infos()] == ["0.1.1", "0.1.2"]
+
+
+def test_tasks_waiting_the_same_delay_wake_in_the_order_they_started(
+    server: ToolServer, cassette: Path
+) -> None:
+    async def main() -> list[int]:
+        woke: list[int] = []
+
+        async def one(i: int) -> None:
+            await asyncio.sleep(0.05)
+            woke.append(i)
+            httpx.get(f"{server.url}/tool/{i}")
+
+        await asyncio.gather(*(one(i) for i in range(10)))
+        return woke
+
+    with agentreplay.record(cassette):
+        recorded = asyncio.run(main())
+    server.stop()
+    with agentreplay.replay(cassette) as run:
+        replayed = asyncio.run(main())
+    assert recorded == replayed == list(range(10))
+    assert run.result is not None and run.result.reproduced
+
+
+def test_as_completed_makes_the_runs_coroutines_tasks_in_the_order_given(
+    server: ToolServer, cassette: Path
+) -> None:
+    async def main() -> None:
+        async with httpx.AsyncClient() as http:
+
+            async def fetch(i: int) -> None:
+                await http.get(f"{server.url}/tool/{i}")
+
+            for done in asyncio.as_completed([fetch(i) for i in range(12)]):
+                await done
+
+    with agentreplay.record(cassette):
+        asyncio.run(main())
+    with agentreplay.open(cassette) as opened:
+        tasks = {info.name.rsplit("/", 1)[-1]: info.task for info in opened.step_infos()}
+    assert tasks == {str(i): f"0.1.{i + 1}" for i in range(12)}
