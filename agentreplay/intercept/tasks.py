@@ -269,13 +269,12 @@ def _patched_as_completed(fs: Any, **kwargs: Any) -> Any:
     """``asyncio.as_completed`` makes tasks of the coroutines it is given in the order of
     a set of them (their addresses): differently in each process, so their task ids would
     be too. The run's coroutines are made tasks here first, in the order given."""
-    if current_task() is not None and not (asyncio.isfuture(fs) or asyncio.iscoroutine(fs)):
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = None
-        if loop is not None:
-            fs = [f if asyncio.isfuture(f) else asyncio.ensure_future(f) for f in dict.fromkeys(fs)]
+    if (
+        current_task() is not None
+        and asyncio._get_running_loop() is not None
+        and not (asyncio.isfuture(fs) or asyncio.iscoroutine(fs))
+    ):
+        fs = [f if asyncio.isfuture(f) else asyncio.ensure_future(f) for f in dict.fromkeys(fs)]
     return _originals["as_completed"](fs, **kwargs)
 
 
