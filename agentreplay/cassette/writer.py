@@ -118,6 +118,8 @@ class CassetteWriter:
                 self._file.close()
             raise
         self._stream = StreamCompressor()
+        self._last_at = 0  # the run's time of the last event written
+        self._backlog = False  # more than a batch was pending when this flush began
         self._stream_start = -1
         self._streams = array("q")  # start and end offsets of every stream ended
         self._flush_events = flush_events
@@ -183,6 +185,7 @@ class CassetteWriter:
         if not pending:
             return
         popleft, size = pending.popleft, self._flush_events
+        self._backlog = len(pending) > size
         feed, chunk_step = self._tracker.feed, self._tracker.chunk_step
         while pending:
             # Appends go on meanwhile, at the other end: take what is there now.
@@ -201,6 +204,8 @@ class CassetteWriter:
             chunk(item, intern) if isinstance(item, tuple) else encoders[type(item)](item, intern)
             for item in batch
         ]
+        last = batch[-1]
+        self._last_at = last[2] if isinstance(last, tuple) else last.at
         new_blobs = self._blobs.take_pending()
         start = 0
         while start < len(new_blobs):
@@ -270,14 +275,14 @@ class CassetteWriter:
             self._end_stream()  # random access decompresses a stream from its start
         offset = self._file.tell()
         if not stream.is_open:
-            self._file.write(stream.open())
+            self._file.write(stream.open(self._last_at, backlog=self._backlog))
             self._stream_start = offset
         self._file.write(stream.piece(content))
         return offset
 
     def _end_stream(self) -> None:
         if self._stream.is_open:
-            self._file.write(self._stream.end())
+            self._file.write(self._stream.end(self._last_at))
             self._streams.extend((self._stream_start, self._file.tell()))
 
     @property

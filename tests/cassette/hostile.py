@@ -66,10 +66,10 @@ def framed(frames: list[Any], start: int, *, streamed: bool = False) -> tuple[by
     for value in frames:
         offsets.append(start + len(out))
         if streamed:
-            out += (b"" if stream.is_open else stream.open()) + stream.piece(pack(value))
+            out += (b"" if stream.is_open else stream.open(0)) + stream.piece(pack(value))
         else:
             out += data_frame(value)
-    return bytes(out + stream.end()), offsets
+    return bytes(out + stream.end(0)), offsets
 
 
 def build(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import struct
 from pathlib import Path
 
@@ -149,3 +150,31 @@ def test_the_repository_s_format_1_cassettes_still_read(name: str) -> None:
         steps = list(cassette.steps())
         assert steps and cassette.outcome is not None
         assert cassette.step(1)
+
+
+def _token_stream(gap: int) -> list[Event]:
+    """A model's streamed answers, 3 MiB of them, a chunk every ``gap`` ns."""
+    words = random.Random(7).choices(
+        ["the", "tool", "returned", "an", "error", "retry", "with", "a", "smaller", "query"],
+        k=40_000,
+    )
+    events: list[Event] = []
+    for n, word in enumerate(words):
+        data = b'data: {"id":"chatcmpl-%d","choices":[{"index":0,"delta":{"content":" %s"}}]}\n\n'
+        events.append(HttpChunk("0", n, n * gap, 0, data % (n // 400, word.encode())))
+    return events
+
+
+def test_a_slow_recording_is_compressed_harder_than_a_busy_one(tmp_path: Path) -> None:
+    """Streams whose content comes at a real agent's pace use the denser level; once the
+    content comes fast, or the writer has a backlog, the faster one."""
+    slow = _paced(tmp_path / "slow.cassette", _token_stream(20_000_000), every=5)
+    busy = _paced(tmp_path / "busy.cassette", _token_stream(1_000), every=5)
+    # A frame is cut every 256 events: flushing 257 leaves the writer one event behind.
+    batches = _paced(tmp_path / "batches.cassette", _token_stream(20_000_000), every=256)
+    behind = _paced(tmp_path / "behind.cassette", _token_stream(20_000_000), every=257)
+    for writer in (slow, busy, batches, behind):
+        with agentreplay.open(writer.path) as cassette:
+            assert sum(1 for _ in cassette.events()) == 40_000
+    assert slow.path.stat().st_size < busy.path.stat().st_size * 0.9
+    assert batches.path.stat().st_size < behind.path.stat().st_size * 0.9
