@@ -51,14 +51,19 @@ class TimeAndOrder:
             escape.sleep(exchange.latency() / self.pace)
         self._turn(task, exchange.position)
 
-    def _delay(self, at: int, anchor: int) -> float:
+    def _delay(self, at: int, anchor: int, *, request: bool = False) -> float:
         """Virtual seconds from now until the recorded instant ``at``. A loop's clock is
-        tied to the recorded timeline by its first answer: then, it stands at the instant
-        the request was recorded at (``anchor``)."""
+        tied to the recorded timeline at its first request: then, it stands at the
+        instant the request was recorded at (``anchor``). The loop's own code takes no
+        virtual time, so its clock falls behind the timeline wherever the recorded run
+        computed; a request recorded later on the timeline than the clock now stands
+        ties them again there, so that each answer comes its recorded latency after its
+        request, and a deadline set before the computing never fires early for it
+        (``request``: ``anchor`` is the instant of a request made now)."""
         loop = asyncio.get_running_loop()
         now = loop.time()
         base = self._timelines.get(loop)
-        if base is None:
+        if base is None or (request and base + anchor / 1e9 > now):
             base = self._timelines[loop] = now - anchor / 1e9
         return base + at / 1e9 - now
 
@@ -67,7 +72,9 @@ class TimeAndOrder:
         if exchange.response is None and exchange.cancelled:
             await self._held_open(task, exchange, exchange.latency(), exchange.position)
         answer = exchange.response or exchange.error
-        delay = self._delay(answer.at, exchange.request.at) if answer is not None else 0.0
+        delay = (
+            self._delay(answer.at, exchange.request.at, request=True) if answer is not None else 0.0
+        )
         await self.schedule.due(exchange.position, delay)
 
     async def arrive(self, at: int, *, received: bool = True) -> None:

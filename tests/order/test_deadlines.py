@@ -69,6 +69,46 @@ def test_a_deadline_that_cut_a_request_cuts_it_again(
     assert replays == [recorded] * len(replays)
 
 
+_real_clock = time.perf_counter  # bound before any recording: its reads are not recorded
+
+
+def _compute(seconds: float) -> None:
+    """Work on the loop's thread, reading no clock the run records."""
+    end = _real_clock() + seconds
+    while _real_clock() < end:
+        pass
+
+
+def test_computing_before_a_deadline_does_not_count_against_it_on_replay(
+    server: ToolServer, cassette: Path
+) -> None:
+    # The loop's code takes no virtual time, and answers come at their recorded
+    # instants: the 300 ms of computing put each answer 300 ms later on the loop's
+    # clock than the deadline set after it, which fired, its cancellation held back
+    # until the answer, then delivered after the block (a CancelledError at the next
+    # await, with the recording's answer in hand).
+    async def job(get: Get) -> tuple[list[str], int]:
+        outcomes = []
+        for n in range(2):
+            _compute(0.3)
+            try:
+                async with asyncio.timeout(0.25):
+                    await get(f"{server.url}/tool/{n}?delay=0.02")
+                outcomes.append("answered")
+            except TimeoutError:
+                outcomes.append("timed out")
+            await asyncio.sleep(0)
+        task = asyncio.current_task()
+        assert task is not None
+        return outcomes, task.cancelling()
+
+    recorded, replays = record_and_replay(
+        cassette, lambda: asyncio.run(CLIENTS["httpx"](job)), server.stop
+    )
+    assert recorded == (["answered"] * 2, 0)
+    assert replays == [recorded] * len(replays)
+
+
 def test_a_deadline_that_cut_a_stream_cuts_it_after_the_same_chunks(
     server: ToolServer, cassette: Path
 ) -> None:
