@@ -16,7 +16,8 @@ Every source file falls in one of four classes:
 - ``LIBRARY``: other installed packages (the model SDKs, httpx above its
   transport). They run the same on record and replay, so their wall-clock
   and entropy reads are recorded; their monotonic reads are not.
-- ``AGENT``: everything else, the user's own code. All its reads are recorded.
+- ``AGENT``: everything else, the user's own code, and the retry libraries that
+  decide by the clock how often the agent tries again. All its reads are recorded.
 """
 
 from __future__ import annotations
@@ -149,6 +150,12 @@ _MACHINERY_MODULES: Final = frozenset(
 )
 """Top-level packages whose clock and entropy reads are never recorded."""
 
+_RUN_DECIDING_MODULES: Final = frozenset({"tenacity", "backoff", "stamina", "retrying"})
+"""Installed packages whose reads are the agent's own: retry libraries give up by the
+clock (tenacity's ``stop_after_delay``), so their monotonic reads decide how many attempts
+the run makes. On replay their waits take no time; unrecorded, their reads would say that
+no time had passed, and they would retry on past the end of the recording."""
+
 _MACHINERY_SUBMODULES: Final = (
     "httpx/_transports",
     "httpx2/_transports",
@@ -186,6 +193,7 @@ _SITE: Final = _prefixes(_site_dirs())
 _OWN_DIR: Final = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 _cache: dict[str, Origin] = {}
+_run_deciding_files: set[str] = set()  # AGENT, but never the agent's call site
 importing = threading.local()
 """``importing.depth`` > 0 while this thread loads a module for the first time: what a
 module does as it is imported happens once per process, not once per run, so it is
@@ -213,6 +221,9 @@ def _classify_uncached(filename: str) -> Origin:
             if any(sub.replace("/", os.sep) in path for sub in _MACHINERY_SUBMODULES):
                 return Origin.MACHINERY
             top = _top_module(path, root)
+            if top in _RUN_DECIDING_MODULES:
+                _run_deciding_files.add(filename)
+                return Origin.AGENT
             return Origin.MACHINERY if top in _MACHINERY_MODULES else Origin.LIBRARY
     for root in _STDLIB:
         if path.startswith(root):
@@ -330,7 +341,12 @@ def agent_frame(depth: int = 1) -> FrameType | None:
     """The first frame outside library code, standard library and agentreplay."""
     frame: FrameType | None = sys._getframe(depth)
     while frame is not None:
-        if classify(frame.f_code.co_filename) is _AGENT and not _generated(frame):
+        filename = frame.f_code.co_filename
+        if (
+            classify(filename) is _AGENT
+            and filename not in _run_deciding_files
+            and not _generated(frame)
+        ):
             return frame
         frame = frame.f_back
     return None

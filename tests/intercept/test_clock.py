@@ -20,6 +20,7 @@ import freezegun
 import httpcore._sync.http11
 import httpx
 import pytest
+import tenacity
 import time_machine
 
 import agentreplay
@@ -111,6 +112,29 @@ def test_only_agent_code_reads_of_monotonic_are_recorded(
     server.stop()
     with agentreplay.replay(cassette):
         assert asyncio.run(main()) == elapsed
+
+
+def test_a_retry_library_that_stops_by_the_clock_retries_as_often_on_replay(
+    server: ToolServer, cassette: Path
+) -> None:
+    # tenacity decides when to give up by time.monotonic(); on replay its waits take no
+    # time, so unrecorded reads would say no time has passed, and it would retry on.
+    @tenacity.retry(
+        stop=tenacity.stop_after_delay(0.25),
+        wait=tenacity.wait_fixed(0.1),
+        retry=tenacity.retry_if_result(lambda status: status != 200),
+        retry_error_callback=lambda state: f"gave up after {state.attempt_number}",
+    )
+    def call() -> int:
+        return httpx.get(f"{server.url}/status/503").status_code
+
+    with agentreplay.record(cassette):
+        recorded = call()
+    assert recorded in ("gave up after 3", "gave up after 4")
+    server.stop()
+    with agentreplay.replay(cassette) as run:
+        assert call() == recorded
+    assert run.result is not None and run.result.reproduced, run.result
 
 
 def test_time_machine_travel_inside_a_recording_wins_and_replays(cassette: Path) -> None:
