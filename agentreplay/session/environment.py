@@ -23,6 +23,7 @@ __all__ = [
     "DEFAULT_CASSETTE",
     "ENV_ALLOW",
     "ENV_NAMES",
+    "PLACEHOLDER",
     "PLACEHOLDER_KEYS",
     "applicable_env",
     "cassette_path",
@@ -33,6 +34,7 @@ __all__ = [
 DEFAULT_CASSETTE = "runs/{timestamp}-{run_id}.cassette"
 PLACEHOLDER_KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")
 """The SDKs refuse to start without a key; a replay sends nothing, so any will do."""
+PLACEHOLDER = "replay-needs-no-key"
 ENV_ALLOW = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONHASHSEED", "PYTHONUTF8")
 """Environment variables every entrypoint or script cassette keeps (secrets never are)."""
 ENV_NAMES = "AGENTREPLAY_ENV"
@@ -122,7 +124,7 @@ def applicable_env(recorded: object) -> tuple[dict[str, str], list[str]]:
 def set_placeholder_keys(env: dict[str, str] | os._Environ[str]) -> None:
     """Give the SDKs the key they insist on, where none is set."""
     for name in PLACEHOLDER_KEYS:
-        env.setdefault(name, "replay-needs-no-key")
+        env.setdefault(name, PLACEHOLDER)
 
 
 def cassette_path(template: str) -> Path:

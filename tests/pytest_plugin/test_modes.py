@@ -85,6 +85,39 @@ def test_rewrite_records_again_over_an_existing_cassette(project: pytest.Pyteste
     assert not list(project.path.rglob("*.tmp"))
 
 
+KEYED = (
+    ASK
+    + """
+import os
+
+
+def test_keyed(server, agent_cassette):
+    # What the model SDKs do when they are made: refuse to start without a key.
+    assert os.environ.get("OPENAI_API_KEY") and os.environ.get("ANTHROPIC_API_KEY")
+    ask(server, "weather in Paris?")
+
+
+def test_after():
+    assert os.environ.get("OPENAI_API_KEY") != "replay-needs-no-key"
+"""
+)
+
+
+def test_a_replay_gives_the_sdks_a_key_for_the_test_only(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_project(pytester)
+    pytester.makepyfile(test_keyed=KEYED)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-recording")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-recording")
+    pytester.runpytest().assert_outcomes(passed=2)
+    monkeypatch.delenv("OPENAI_API_KEY")
+    monkeypatch.delenv("ANTHROPIC_API_KEY")  # as on a CI machine without secrets
+    pytester.runpytest().assert_outcomes(passed=2)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-mine")  # one that is set is left alone
+    pytester.runpytest("--agentreplay-mode=replay").assert_outcomes(passed=2)
+
+
 def test_replay_of_a_missing_cassette_fails_with_the_command_that_records_it(
     project: pytest.Pytester,
 ) -> None:
