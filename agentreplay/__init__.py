@@ -7,6 +7,7 @@ Textual nor numpy; each part is imported when first used.
 from __future__ import annotations
 
 import importlib
+import os
 from typing import TYPE_CHECKING, Any
 
 from agentreplay._version import __version__
@@ -82,3 +83,9 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(__all__)
+
+
+if os.environ.get("AGENTREPLAY_MODE", "").strip().lower() == "replay":
+    # A script replayed with @entrypoint: the environment its cassette kept is set now,
+    # before the script's module-level code reads it (see api.prepare_script_replay).
+    importlib.import_module("agentreplay.api").prepare_script_replay()

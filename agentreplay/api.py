@@ -16,6 +16,7 @@ can call it again without any code being written.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import inspect
@@ -184,17 +185,37 @@ def _captured(
     return capture.new_run("entrypoint", func.__qualname__, metadata, header)
 
 
+_restored: set[str] = set()  # cassettes whose environment this process has set before
+
+
+def prepare_script_replay() -> None:
+    """``AGENTREPLAY_MODE=replay`` for a script (``python agent.py``): set the variables
+    its cassette kept (and start again under its string hash seed) when agentreplay is
+    first imported, before the script's own module-level code reads them, as `agentreplay
+    replay` does before it starts a script. A mistake is left for the call to report."""
+    main = sys.modules.get("__main__")
+    if getattr(main, "__file__", None) is None or os.environ.get("PYTEST_CURRENT_TEST"):
+        return  # an interactive session, a test run, an embedding program
+    template = os.environ.get("AGENTREPLAY_CASSETTE") or ""
+    if "{" in template or not os.path.isfile(template):
+        return
+    with contextlib.suppress(AgentReplayError):
+        _restore_env(template)
+
+
 def _restore_env(path: str) -> None:
     """Set the variables the recording kept, as `agentreplay replay` does: the function
     reads them when called, and must ask for the same addresses as when recorded. A
     script recorded under another string hash seed starts again under that one."""
-    if not os.path.exists(path):
+    if not os.path.exists(path) or os.path.abspath(path) in _restored:
         return  # Replay reports the missing cassette
     with open_reader(path) as cassette:
         env, refused = applicable_env(cassette.header.get("env"))
         seed = cassette.header.get("pythonhashseed")
     _restart_with_seed(seed)  # before the kept PYTHONHASHSEED is put in the environment
-    for name in refused:
+    warned = os.path.abspath(path) in _restored  # on import, then at the call: warn once
+    _restored.add(os.path.abspath(path))
+    for name in [] if warned else refused:
         print(
             f"agentreplay: warning: the cassette sets {name}, which can make a program "
             f"load other code; not applied",
