@@ -18,6 +18,7 @@ in `frames.py`. This module only says what an event is.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from enum import IntEnum
@@ -63,10 +64,42 @@ _CANCELLATIONS: Final = frozenset(
 )
 
 
+_GROUP_HEAD: Final = re.compile(r"(.*?\(\d+ sub-exceptions?\)): ", re.DOTALL)
+"""How a group's message begins: ``str()`` of the group, which only counts them."""
+_GROUP_WIDTH: Final = 15
+_GROUP_DEPTH: Final = 10
+"""How many sub-exceptions of a group, and how deep in nested groups, a message names
+(what a traceback shows of a group)."""
+
+
+def _type_name(kind: type[BaseException]) -> str:
+    module = kind.__module__
+    return kind.__qualname__ if module == "builtins" else f"{module}.{kind.__qualname__}"
+
+
+def _message(exc: BaseException, depth: int = 0) -> str:
+    """``str(exc)``; for an exception group, followed by what each of its exceptions says,
+    as the last line of a traceback does (``unhandled errors in a TaskGroup
+    (1 sub-exception): ValueError: boom``), since the group's own text only counts them."""
+    text = str(exc)
+    if not isinstance(exc, BaseExceptionGroup):
+        return text
+    if depth == _GROUP_DEPTH:
+        return f"{text}: …"
+    said = []
+    for sub in exc.exceptions[:_GROUP_WIDTH]:
+        message = _message(sub, depth + 1)
+        said.append(f"{_type_name(type(sub))}: {message}" if message else _type_name(type(sub)))
+    if len(exc.exceptions) > _GROUP_WIDTH:
+        said.append(f"and {len(exc.exceptions) - _GROUP_WIDTH} more")
+    return f"{text}: {said[0]}" if len(said) == 1 else f"{text}: [{'; '.join(said)}]"
+
+
 @dataclass(frozen=True, slots=True)
 class ErrorInfo:
-    """An exception, as recorded: its qualified type name, message (``str(exc)``),
-    traceback text, and its ``args`` when they are plain data (to rebuild it exactly)."""
+    """An exception, as recorded: its qualified type name, message (``str(exc)``, and for
+    an exception group what its exceptions say), traceback text, and its ``args`` when
+    they are plain data (to rebuild it exactly)."""
 
     type: str
     message: str
@@ -75,12 +108,16 @@ class ErrorInfo:
 
     @classmethod
     def from_exception(cls, exc: BaseException, *, traceback: str = "") -> ErrorInfo:
-        kind = type(exc)
-        module = kind.__module__
-        name = kind.__qualname__ if module == "builtins" else f"{module}.{kind.__qualname__}"
         args = list(exc.args)
         plain = all(isinstance(a, (str, int, float, bool, bytes, type(None))) for a in args)
-        return cls(name, str(exc), traceback, args if plain else None)
+        return cls(_type_name(type(exc)), _message(exc), traceback, args if plain else None)
+
+    @property
+    def own_message(self) -> str:
+        """``str()`` of the exception: the message, of a group without what its exceptions
+        said."""
+        head = _GROUP_HEAD.match(self.message)
+        return self.message if head is None else head[1]
 
     @property
     def cancellation(self) -> bool:

@@ -53,7 +53,7 @@ def _outcome_check(outcome: RunOutcome | None, call: str) -> list[str]:
             "    with pytest.raises(Exception) as raised:",
             f"        {call}",
             f"    assert type(raised.value).__name__ == {short!r}",
-            f"    assert str(raised.value) == {outcome.error.message!r}",
+            f"    assert str(raised.value) == {outcome.error.own_message!r}",
         ]
     if outcome.value_repr.startswith("exit status "):
         code = int(outcome.value_repr.removeprefix("exit status "))

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from agentreplay import jsondiff
+from agentreplay.cassette.compare import same_error
 from agentreplay.cassette.events import RunOutcome
 from agentreplay.cassette.reader import CassetteReader
 from agentreplay.rundiff.align import align
@@ -161,6 +162,8 @@ def _describe(outcome: RunOutcome | None) -> str:
 
 def _outcomes(a: RunOutcome | None, b: RunOutcome | None) -> OutcomeDiff:
     found = jsondiff.diff(_outcome_tree(a), _outcome_tree(b))
+    if a is not None and b is not None and a.error and b.error and same_error(a.error, b.error):
+        found = [c for c in found if c.path[:1] != ("error",)]
     changes = tuple(
         FieldChange(jsondiff.path_text(c.path, ""), c.kind, c.old, c.new) for c in found
     )

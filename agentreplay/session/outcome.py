@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from agentreplay.cassette.compare import same_error
 from agentreplay.cassette.events import ErrorInfo, RunOutcome
 from agentreplay.errors import DivergenceError
 
@@ -49,13 +50,12 @@ def describe_outcome(error: ErrorInfo | None, value_repr: str) -> str:
 
 
 def _same(recorded: RunOutcome, error: ErrorInfo | None, value_repr: str, returned: bool) -> bool:
-    """Same exception type and message; same return value when there is one to see (a
+    """Same exception (`same_error`); same return value when there is one to see (a
     ``with`` block has none, so only its ending without an exception counts)."""
-    if (recorded.error is None) != (error is None):
+    if recorded.error is not None and error is not None:
+        return same_error(recorded.error, error)
+    if recorded.error is not None or error is not None:
         return False
-    if error is not None:
-        assert recorded.error is not None
-        return error.type == recorded.error.type and error.message == recorded.error.message
     return not returned or recorded.value_repr == value_repr
 
 

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from agentreplay.cassette.codec import KIND_CODES
-from agentreplay.cassette.events import KINDS, Event, StepRole, fast_dataclass
+from agentreplay.cassette.events import KINDS, ErrorInfo, Event, StepRole, fast_dataclass
 
 
 def test_the_codec_schema_is_the_dataclass_fields_of_every_kind() -> None:
@@ -44,3 +44,21 @@ def test_a_fast_dataclass_refuses_a_post_init_it_would_skip() -> None:
 
             def __post_init__(self) -> None:
                 pass
+
+
+def test_an_exception_group_says_what_each_of_its_sub_exceptions_says() -> None:
+    inner = ExceptionGroup("inner", [KeyError("k"), OSError()])
+    group = ExceptionGroup("outer", [ValueError("a"), inner])
+    error = ErrorInfo.from_exception(group)
+    assert error.message == (
+        "outer (2 sub-exceptions): [ValueError: a; "
+        "ExceptionGroup: inner (2 sub-exceptions): [KeyError: 'k'; OSError]]"
+    )
+    assert error.type == "ExceptionGroup" and error.args is None
+
+
+def test_a_wide_exception_group_names_its_first_fifteen_sub_exceptions() -> None:
+    group = ExceptionGroup("many", [ValueError(n) for n in range(20)])
+    message = ErrorInfo.from_exception(group).message
+    assert message.startswith("many (20 sub-exceptions): [ValueError: 0; ValueError: 1; ")
+    assert message.endswith("; ValueError: 14; and 5 more]")

@@ -85,3 +85,44 @@ def test_a_promoted_failure_passes_then_fails_with_a_diff_when_the_prompt_change
     assert failed.returncode == 1
     assert "replay diverged at step 1" in failed.stdout
     assert "Be brief." in failed.stdout and "Use the tools to answer." in failed.stdout
+
+
+def test_a_promoted_task_group_failure_passes_as_written(tmp_path: Path) -> None:
+    (tmp_path / "grouped.py").write_text(
+        "import asyncio\n"
+        "import agentreplay\n\n\n"
+        "async def _check(order: str) -> None:\n"
+        "    raise ValueError(f'{order} is late')\n\n\n"
+        "async def _check_all(order: str) -> None:\n"
+        "    async with asyncio.TaskGroup() as group:\n"
+        "        group.create_task(_check(order))\n\n\n"
+        "@agentreplay.entrypoint\n"
+        "def main(order: str) -> None:\n"
+        "    asyncio.run(_check_all(order))\n"
+    )
+    cassette = tmp_path / "run.cassette"
+    recorded = _run(
+        "-c",
+        "import os\n"
+        "os.environ.update(AGENTREPLAY_MODE='record', AGENTREPLAY_CASSETTE='run.cassette')\n"
+        "import grouped\n"
+        "try:\n    grouped.main('A-1')\n"
+        "except ExceptionGroup:\n    pass\n",
+        cwd=tmp_path,
+    )
+    assert recorded.returncode == 0, recorded.stderr
+    done = _run("-m", "agentreplay", "promote", str(cassette), "--to", "tests", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    (test_file,) = (tmp_path / "tests").glob("test_promoted_*.py")
+    passed = _run(
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:randomly",
+        "-p",
+        "no:cacheprovider",
+        str(test_file),
+        cwd=tmp_path,
+    )
+    assert passed.returncode == 0, passed.stdout + passed.stderr

@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import httpx
 import openai
 import pytest
 
 import agentreplay
+from agentreplay.cassette import ErrorInfo, RunOutcome
 from agentreplay.demo.model_server import ModelRequest, ModelServer, Reply
 from agentreplay.errors import UsageError
 from agentreplay.rundiff import RunDiff, Verdict, diff
+from tests.cassette.helpers import write
 from tests.rundiff.runs import Servers, record_run, servers
+from tests.servers import ToolServer
 
 __all__ = ["servers"]  # the fixture
 
@@ -185,3 +189,40 @@ def test_the_json_form_round_trips(servers: Servers, tmp_path: Path) -> None:
 def test_a_bad_ignore_pattern_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="takes nothing back"):
         diff(tmp_path / "a", tmp_path / "b", ignore=["!nothing.like.this"])
+
+
+def _record_failure(cassette: Path, server: ToolServer, error: BaseException) -> Path:
+    with pytest.raises(type(error)), agentreplay.record(cassette):
+        httpx.get(f"{server.url}/tool/1")
+        raise error
+    return cassette
+
+
+def test_a_group_whose_sub_exception_changed_ends_otherwise(
+    server: ToolServer, tmp_path: Path
+) -> None:
+    a = _record_failure(
+        tmp_path / "a.cassette", server, ExceptionGroup("tasks failed", [ValueError("late")])
+    )
+    b = _record_failure(
+        tmp_path / "b.cassette", server, ExceptionGroup("tasks failed", [KeyError("late")])
+    )
+    result = diff(a, b)
+    assert [(c.path, c.old, c.new) for c in result.outcome.changes] == [
+        (
+            "error.message",
+            "tasks failed (1 sub-exception): ValueError: late",
+            "tasks failed (1 sub-exception): KeyError: 'late'",
+        )
+    ]
+
+
+def test_a_group_recorded_before_messages_named_its_exceptions_ends_the_same(
+    tmp_path: Path,
+) -> None:
+    message = "unhandled errors in a TaskGroup (1 sub-exception)"
+    older = ErrorInfo("ExceptionGroup", message)
+    newer = ErrorInfo("ExceptionGroup", f"{message}: ValueError: boom")
+    for name, error in (("a", older), ("b", newer)):
+        write(tmp_path / f"{name}.cassette", [RunOutcome("0", 0, 10, None, "", error)])
+    assert diff(tmp_path / "a.cassette", tmp_path / "b.cassette").outcome.same

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+import agentreplay
 from agentreplay.cassette.events import ErrorInfo, RunOutcome
 from agentreplay.session.outcome import ExitStatus, compare_outcomes
+from tests.servers import ToolServer
 
 
 def _verdict(recorded_error: ErrorInfo | None, error: ErrorInfo | None, what_if: str) -> str:
@@ -43,3 +52,78 @@ def test_a_reproduced_failure_names_the_exception_and_the_step() -> None:
 
 def test_a_scripts_exit_status_reads_as_one() -> None:
     assert repr(ExitStatus(3)) == "exit status 3" and ExitStatus(3) == 3
+
+
+def _task_group_agent(url: str, fail: Callable[[str], Exception]) -> Callable[[], None]:
+    """An agent whose one task fetches an answer and fails with it, in a TaskGroup."""
+
+    async def ask() -> None:
+        async with httpx.AsyncClient() as client:
+            answer = (await client.get(f"{url}/tool/4")).json()["answer"]
+        raise fail(answer)
+
+    async def main() -> None:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(ask())
+
+    return lambda: asyncio.run(main())
+
+
+def _replay_task_group(
+    server: ToolServer,
+    cassette: Path,
+    recorded: Callable[[str], Exception],
+    replayed: Callable[[str], Exception],
+) -> str:
+    with pytest.raises(ExceptionGroup), agentreplay.record(cassette):
+        _task_group_agent(server.url, recorded)()
+    server.stop()
+    session = agentreplay.replay(cassette)
+    with pytest.raises(ExceptionGroup), session:
+        _task_group_agent(server.url, replayed)()
+    assert session.result is not None
+    return str(session.result)
+
+
+def test_a_task_group_failure_is_reproduced_with_its_sub_exception(
+    server: ToolServer, cassette: Path
+) -> None:
+    assert _replay_task_group(server, cassette, ValueError, ValueError) == (
+        "reproduced: ExceptionGroup('unhandled errors in a TaskGroup (1 sub-exception): "
+        "ValueError: result-4') at step 1"
+    )
+
+
+def test_a_task_group_failure_whose_sub_exception_changed_type_is_not_reproduced(
+    server: ToolServer, cassette: Path
+) -> None:
+    assert _replay_task_group(server, cassette, ValueError, KeyError) == (
+        "not reproduced: recorded ExceptionGroup('unhandled errors in a TaskGroup "
+        "(1 sub-exception): ValueError: result-4'), replay ExceptionGroup(\"unhandled errors "
+        "in a TaskGroup (1 sub-exception): KeyError: 'result-4'\")"
+    )
+
+
+def test_a_task_group_failure_whose_sub_exception_says_another_thing_is_not_reproduced(
+    server: ToolServer, cassette: Path
+) -> None:
+    verdict = _replay_task_group(
+        server, cassette, ValueError, lambda answer: ValueError(f"{answer}, twice")
+    )
+    assert verdict == (
+        "not reproduced: recorded ExceptionGroup('unhandled errors in a TaskGroup "
+        "(1 sub-exception): ValueError: result-4'), replay ExceptionGroup('unhandled errors "
+        "in a TaskGroup (1 sub-exception): ValueError: result-4, twice')"
+    )
+
+
+def test_a_recording_made_before_groups_named_their_sub_exceptions_still_reproduces() -> None:
+    older = ErrorInfo("ExceptionGroup", "unhandled errors in a TaskGroup (1 sub-exception)")
+    now = ErrorInfo(
+        "ExceptionGroup", "unhandled errors in a TaskGroup (1 sub-exception): ValueError: boom"
+    )
+    assert _verdict(older, now, "") == (
+        "reproduced: ExceptionGroup('unhandled errors in a TaskGroup (1 sub-exception)') at step 3"
+    )
+    elsewhere = ErrorInfo("ExceptionGroup", "unhandled errors in a TaskGroup (2 sub-exceptions)")
+    assert _verdict(elsewhere, now, "").startswith("not reproduced")
