@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from agentreplay.cassette.compare import without_addresses
 from agentreplay.errors import RecordingError
 
 __all__ = ["check_plain", "copy_plain", "plain_args", "to_plain_or_none"]
 
-_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _INT_MIN, _INT_MAX = -(2**63), 2**64 - 1
 
 
@@ -74,6 +73,6 @@ def plain_args(values: Any) -> list[Any]:
         if _problem(value, "") is None:
             out.append(_copy(value))
         else:
-            text = _ADDRESS.sub("", repr(value))[:200]
+            text = without_addresses(repr(value))[:200]
             out.append(f"<{type(value).__qualname__} {text}>")
     return out

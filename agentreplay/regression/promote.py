@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from agentreplay.cassette.compare import ADDRESS, without_addresses
 from agentreplay.cassette.events import RunOutcome
 from agentreplay.cassette.reader import open_reader
 from agentreplay.errors import UsageError
@@ -37,6 +38,15 @@ def _relative(path: str, start: Path) -> str:
         return path
 
 
+def _equals(actual: str, expected: str) -> str:
+    """The line asserting that ``actual`` (code) gives the text ``expected``, memory
+    addresses left out if it has any (they differ every run)."""
+    if without_addresses(expected) == expected:
+        return f"    assert {actual} == {expected!r}"
+    left_out = f"re.sub({ADDRESS.pattern!r}, '', {actual})"
+    return f"    assert {left_out} == {without_addresses(expected)!r}"
+
+
 def _outcome_check(outcome: RunOutcome | None, call: str) -> list[str]:
     """The lines of the test body that make the call and check what it did."""
     if outcome is None:
@@ -47,13 +57,13 @@ def _outcome_check(outcome: RunOutcome | None, call: str) -> list[str]:
             return [
                 "    with pytest.raises(SystemExit) as exited:",
                 f"        {call}",
-                f"    assert str(exited.value) == {outcome.error.message!r}",
+                _equals("str(exited.value)", outcome.error.message),
             ]
         return [
             "    with pytest.raises(Exception) as raised:",
             f"        {call}",
             f"    assert type(raised.value).__name__ == {short!r}",
-            f"    assert str(raised.value) == {outcome.error.own_message!r}",
+            _equals("str(raised.value)", outcome.error.own_message),
         ]
     if outcome.value_repr.startswith("exit status "):
         code = int(outcome.value_repr.removeprefix("exit status "))
@@ -66,7 +76,7 @@ def _outcome_check(outcome: RunOutcome | None, call: str) -> list[str]:
         ]
     if outcome.value is not None or outcome.value_repr == "None":
         return [f"    assert {call} == {outcome.value!r}"]
-    return [f"    assert repr({call}) == {outcome.value_repr!r}"]
+    return [_equals(f"repr({call})", outcome.value_repr)]
 
 
 def _entrypoint_test(header: dict[str, Any], test_dir: Path) -> tuple[str, list[str], str]:
@@ -138,6 +148,7 @@ def _imports(code: str) -> list[str]:
     """The standard library imports the generated test uses, and no others."""
     wanted = {
         "import importlib.util": "importlib.util.",
+        "import re": "re.sub(",
         "import runpy": "runpy.",
         "import sys": "ARGV = ",
         "from pathlib import Path": "Path(",
@@ -162,6 +173,7 @@ def _render(
     to: Path,
 ) -> str:
     env = {k: v for k, v in dict(header.get("env") or {}).items() if k != "PYTHONHASHSEED"}
+    check = _outcome_check(outcome, call)
     seed = header.get("pythonhashseed")
     note = (
         f"\nIt was recorded with PYTHONHASHSEED={seed}: if the agent's requests depend on the\n"
@@ -182,7 +194,7 @@ def _render(
         "",
         "from __future__ import annotations",
         "",
-        *_imports("\n".join([*prelude, call])),
+        *_imports("\n".join([*prelude, call, *check])),
         "import pytest",
         "",
         *prelude,
@@ -201,5 +213,5 @@ def _render(
             "    monkeypatch.setattr(sys, 'argv', ARGV)",
             "    monkeypatch.syspath_prepend(str(SCRIPT.parent))",
         ]
-    lines += _outcome_check(outcome, call)
+    lines += check
     return "\n".join(lines) + "\n"

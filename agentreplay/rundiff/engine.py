@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from agentreplay import jsondiff
-from agentreplay.cassette.compare import same_error
+from agentreplay.cassette.compare import same_error, same_text
 from agentreplay.cassette.events import RunOutcome
 from agentreplay.cassette.reader import CassetteReader
 from agentreplay.rundiff.align import align
@@ -161,10 +161,13 @@ def _describe(outcome: RunOutcome | None) -> str:
 
 
 def _outcomes(a: RunOutcome | None, b: RunOutcome | None) -> OutcomeDiff:
-    found = jsondiff.diff(_outcome_tree(a), _outcome_tree(b))
-    if a is not None and b is not None and a.error and b.error and same_error(a.error, b.error):
-        found = [c for c in found if c.path[:1] != ("error",)]
+    """How each run ended, and what differs as the verdict counts it (`same_error`,
+    `same_text`)."""
+    same = a is not None and b is not None and a.error and b.error and same_error(a.error, b.error)
     changes = tuple(
-        FieldChange(jsondiff.path_text(c.path, ""), c.kind, c.old, c.new) for c in found
+        FieldChange(jsondiff.path_text(c.path, ""), c.kind, c.old, c.new)
+        for c in jsondiff.diff(_outcome_tree(a), _outcome_tree(b))
+        if not (same and c.path[:1] == ("error",))
+        and not (isinstance(c.old, str) and isinstance(c.new, str) and same_text(c.old, c.new))
     )
     return OutcomeDiff(_describe(a), _describe(b), changes)

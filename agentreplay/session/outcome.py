@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from agentreplay.cassette.compare import same_error
+from agentreplay.cassette.compare import same_error, same_text
 from agentreplay.cassette.events import ErrorInfo, RunOutcome
 from agentreplay.errors import DivergenceError
 
@@ -50,13 +50,14 @@ def describe_outcome(error: ErrorInfo | None, value_repr: str) -> str:
 
 
 def _same(recorded: RunOutcome, error: ErrorInfo | None, value_repr: str, returned: bool) -> bool:
-    """Same exception (`same_error`); same return value when there is one to see (a
-    ``with`` block has none, so only its ending without an exception counts)."""
+    """Same exception (`same_error`); same return value, memory addresses aside, when
+    there is one to see (a ``with`` block has none, so only its ending without an
+    exception counts)."""
     if recorded.error is not None and error is not None:
         return same_error(recorded.error, error)
     if recorded.error is not None or error is not None:
         return False
-    return not returned or recorded.value_repr == value_repr
+    return not returned or same_text(recorded.value_repr, value_repr)
 
 
 def compare_outcomes(

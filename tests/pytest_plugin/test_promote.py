@@ -42,6 +42,28 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _promote_and_run(agent_dir: Path, record: str) -> None:
+    """Record a run with the ``record`` script, promote it, and run the promoted test."""
+    recorded = _run("-c", record, cwd=agent_dir)
+    assert recorded.returncode == 0, recorded.stderr
+    cassette = agent_dir / "run.cassette"
+    done = _run("-m", "agentreplay", "promote", str(cassette), "--to", "tests", cwd=agent_dir)
+    assert done.returncode == 0, done.stderr
+    (test_file,) = (agent_dir / "tests").glob("test_promoted_*.py")
+    passed = _run(
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:randomly",
+        "-p",
+        "no:cacheprovider",
+        str(test_file),
+        cwd=agent_dir,
+    )
+    assert passed.returncode == 0, test_file.read_text() + passed.stdout + passed.stderr
+
+
 def test_a_promoted_failure_passes_then_fails_with_a_diff_when_the_prompt_changes(
     tmp_path: Path,
 ) -> None:
@@ -100,29 +122,31 @@ def test_a_promoted_task_group_failure_passes_as_written(tmp_path: Path) -> None
         "def main(order: str) -> None:\n"
         "    asyncio.run(_check_all(order))\n"
     )
-    cassette = tmp_path / "run.cassette"
-    recorded = _run(
-        "-c",
+    _promote_and_run(
+        tmp_path,
         "import os\n"
         "os.environ.update(AGENTREPLAY_MODE='record', AGENTREPLAY_CASSETTE='run.cassette')\n"
         "import grouped\n"
         "try:\n    grouped.main('A-1')\n"
         "except ExceptionGroup:\n    pass\n",
-        cwd=tmp_path,
     )
-    assert recorded.returncode == 0, recorded.stderr
-    done = _run("-m", "agentreplay", "promote", str(cassette), "--to", "tests", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    (test_file,) = (tmp_path / "tests").glob("test_promoted_*.py")
-    passed = _run(
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:randomly",
-        "-p",
-        "no:cacheprovider",
-        str(test_file),
-        cwd=tmp_path,
+
+
+def test_a_promoted_run_that_returned_an_object_passes_whatever_its_address(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "shipping.py").write_text(
+        "import agentreplay\n\n\n"
+        "class Parcel:\n"
+        "    pass\n\n\n"
+        "@agentreplay.entrypoint\n"
+        "def main() -> Parcel:\n"
+        "    return Parcel()\n"
     )
-    assert passed.returncode == 0, passed.stdout + passed.stderr
+    _promote_and_run(
+        tmp_path,
+        "import os\n"
+        "os.environ.update(AGENTREPLAY_MODE='record', AGENTREPLAY_CASSETTE='run.cassette')\n"
+        "import shipping\n"
+        "shipping.main()\n",
+    )

@@ -198,6 +198,19 @@ def _record_failure(cassette: Path, server: ToolServer, error: BaseException) ->
     return cassette
 
 
+def test_outcomes_that_differ_only_in_memory_addresses_are_the_same(
+    server: ToolServer, tmp_path: Path
+) -> None:
+    orders = [object(), object()]  # both alive: two addresses
+    a, b = (
+        _record_failure(tmp_path / f"{name}.cassette", server, RuntimeError(f"lost {order!r}"))
+        for name, order in zip("ab", orders, strict=True)
+    )
+    result = diff(a, b)
+    assert result.outcome.same, result.outcome.changes
+    assert result.outcome.a == f"raised RuntimeError('lost {orders[0]!r}')"
+
+
 def test_a_group_whose_sub_exception_changed_ends_otherwise(
     server: ToolServer, tmp_path: Path
 ) -> None:

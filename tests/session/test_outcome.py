@@ -127,3 +127,60 @@ def test_a_recording_made_before_groups_named_their_sub_exceptions_still_reprodu
     )
     elsewhere = ErrorInfo("ExceptionGroup", "unhandled errors in a TaskGroup (2 sub-exceptions)")
     assert _verdict(elsewhere, now, "").startswith("not reproduced")
+
+
+class Order:
+    """An object with no repr of its own: its repr holds its memory address."""
+
+
+def test_a_returned_object_reproduces_whatever_its_address(
+    server: ToolServer, cassette: Path
+) -> None:
+    def agent() -> Order:
+        httpx.get(f"{server.url}/tool/1")
+        return Order()
+
+    recorded = agentreplay.record(cassette)(agent)()  # kept alive: the replay's is elsewhere
+    server.stop()
+    session = agentreplay.replay(cassette)
+    replayed = session(agent)()
+    assert repr(replayed) != repr(recorded)
+    assert session.result is not None and session.result.reproduced, session.result
+    # what it says keeps the address the recording holds
+    assert str(session.result) == f"reproduced: returned {recorded!r} at step 1"
+
+
+def test_an_error_naming_an_object_reproduces_whatever_its_address(
+    server: ToolServer, cassette: Path
+) -> None:
+    orders = [Order(), Order()]
+
+    def agent(order: Order) -> None:
+        httpx.get(f"{server.url}/tool/1")
+        raise RuntimeError(f"cannot ship {order!r}")
+
+    with pytest.raises(RuntimeError), agentreplay.record(cassette):
+        agent(orders[0])
+    server.stop()
+    session = agentreplay.replay(cassette)
+    with pytest.raises(RuntimeError), session:
+        agent(orders[1])
+    assert session.result is not None and session.result.reproduced, session.result
+
+
+def test_an_address_hides_no_other_difference() -> None:
+    recorded = RunOutcome("0", 9, 100, None, "<app.Order object at 0x7f01>", None)
+    result = compare_outcomes(
+        recorded,
+        3,
+        None,
+        "<app.Refund object at 0x7f02>",
+        True,
+        step=3,
+        divergence=None,
+        unused_calls=0,
+    )
+    assert str(result) == (
+        "not reproduced: recorded returned <app.Order object at 0x7f01>, "
+        "replay returned <app.Refund object at 0x7f02>"
+    )
