@@ -152,9 +152,13 @@ class _Job:
             state.owner.order_mark(state, "job.end", None)
 
     def passed(self, future: Any) -> None:
-        """After the result is set (waiters already told): the next thread may go on."""
+        """After the result is set (waiters already told): the next thread may go on.
+        The job has ended (or was cancelled before it ran): what it did not ask for, it
+        never will."""
         if self.position is not None:
             self.state.owner.order_mark(self.state, "job.end", self.position)
+        if not self.state.quiet:
+            self.state.owner.order_finish(self.state)
         self.half_done()
 
     def half_done(self, future: Any = None) -> None:

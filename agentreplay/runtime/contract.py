@@ -219,7 +219,7 @@ class ActiveSession(Protocol):
 
     def order_finish(self, task: TaskState) -> None:
         """A thread or job of the run ended: the ordering points it never reached are
-        not waited for."""
+        not waited for, and a turn behind an answer it never asked for diverges."""
         ...
 
     def pace_sync(self, gap: float) -> None:

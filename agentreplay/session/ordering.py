@@ -20,11 +20,19 @@ __all__ = ["TimeAndOrder"]
 _INF = float("inf")
 
 
+def _in_callback() -> bool:
+    """Is this a callback an event loop runs (in the context of the task that scheduled
+    it), not a task? Its place among that task's own answers is the loop's to decide."""
+    loop = asyncio._get_running_loop()
+    return loop is not None and asyncio.current_task(loop) is None
+
+
 class TimeAndOrder:
     """Mixed into `Replay`: the time-and-order methods of the session contract."""
 
     pace: float
     live: bool
+    strict: bool
     schedule: Schedule | None
     replayer: Replayer | None
     recorder: Recorder | None
@@ -35,6 +43,9 @@ class TimeAndOrder:
     ) -> DivergenceError:
         raise NotImplementedError  # the session's own
 
+    def _go_live_instead(self) -> bool:
+        raise NotImplementedError  # the session's own
+
     def _describe_position(self, position: int) -> str:
         assert self.replayer is not None
         step, task, what = self.replayer.positions[position]
@@ -43,8 +54,66 @@ class TimeAndOrder:
     def _turn(self, task: TaskState, position: int) -> None:
         """A thread takes its recorded turn for the answer at ``position``."""
         assert self.schedule is not None
-        self.schedule.wait(position, f"task {task.id}")
+        self._wait(task, position)
         self.schedule.deliver(position)
+
+    def _wait(self, task: TaskState, position: int) -> None:
+        """Wait for the turn at ``position``: diverge at once if it can never come."""
+        assert self.schedule is not None
+        self._passed_over(task, position)
+        lost = self.schedule.wait(position, f"task {task.id}")
+        if lost is not None:
+            raise self._ended_without(task, lost, position)
+
+    def _passed_over(self, task: TaskState, position: int) -> None:
+        """``task`` asks for its answer at ``position``: what it was recorded asking for
+        before that and has not asked for here, only it could have asked for, so a turn
+        behind it would never come. An ordering point not reached is let go (a poll
+        fewer, as `order_wait` does); anything else is a divergence now (let go too when
+        matching is not strict, or going live instead in a fork)."""
+        assert self.replayer is not None and self.schedule is not None
+        schedule, own = self.schedule, self.replayer.turns.get(task.id)
+        if not own or schedule.released or _in_callback():
+            return
+        while own and own[0] < position and not schedule.released:
+            earlier = own[0]
+            if not schedule.delivered(earlier):
+                if earlier in self.replayer.points:
+                    self._let_go_points(task, earlier)
+                elif self.strict and not self._go_live_instead():
+                    raise self._skipped(task, earlier, position)
+                schedule.deliver(earlier)
+            own.popleft()
+
+    def _let_go_points(self, task: TaskState, upto: int) -> None:
+        assert self.replayer is not None and self.schedule is not None
+        queue = self.replayer.order.get(task.id)
+        while queue and queue[0].position <= upto:
+            self.schedule.deliver(queue.popleft().position)
+
+    def _skipped(self, task: TaskState, skipped: int, position: int) -> DivergenceError:
+        assert self.replayer is not None
+        step = self.replayer.positions[skipped][0] or self.replayer.positions[position][0]
+        return self._divergence(
+            "the replay skipped something the recorded run asked for at this point",
+            task,
+            step=step or None,
+            expected=self._describe_position(skipped),
+            actual=f"went on to {self._describe_position(position)}",
+        )
+
+    def _ended_without(self, task: TaskState, lost: int, position: int) -> DivergenceError:
+        assert self.replayer is not None
+        step, owner, _ = self.replayer.positions[lost]
+        return self._divergence(
+            f"task {owner} ended without asking for something it asked for in the recorded "
+            f"run, before this turn: the turn can never come",
+            task,
+            step=step or None,
+            expected=self._describe_position(lost),
+            actual=f"task {owner} ended; task {task.id} asked for "
+            f"{self._describe_position(position)}",
+        )
 
     def wait_answer(self, task: TaskState, exchange: RecordedExchange) -> None:
         if self.pace != _INF:
@@ -69,6 +138,7 @@ class TimeAndOrder:
 
     async def await_answer(self, task: TaskState, exchange: RecordedExchange) -> None:
         assert self.schedule is not None
+        self._passed_over(task, exchange.position)
         if exchange.response is None and exchange.cancelled:
             await self._held_open(task, exchange, exchange.latency(), exchange.position)
         answer = exchange.response or exchange.error
@@ -119,14 +189,24 @@ class TimeAndOrder:
             while queue[0].event.what != what:
                 self.schedule.deliver(queue.popleft().position)
         point = queue[0]
-        self.schedule.wait(point.position, f"task {task.id}")
+        self._wait(task, point.position)
         return point.position
 
     def order_finish(self, task: TaskState) -> None:
         assert self.replayer is not None and self.schedule is not None
+        schedule = self.schedule
         queue = self.replayer.order.get(task.id)
         while queue:  # recorded points this thread never reached: nobody waits for them
-            self.schedule.deliver(queue.popleft().position)
+            schedule.deliver(queue.popleft().position)
+        # Its answers it never asked for: nobody else can ask for them.
+        left = [p for p in tuple(self.replayer.turns.get(task.id, ())) if not schedule.delivered(p)]
+        if not left or schedule.released:
+            return
+        if self.strict:
+            schedule.abandon(left[0])  # a turn after it diverges, naming it
+        else:
+            for position in left:
+                schedule.deliver(position)
 
     def order_mark(self, task: TaskState, what: str, position: int | None) -> None:
         assert self.replayer is not None and self.schedule is not None

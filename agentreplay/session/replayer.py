@@ -64,6 +64,10 @@ class Replayer:
         self.order: dict[str, deque[_Read[OrderPoint]]] = {}
         self.positions: list[tuple[int, str, str]] = []
         """(step, task, what) of every answer, in the recorded order."""
+        self.turns: dict[str, deque[int]] = {}
+        """Each task's positions, in the recorded order (taken from the front as they go)."""
+        self.points: set[int] = set()
+        """The positions that are ordering points, not answers."""
         self.outcome: RunOutcome | None = None
         self.outcome_step = 0
         self.steps = 0
@@ -105,8 +109,10 @@ class Replayer:
         self.http.setdefault(request.task, deque()).append(exchange)
 
     def _position(self, step: int, task: str, what: str) -> int:
+        position = len(self.positions)
         self.positions.append((step, task, what))
-        return len(self.positions) - 1
+        self.turns.setdefault(task, deque()).append(position)
+        return position
 
     def _exchange_part(self, step: int, event: Any) -> None:
         owner = self._open_http.get((event.task, event.request))
@@ -133,6 +139,7 @@ class Replayer:
     def _order(self, step: int, event: Any) -> None:
         point: OrderPoint = event
         position = self._position(step, point.task, point.what)
+        self.points.add(position)
         self.order.setdefault(point.task, deque()).append(_Read(point, step, position))
 
     def _tool_call(self, step: int, event: Any) -> None:

@@ -12,7 +12,9 @@ it in two ways:
   the recorded order. A thread that asks for the answer at position ``p``
   waits until every answer before ``p`` has been handed out, as rr serialises
   threads, so threads see the recorded interleaving. A wait that lasts longer
-  than ``timeout`` seconds is a divergence naming who waited for what.
+  than ``timeout`` seconds is a divergence naming who waited for what; a wait
+  for an answer nobody can ask for any more (its task ended without it:
+  `abandon`) ends at once.
 - **Event loops run in virtual time.** An asyncio answer is due its recorded
   latency after it was asked for (the loop's clock jumps instead of waiting),
   and among answers pending at the same time, the one recorded first is
@@ -110,19 +112,23 @@ class Schedule:
         self._describe = describe
         self.timeout = timeout
         self.released = False
+        self._abandoned: int | None = None  # the first position whose task ended without it
         # Asyncio answers pending now: position -> future done when handed out.
         self._pending: dict[int, asyncio.Future[None]] = {}
 
     # -- threads ---------------------------------------------------------------
-    def wait(self, position: int, who: str) -> None:
+    def wait(self, position: int, who: str) -> int | None:
         """Block this thread until every answer before ``position`` is handed out.
+
+        Returns None when the turn has come, or at once the position before it that will
+        never be handed out (`abandon`): the caller diverges, naming it.
 
         An executor job waiting so does not count as working (an event loop may have to
         move its clock to hand out what comes first); it counts again from the moment
         its turn comes, before its thread even wakes (`_grant`), so that the loop does
         not move on in that instant either."""
         if position <= self._low or self.released or _in_loop() is not None:
-            return
+            return None
         deadline = escape.monotonic() + self.timeout
         job = running_job()
         with self._cond:
@@ -131,6 +137,9 @@ class Schedule:
                 self._parked.setdefault(position, []).append(job)
             try:
                 while self._low < position and not self.released:
+                    lost = self._abandoned
+                    if lost is not None and lost < position and not self._delivered[lost]:
+                        return lost
                     remaining = deadline - escape.monotonic()
                     if remaining <= 0:
                         raise self._stuck(position, who)
@@ -146,6 +155,20 @@ class Schedule:
                     if not parked:
                         del self._parked[position]
                     job_started(job)
+        return None
+
+    def delivered(self, position: int) -> bool:
+        """Has the answer at ``position`` been handed out?"""
+        return bool(self._delivered[position])
+
+    def abandon(self, position: int) -> None:
+        """The answer at ``position`` will never be asked for (its task has ended): whoever
+        waits for a turn after it stops waiting."""
+        with self._cond:
+            if self._abandoned is None or position < self._abandoned:
+                self._abandoned = position
+            if self._waiting:
+                self._cond.notify_all()
 
     def deliver(self, position: int) -> None:
         """The answer at ``position`` has been handed out."""

@@ -146,3 +146,22 @@ def test_a_job_whose_wait_ends_without_its_turn_counts_as_working_again() -> Non
         assert not thread.is_alive()
         assert jobs_in_flight(owner) == 1
         job_done(owner)
+
+
+def test_a_wait_behind_an_answer_nobody_will_ask_for_ends_at_once_naming_it() -> None:
+    schedule = Schedule(3, str)  # the default timeout: 30 s
+    returned: list[int | None] = []
+    thread = threading.Thread(target=lambda: returned.append(schedule.wait(2, "the waiter")))
+    thread.start()
+    schedule.deliver(0)
+    schedule.abandon(1)  # its task ended without it
+    thread.join(10)
+    assert not thread.is_alive()
+    assert returned == [1]
+
+
+def test_a_wait_before_an_abandoned_answer_is_not_ended() -> None:
+    schedule = Schedule(3, str)
+    schedule.abandon(2)
+    schedule.deliver(0)
+    assert schedule.wait(1, "the waiter") is None
