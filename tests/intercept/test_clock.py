@@ -125,7 +125,7 @@ def test_a_retry_library_that_stops_by_the_clock_retries_as_often_on_replay(
         retry=tenacity.retry_if_result(lambda status: status != 200),
         retry_error_callback=lambda state: f"gave up after {state.attempt_number}",
     )
-    def call() -> int:
+    def call() -> int | str:  # the status, or what retry_error_callback returns
         return httpx.get(f"{server.url}/status/503").status_code
 
     with agentreplay.record(cassette):
