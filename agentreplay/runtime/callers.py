@@ -11,13 +11,13 @@ Every source file falls in one of four classes:
   connection pools, test runners and agentreplay itself. Their reads are
   never recorded: they run differently on replay, where no socket is opened.
 - ``PASSTHROUGH``: the rest of the standard library (``uuid``, ``random``,
-  ``secrets``, ``email``...). They read on behalf of whoever called them, so
-  the decision is made by looking one frame further out.
+  ``secrets``, ``email``...) and the retry libraries (tenacity, backoff). They
+  read on behalf of whoever called them, so the decision is made by looking one
+  frame further out.
 - ``LIBRARY``: other installed packages (the model SDKs, httpx above its
   transport). They run the same on record and replay, so their wall-clock
   and entropy reads are recorded; their monotonic reads are not.
-- ``AGENT``: everything else, the user's own code, and the retry libraries that
-  decide by the clock how often the agent tries again. All its reads are recorded.
+- ``AGENT``: everything else, the user's own code. All its reads are recorded.
 """
 
 from __future__ import annotations
@@ -151,10 +151,12 @@ _MACHINERY_MODULES: Final = frozenset(
 """Top-level packages whose clock and entropy reads are never recorded."""
 
 _RUN_DECIDING_MODULES: Final = frozenset({"tenacity", "backoff", "stamina", "retrying"})
-"""Installed packages whose reads are the agent's own: retry libraries give up by the
-clock (tenacity's ``stop_after_delay``), so their monotonic reads decide how many attempts
-the run makes. On replay their waits take no time; unrecorded, their reads would say that
-no time had passed, and they would retry on past the end of the recording."""
+"""Installed packages that read the clock for whoever calls them, as the standard library
+does: retry libraries give up by the clock (tenacity's ``stop_after_delay``), so when the
+agent's own code retries through them, their monotonic reads decide how many attempts the
+run makes. On replay their waits take no time; unrecorded, their reads would say that no
+time had passed, and they would retry on past the end of the recording. A library that
+retries through them (LiteLLM, LangChain) keeps its reads unrecorded, as its own are."""
 
 _MACHINERY_SUBMODULES: Final = (
     "httpx/_transports",
@@ -193,7 +195,6 @@ _SITE: Final = _prefixes(_site_dirs())
 _OWN_DIR: Final = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 _cache: dict[str, Origin] = {}
-_run_deciding_files: set[str] = set()  # AGENT, but never the agent's call site
 importing = threading.local()
 """``importing.depth`` > 0 while this thread loads a module for the first time: what a
 module does as it is imported happens once per process, not once per run, so it is
@@ -222,8 +223,7 @@ def _classify_uncached(filename: str) -> Origin:
                 return Origin.MACHINERY
             top = _top_module(path, root)
             if top in _RUN_DECIDING_MODULES:
-                _run_deciding_files.add(filename)
-                return Origin.AGENT
+                return Origin.PASSTHROUGH
             return Origin.MACHINERY if top in _MACHINERY_MODULES else Origin.LIBRARY
     for root in _STDLIB:
         if path.startswith(root):
@@ -341,12 +341,7 @@ def agent_frame(depth: int = 1) -> FrameType | None:
     """The first frame outside library code, standard library and agentreplay."""
     frame: FrameType | None = sys._getframe(depth)
     while frame is not None:
-        filename = frame.f_code.co_filename
-        if (
-            classify(filename) is _AGENT
-            and filename not in _run_deciding_files
-            and not _generated(frame)
-        ):
+        if classify(frame.f_code.co_filename) is _AGENT and not _generated(frame):
             return frame
         frame = frame.f_back
     return None
