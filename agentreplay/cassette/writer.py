@@ -119,7 +119,7 @@ class CassetteWriter:
             raise
         self._stream = StreamCompressor()
         self._last_at = 0  # the run's time of the last event written
-        self._backlog = False  # more than a batch was pending when this flush began
+        self._backlog = False  # a whole batch was pending when this flush began
         self._stream_start = -1
         self._streams = array("q")  # start and end offsets of every stream ended
         self._flush_events = flush_events
@@ -185,7 +185,7 @@ class CassetteWriter:
         if not pending:
             return
         popleft, size = pending.popleft, self._flush_events
-        self._backlog = len(pending) > size
+        self._backlog = len(pending) >= size
         feed, chunk_step = self._tracker.feed, self._tracker.chunk_step
         while pending:
             # Appends go on meanwhile, at the other end: take what is there now.

@@ -170,9 +170,9 @@ def test_a_slow_recording_is_compressed_harder_than_a_busy_one(tmp_path: Path) -
     content comes fast, or the writer has a backlog, the faster one."""
     slow = _paced(tmp_path / "slow.cassette", _token_stream(20_000_000), every=5)
     busy = _paced(tmp_path / "busy.cassette", _token_stream(1_000), every=5)
-    # A frame is cut every 256 events: flushing 257 leaves the writer one event behind.
-    batches = _paced(tmp_path / "batches.cassette", _token_stream(20_000_000), every=256)
-    behind = _paced(tmp_path / "behind.cassette", _token_stream(20_000_000), every=257)
+    # A frame is cut every 256 events: a writer that finds that many waiting is behind.
+    batches = _paced(tmp_path / "batches.cassette", _token_stream(20_000_000), every=255)
+    behind = _paced(tmp_path / "behind.cassette", _token_stream(20_000_000), every=256)
     for writer in (slow, busy, batches, behind):
         with agentreplay.open(writer.path) as cassette:
             assert sum(1 for _ in cassette.events()) == 40_000
