@@ -42,6 +42,14 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _pytest(test_file: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run one promoted test file, as its user would."""
+    return _run(
+        "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", str(test_file),
+        cwd=cwd,
+    )  # fmt: skip
+
+
 def _promote_and_run(agent_dir: Path, record: str) -> None:
     """Record a run with the ``record`` script, promote it, and run the promoted test."""
     recorded = _run("-c", record, cwd=agent_dir)
@@ -50,17 +58,7 @@ def _promote_and_run(agent_dir: Path, record: str) -> None:
     done = _run("-m", "agentreplay", "promote", str(cassette), "--to", "tests", cwd=agent_dir)
     assert done.returncode == 0, done.stderr
     (test_file,) = (agent_dir / "tests").glob("test_promoted_*.py")
-    passed = _run(
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:randomly",
-        "-p",
-        "no:cacheprovider",
-        str(test_file),
-        cwd=agent_dir,
-    )
+    passed = _pytest(test_file, agent_dir)
     assert passed.returncode == 0, test_file.read_text() + passed.stdout + passed.stderr
 
 
@@ -77,33 +75,13 @@ def test_a_promoted_failure_passes_then_fails_with_a_diff_when_the_prompt_change
     copies = list((tmp_path / "tests" / "cassettes").rglob("*.cassette"))
     assert len(copies) == 1 and copies[0].read_bytes() == failure.read_bytes()
 
-    passed = _run(
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:randomly",
-        "-p",
-        "no:cacheprovider",
-        str(test_file),
-        cwd=tmp_path,
-    )
+    passed = _pytest(test_file, tmp_path)
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "1 passed" in passed.stdout
 
     agent = tmp_path / "support_agent.py"
     agent.write_text(agent.read_text().replace("Use the tools to answer.", "Be brief."))
-    failed = _run(
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:randomly",
-        "-p",
-        "no:cacheprovider",
-        str(test_file),
-        cwd=tmp_path,
-    )
+    failed = _pytest(test_file, tmp_path)
     assert failed.returncode == 1
     assert "replay diverged at step 1" in failed.stdout
     assert "Be brief." in failed.stdout and "Use the tools to answer." in failed.stdout
