@@ -73,8 +73,8 @@ class TimeAndOrder:
         matching is not strict, or going live instead in a fork)."""
         assert self.replayer is not None and self.schedule is not None
         schedule, own = self.schedule, self.replayer.turns.get(task.id)
-        if not own or schedule.released or _in_callback():
-            return
+        if not own or own[0] >= position or schedule.released or _in_callback():
+            return  # the common case first: nothing of its own before this turn
         while own and own[0] < position and not schedule.released:
             earlier = own[0]
             if not schedule.delivered(earlier):
