@@ -10,6 +10,7 @@ bug reproduces); it is meant to be edited to assert the fixed behaviour.
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import shutil
@@ -79,8 +80,43 @@ def _outcome_check(outcome: RunOutcome | None, call: str) -> list[str]:
     return [_equals(f"repr({call})", outcome.value_repr)]
 
 
-def _entrypoint_test(header: dict[str, Any], test_dir: Path) -> tuple[str, list[str], str]:
-    """(name, prelude lines, call) for a run of an ``@agentreplay.entrypoint`` function."""
+def _is_async(source_file: object, qualname: str) -> bool:
+    """Is ``qualname`` an ``async def`` in ``source_file``? Read, not imported: importing
+    the agent's module would run its code. False when the file or the function is gone."""
+    try:
+        tree = ast.parse(Path(str(source_file)).read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return False
+    scope: list[ast.stmt] = tree.body
+    found: ast.stmt | None = None
+    for part in qualname.split("."):
+        found = next(
+            (
+                node
+                for node in scope
+                if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                and node.name == part
+            ),
+            None,
+        )
+        if found is None:
+            return False
+        scope = found.body
+    return isinstance(found, ast.AsyncFunctionDef)
+
+
+_REPLAYED = "replayed"
+
+
+def _entrypoint_test(
+    header: dict[str, Any], test_dir: Path
+) -> tuple[str, list[str], str, str | None]:
+    """(name, prelude lines, call, async target) for a run of an ``@agentreplay.entrypoint``
+    function. An ``async def`` one started its session inside its coroutine, so its
+    coroutine is the run's root task: the test replays it the same way, through
+    ``agentreplay.replay(...)`` around the undecorated function, rather than under the
+    fixture (whose session starts in the test's thread, making the coroutine a child
+    task); the async target names the decorated function."""
     module, _, qualname = str(header["entrypoint"]).partition(":")
     args, kwargs = header.get("args") or [[], {}]
     arguments = ", ".join([*map(repr, args), *(f"{k}={v!r}" for k, v in kwargs.items())])
@@ -96,8 +132,12 @@ def _entrypoint_test(header: dict[str, Any], test_dir: Path) -> tuple[str, list[
             "agent = importlib.util.module_from_spec(_spec)",
             "_spec.loader.exec_module(agent)  # before the test: its imports are not the run",
         ]
-        return function, prelude, f"agent.{qualname}({arguments})"
-    return function, [f"from {module} import {qualname.split('.')[0]}"], f"{qualname}({arguments})"
+        target = f"agent.{qualname}"
+    else:
+        prelude, target = [f"from {module} import {qualname.split('.')[0]}"], qualname
+    if _is_async(header.get("entrypoint_file"), qualname):
+        return function, prelude, f"asyncio.run({_REPLAYED}({arguments}))", target
+    return function, prelude, f"{target}({arguments})", None
 
 
 def _script_test(header: dict[str, Any], test_dir: Path) -> tuple[str, list[str], str]:
@@ -123,8 +163,9 @@ def promote(cassette: Path, to: Path) -> tuple[Path, Path]:
         header = dict(opened.header)
         outcome = opened.outcome
     to.mkdir(parents=True, exist_ok=True)
+    target: str | None = None
     if header.get("entrypoint"):
-        name, prelude, call = _entrypoint_test(header, to)
+        name, prelude, call, target = _entrypoint_test(header, to)
     elif header.get("script"):
         name, prelude, call = _script_test(header, to)
     else:
@@ -140,13 +181,16 @@ def promote(cassette: Path, to: Path) -> tuple[Path, Path]:
     copy = cassette_path(test_file, test_name)
     copy.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(cassette, copy)
-    test_file.write_text(_render(header, outcome, test_name, prelude, call, copy, to))
+    if target is not None:
+        prelude = [*prelude, "CASSETTE = Path(__file__).parent / " + repr(_relative(str(copy), to))]
+    test_file.write_text(_render(header, outcome, test_name, prelude, call, copy, to, target))
     return test_file, copy
 
 
 def _imports(code: str) -> list[str]:
     """The standard library imports the generated test uses, and no others."""
     wanted = {
+        "import asyncio": "asyncio.run(",
         "import importlib.util": "importlib.util.",
         "import re": "re.sub(",
         "import runpy": "runpy.",
@@ -171,6 +215,7 @@ def _render(
     call: str,
     copy: Path,
     to: Path,
+    target: str | None,
 ) -> str:
     env = {k: v for k, v in dict(header.get("env") or {}).items() if k != "PYTHONHASHSEED"}
     check = _outcome_check(outcome, call)
@@ -181,20 +226,38 @@ def _render(
         if seed not in (None, "", "0")
         else ""
     )
+    if target is None:
+        how = ["The test replays it offline, through the agent_cassette fixture, from"]
+        rerecord = [
+            "should do once the bug is fixed, then re-record with",
+            "--agentreplay-mode=rewrite",
+        ]
+        fixture = "agent_cassette: object, "
+    else:
+        how = [
+            "The test replays it offline, with its coroutine as the run's root as when",
+            "it was recorded, from",
+        ]
+        rerecord = [
+            "should do once the bug is fixed, then record the agent again",
+            "(AGENTREPLAY_MODE=record)",
+        ]
+        fixture = ""
     lines = [
         '"""A regression test promoted from a recorded run (agentreplay promote).',
         "",
         f"Run {header.get('run_id', '?')}, recorded {header.get('created', '?')}.",
-        "The test replays it offline, through the agent_cassette fixture, from",
+        *how,
         f"{_relative(str(copy), to)},",
         "and asserts what the run did then. Edit the assertion to what the agent",
-        "should do once the bug is fixed, then re-record with",
-        "--agentreplay-mode=rewrite against live services." + note,
+        *rerecord[:-1],
+        rerecord[-1] + " against live services." + note,
         '"""',
         "",
         "from __future__ import annotations",
         "",
         *_imports("\n".join([*prelude, call, *check])),
+        *(["import agentreplay"] if target is not None else []),
         "import pytest",
         "",
         *prelude,
@@ -202,7 +265,7 @@ def _render(
         *_env_lines(env),
         "",
         "",
-        f"def {test_name}(agent_cassette: object, monkeypatch: pytest.MonkeyPatch) -> None:",
+        f"def {test_name}({fixture}monkeypatch: pytest.MonkeyPatch) -> None:",
         "    for name, value in RECORDED_ENV.items():  # the addresses the run used",
         "        monkeypatch.setenv(name, value)",
         "    for key in ('OPENAI_API_KEY', 'ANTHROPIC_API_KEY'):  # replay sends none",
@@ -213,5 +276,7 @@ def _render(
             "    monkeypatch.setattr(sys, 'argv', ARGV)",
             "    monkeypatch.syspath_prepend(str(SCRIPT.parent))",
         ]
+    if target is not None:
+        lines.append(f"    {_REPLAYED} = agentreplay.replay(CASSETTE)({target}.__wrapped__)")
     lines += check
     return "\n".join(lines) + "\n"

@@ -128,3 +128,25 @@ def test_a_promoted_run_that_returned_an_object_passes_whatever_its_address(
         "import shipping\n"
         "shipping.main()\n",
     )
+
+
+def test_a_promoted_async_entrypoint_is_awaited(tmp_path: Path) -> None:
+    (tmp_path / "waiting.py").write_text(
+        "import asyncio\n"
+        "import time\n"
+        "import agentreplay\n\n\n"
+        "@agentreplay.entrypoint\n"
+        "async def main(order: str) -> str:\n"
+        "    await asyncio.sleep(0)\n"
+        "    return f'{order} checked at {time.time()}'\n"
+    )
+    _promote_and_run(
+        tmp_path,
+        "import asyncio, os\n"
+        "os.environ.update(AGENTREPLAY_MODE='record', AGENTREPLAY_CASSETTE='run.cassette')\n"
+        "import waiting\n"
+        "asyncio.run(waiting.main('A-1'))\n",
+    )
+    (test_file,) = (tmp_path / "tests").glob("test_promoted_*.py")
+    text = test_file.read_text()
+    assert "asyncio.run(replayed('A-1'))" in text and "agent_cassette" not in text
