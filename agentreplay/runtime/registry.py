@@ -60,9 +60,11 @@ HTTP: Final = {
     "urllib3": "agentreplay.intercept.requests:Urllib3Interceptor",
     "aiohttp": "agentreplay.intercept.aiohttp:AiohttpInterceptor",
     "mcp": "agentreplay.intercept.mcp:McpInterceptor",
+    "http.client": "agentreplay.intercept.http_client:HttpClientWatch",
 }
 """HTTP libraries (and the MCP client SDK) and their interceptors, installed once the
-library is imported."""
+library is imported. ``http.client`` (under ``urllib.request``) is not recorded: its
+watch only warns, while recording, that a replay will refuse its connections."""
 
 
 AUDIT: Final = "agentreplay.intercept.network:add_audit_hook"
