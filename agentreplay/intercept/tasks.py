@@ -96,7 +96,17 @@ def _patched_create_task(
         context = contextvars.copy_context()
     context.run(set_current_task, child)
     kwargs["context"] = context
-    return _originals["create_task"](self, coro, *args, **kwargs)
+    task = _originals["create_task"](self, coro, *args, **kwargs)
+    if not child.quiet:
+        task.add_done_callback(functools.partial(_task_done, child))
+    return task
+
+
+def _task_done(state: TaskState, task: Any) -> None:
+    """An asyncio task of the run has ended: what it did not ask for, it never will (a
+    thread waiting for its turn behind such an input diverges at once)."""
+    if state.owner.running:
+        state.owner.order_finish(state)
 
 
 def _patched_thread_start(self: threading.Thread) -> None:

@@ -206,3 +206,30 @@ def test_a_replay_that_is_not_strict_goes_on_past_a_skipped_input(
         answers = agent(True)
     assert answers == ["result-a", "result-c"]
     assert run.result is not None and "1 recorded calls were never made" in str(run.result)
+
+
+def test_a_thread_waiting_behind_an_async_task_diverges_when_the_task_ends(
+    server: ToolServer, cassette: Path
+) -> None:
+    def agent(changed: bool) -> None:
+        async def side(client: httpx.AsyncClient) -> None:
+            if not changed:
+                await client.get(f"{server.url}/tool/b")
+
+        def job() -> None:
+            with httpx.Client() as client:
+                client.get(f"{server.url}/tool/c")
+
+        async def main() -> None:
+            async with httpx.AsyncClient() as client:
+                await asyncio.create_task(side(client))
+                await asyncio.to_thread(job)
+
+        asyncio.run(main())
+
+    started = time.monotonic()
+    with pytest.raises(DivergenceError) as caught:
+        _record_then_replay(cassette, agent, server.stop)
+    assert time.monotonic() - started < SHORT  # diverged at once, did not wait its turn out
+    assert "task 0.1.1 ended" in str(caught.value)  # side(), in main() (task 0.1)
+    assert "/tool/b" in caught.value.expected
