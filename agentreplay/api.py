@@ -149,9 +149,14 @@ def _session(
             raise UsageError(f"AGENTREPLAY_CASSETTE: {path} is a directory; name a file in it")
         return Recording(path, header=header, **options)
     if "{" in template:
+        problem = (
+            "it is not set"
+            if template == DEFAULT_CASSETTE
+            else f"{template} is a template for new recordings"
+        )
         raise UsageError(
             "AGENTREPLAY_MODE=replay needs AGENTREPLAY_CASSETTE (or cassette=) "
-            "to name one cassette, not a template"
+            f"to name the cassette to replay; {problem}"
         )
     if not os.path.isfile(template):
         raise CassetteError(

@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from agentreplay.errors import UsageError
+
 __all__ = ["add_parser", "run"]
 
 
@@ -24,7 +26,15 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # The pytest plugin's package needs pytest: the other commands must run without it.
-    from agentreplay.regression.promote import promote
+    try:
+        from agentreplay.regression.promote import promote
+    except ImportError as exc:
+        if exc.name != "pytest":
+            raise
+        raise UsageError(
+            "promote writes a pytest test, and pytest is not installed: "
+            "python -m pip install pytest"
+        ) from None
 
     test_file, copy = promote(Path(args.cassette), Path(args.to))
     print(f"agentreplay: wrote {test_file}")

@@ -161,6 +161,12 @@ def test_record_never_claims_a_cassette_it_did_not_write(tmp_path: Path) -> None
             "(AGENTREPLAY_CASSETTE names the cassette to replay)",
         ),
         (
+            {"AGENTREPLAY_MODE": "replay"},
+            2,
+            "agentreplay: error: AGENTREPLAY_MODE=replay needs AGENTREPLAY_CASSETTE (or "
+            "cassette=) to name the cassette to replay; it is not set",
+        ),
+        (
             {"AGENTREPLAY_MODE": "record", "AGENTREPLAY_CASSETTE": "."},
             2,
             "agentreplay: error: AGENTREPLAY_CASSETTE: . is a directory; name a file in it",
@@ -187,3 +193,28 @@ def test_environment_mistakes_in_an_entrypoint_program_are_one_line(
     )
     assert done.returncode == code
     assert done.stderr.splitlines() == [line]
+
+
+def test_promote_without_pytest_says_to_install_it(tmp_path: Path) -> None:
+    cassette = tmp_path / "run.cassette"
+    cassette.write_bytes(b"")  # never read: the command stops before
+    program = (
+        "import sys\n"
+        "sys.modules['pytest'] = None  # as if it were not installed\n"
+        "from agentreplay.cli import main\n"
+        f"sys.exit(main(['promote', {str(cassette)!r}, '--to', 'tests']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program],
+        env=_env(),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "agentreplay: error: promote writes a pytest test, and pytest is not installed: "
+        "python -m pip install pytest"
+    ]
