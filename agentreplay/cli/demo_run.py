@@ -14,6 +14,7 @@ import importlib.util
 import json
 import os
 import random
+import re
 import shutil
 import sys
 import threading
@@ -93,6 +94,9 @@ def support_responder(seed: int | None = None) -> Any:
     return respond
 
 
+_DEMO_RUN = re.compile(r"run-[0-9]+\.cassette")
+
+
 def _outcome_line(output: str) -> str:
     lines = [line for line in output.strip().splitlines() if line.strip()]
     errors = [line for line in lines if line and not line.startswith(" ") and "Error" in line]
@@ -112,7 +116,10 @@ def run_demo(
     rng = random.Random(seed)
     workdir.mkdir(parents=True, exist_ok=True)
     for old in workdir.glob("run-*.cassette"):
-        old.unlink()  # only the demo's own cassettes: --dir may be anybody's folder
+        # Only the runs a demo recorded (--dir may be anybody's folder), not the what-ifs
+        # and forks made from them (run-1.whatif1.cassette): those are the user's.
+        if _DEMO_RUN.fullmatch(old.name):
+            old.unlink()
     model = ModelServer(support_responder(seed), chunk_delay=0.02).start()
     tools = ToolServer().start()
     saved = {

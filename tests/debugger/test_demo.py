@@ -137,3 +137,21 @@ def test_demo_serve_on_a_busy_port_says_so_in_one_line(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert f"cannot start the demo's servers on ports 0 and {port}" in done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_demo_again_replaces_its_runs_but_keeps_what_was_made_from_them(tmp_path: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    from agentreplay.cli import demo_run as run
+
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    made = [runs / "run-1.whatif1.cassette", runs / "run-2.fork1.cassette"]
+    for path in [*made, runs / "run-9.cassette"]:
+        path.write_bytes(b"kept?")
+    code = run.run_demo(runs, seed=7, console=Console(file=io.StringIO(), width=200))
+    assert code == 0
+    assert not (runs / "run-9.cassette").exists()  # a run of the last demo: replaced
+    assert all(path.read_bytes() == b"kept?" for path in made)  # the user's what-ifs
