@@ -191,6 +191,14 @@ class CassetteReader:
                 kind, next_offset, value = self._frames.next_frame(offset)
                 if kind in ("index", "footer"):
                     closed = True
+                    if errors != "ignore" and self._frames.read_footer() is None:
+                        warnings.warn(
+                            f"cassette {self.path} is cut short in its footer, after its "
+                            f"index: the last bytes of the file are missing; read {count} "
+                            f"events",
+                            CassetteWarning,
+                            stacklevel=3,
+                        )
                     break
                 if kind == "end":
                     break

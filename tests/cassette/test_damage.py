@@ -253,3 +253,17 @@ def test_malformed_event_items_are_cassette_errors(item: object) -> None:
     with pytest.raises(CassetteError):
         decode_events([good, item], lambda ids: b"")
     assert decode_events([good], lambda ids: b"") == [HttpChunk("0", 0, 0, 1, b"x")]
+
+
+@pytest.mark.parametrize("missing", [1, 8, 15])
+def test_a_cassette_cut_in_its_footer_reads_fully_with_a_warning(
+    sample: Sample, tmp_path: Path, missing: int
+) -> None:
+    path, events, _ = sample
+    damaged = tmp_path / "cut.cassette"
+    damaged.write_bytes(path.read_bytes()[:-missing])
+    with agentreplay.open(damaged) as cassette:
+        with pytest.warns(CassetteWarning, match="cut short in its footer"):
+            assert list(cassette.events()) == events
+        assert not cassette.closed_cleanly
+        assert cassette.step(2) == events[7:13]
