@@ -6,7 +6,7 @@ import os
 import shlex
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -125,6 +125,7 @@ class AgentCassette:
         self.reason = "nothing to do"
         self.replaces = False
         self._error: BaseException | None = None
+        self._ended: tuple[BaseException | None, Any, bool] | None = None  # see run_ended
         self._placeholders: list[str] = []  # SDK keys this replay set, taken away after
         self.summary = ""
 
@@ -242,6 +243,26 @@ class AgentCassette:
             self.session.start()
         return self
 
+    def run_ended(self, error: BaseException | None = None, value: Any = None) -> None:
+        """The agent's run ended with ``error``, or returned ``value``: for a test that
+        catches what the run raised, or checks what it returned, as promoted tests do.
+        The session then ends with that outcome, not with the test's own end, so the
+        replay's verdict compares the run's outcome with the recording's. A script's
+        ``SystemExit`` counts as its exit status."""
+        from agentreplay.session.outcome import ExitStatus
+
+        if isinstance(error, SystemExit):
+            code = error.code if isinstance(error.code, int) else (0 if error.code is None else 1)
+            self._ended = (error if code else None, ExitStatus(code), not code)
+        else:
+            self._ended = (error, value, error is None)
+
+    def _stop(self, session: Recording | Replay, error: BaseException | None) -> None:
+        if self._ended is None:
+            session.stop(error)
+        else:
+            session.stop(*self._ended[:2], returned=self._ended[2])
+
     def test_failed_early(self, exc: BaseException) -> None:
         """A fixture set up after this one raised: the run ends with its exception."""
         if self._error is None:
@@ -281,11 +302,11 @@ class AgentCassette:
         if session is None:
             return
         if self.mode is Mode.REPLAY:
-            session.stop(error)
+            self._stop(session, error)
             self.summary = f"replayed {self.display_path}: {_one_line(str(self.result))}"
         else:
             try:
-                session.stop(error)
+                self._stop(session, error)
             except BaseException:
                 self.tmp_path.unlink(missing_ok=True)
                 raise

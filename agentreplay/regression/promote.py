@@ -48,36 +48,46 @@ def _equals(actual: str, expected: str) -> str:
     return f"    assert {left_out} == {without_addresses(expected)!r}"
 
 
-def _outcome_check(outcome: RunOutcome | None, call: str) -> list[str]:
-    """The lines of the test body that make the call and check what it did."""
+def _outcome_check(outcome: RunOutcome | None, call: str, fixture: bool) -> list[str]:
+    """The lines of the test body that make the call and check what it did; under the
+    fixture (``fixture``), they also tell it the run's outcome, which the replay's
+    verdict compares with the recording's (the test's own end is not the run's)."""
     if outcome is None:
         return [f"    {call}  # the recording stopped before the run ended"]
+
+    def ended(arguments: str) -> list[str]:
+        return [f"    agent_cassette.run_ended({arguments})"] if fixture else []
+
     if outcome.error is not None:
         short = outcome.error.type.rsplit(".", 1)[-1]
         if short == "SystemExit":
             return [
                 "    with pytest.raises(SystemExit) as exited:",
                 f"        {call}",
+                *ended("exited.value"),
                 _equals("str(exited.value)", outcome.error.message),
             ]
         return [
             "    with pytest.raises(Exception) as raised:",
             f"        {call}",
+            *ended("raised.value"),
             f"    assert type(raised.value).__name__ == {short!r}",
             _equals("str(raised.value)", outcome.error.own_message),
         ]
     if outcome.value_repr.startswith("exit status "):
         code = int(outcome.value_repr.removeprefix("exit status "))
         if code == 0:
-            return [f"    {call}"]
+            return [f"    {call}", *ended("SystemExit(0)")]
         return [
             "    with pytest.raises(SystemExit) as exited:",
             f"        {call}",
+            *ended("exited.value"),
             f"    assert exited.value.code == {code}",
         ]
+    lines = [f"    result = {call}", *ended("value=result")]
     if outcome.value is not None or outcome.value_repr == "None":
-        return [f"    assert {call} == {outcome.value!r}"]
-    return [_equals(f"repr({call})", outcome.value_repr)]
+        return [*lines, f"    assert result == {outcome.value!r}"]
+    return [*lines, _equals("repr(result)", outcome.value_repr)]
 
 
 def _is_async(source_file: object, qualname: str) -> bool:
@@ -207,6 +217,14 @@ def _env_lines(env: dict[str, Any]) -> list[str]:
     return ["RECORDED_ENV = {", *(f"    {k!r}: {v!r}," for k, v in sorted(env.items())), "}"]
 
 
+def _signature(name: str, parameters: str) -> list[str]:
+    """The test's ``def`` line, split as formatters split it when it is too long."""
+    line = f"def {name}({parameters}) -> None:"
+    if len(line) <= 88:
+        return [line]
+    return [f"def {name}(", f"    {parameters}", ") -> None:"]
+
+
 def _render(
     header: dict[str, Any],
     outcome: RunOutcome | None,
@@ -218,7 +236,7 @@ def _render(
     target: str | None,
 ) -> str:
     env = {k: v for k, v in dict(header.get("env") or {}).items() if k != "PYTHONHASHSEED"}
-    check = _outcome_check(outcome, call)
+    check = _outcome_check(outcome, call, fixture=target is None)
     seed = header.get("pythonhashseed")
     note = (
         f"\nIt was recorded with PYTHONHASHSEED={seed}: if the agent's requests depend on the\n"
@@ -232,7 +250,7 @@ def _render(
             "should do once the bug is fixed, then re-record with",
             "--agentreplay-mode=rewrite",
         ]
-        fixture = "agent_cassette: object, "
+        fixture = "agent_cassette: AgentCassette, "
     else:
         how = [
             "The test replays it offline, with its coroutine as the run's root as when",
@@ -259,13 +277,14 @@ def _render(
         *_imports("\n".join([*prelude, call, *check])),
         *(["import agentreplay"] if target is not None else []),
         "import pytest",
+        *(["from agentreplay.regression import AgentCassette"] if target is None else []),
         "",
         *prelude,
         "",
         *_env_lines(env),
         "",
         "",
-        f"def {test_name}({fixture}monkeypatch: pytest.MonkeyPatch) -> None:",
+        *_signature(test_name, f"{fixture}monkeypatch: pytest.MonkeyPatch"),
         "    for name, value in RECORDED_ENV.items():  # the addresses the run used",
         "        monkeypatch.setenv(name, value)",
         "    for key in ('OPENAI_API_KEY', 'ANTHROPIC_API_KEY'):  # replay sends none",

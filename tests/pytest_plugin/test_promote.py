@@ -150,3 +150,31 @@ def test_a_promoted_async_entrypoint_is_awaited(tmp_path: Path) -> None:
     (test_file,) = (tmp_path / "tests").glob("test_promoted_*.py")
     text = test_file.read_text()
     assert "asyncio.run(replayed('A-1'))" in text and "agent_cassette" not in text
+
+
+def test_a_promoted_test_reports_its_run_as_reproduced(tmp_path: Path) -> None:
+    (tmp_path / "counting.py").write_text(
+        "import random\n"
+        "import agentreplay\n\n\n"
+        "@agentreplay.entrypoint\n"
+        "def main(n: int) -> int:\n"
+        "    if n < 0:\n"
+        "        raise ValueError(f'{n} is negative')\n"
+        "    return n + random.randint(0, 9)\n"
+    )
+    for argument, name in (("3", "returned"), ("-1", "raised")):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "counting.py").write_text((tmp_path / "counting.py").read_text())
+        _promote_and_run(
+            folder,
+            "import os\n"
+            "os.environ.update(AGENTREPLAY_MODE='record', AGENTREPLAY_CASSETTE='run.cassette')\n"
+            "import counting\n"
+            f"try:\n    counting.main({argument})\n"
+            "except ValueError:\n    pass\n",
+        )
+        (test_file,) = (folder / "tests").glob("test_promoted_*.py")
+        passed = _pytest(test_file, folder)
+        assert "1 cassette replayed" in passed.stdout, passed.stdout
+        assert "not reproduced" not in passed.stdout, test_file.read_text() + passed.stdout
