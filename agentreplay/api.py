@@ -280,7 +280,13 @@ def _report(session: Session) -> None:
     if session.scoped or not session.started:
         return  # captured: production capture reports through its stats, never on stderr
     if not isinstance(session, Replay):
-        print(f"agentreplay: recorded {session.path}", file=sys.stderr)
+        replaced = (
+            " (over the cassette that was there: {run_id} or {timestamp} in "
+            "AGENTREPLAY_CASSETTE keeps each run)"
+            if getattr(session, "replaced", False)
+            else ""
+        )
+        print(f"agentreplay: recorded {session.path}{replaced}", file=sys.stderr)
         return
     verdict = Verdict.of(session)
     if verdict is None:

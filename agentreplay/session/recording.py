@@ -74,6 +74,9 @@ class Recording(Session):
         self.extra_header = header
         self.recorder: Recorder | None = None
         self.redactor: Redactor | None = None
+        self.replaced = False
+        """Starting replaced a cassette that was at `path` (a fixed name: each run
+        records over the last, as a log file does)."""
 
     def __repr__(self) -> str:
         return f"<Recording {str(self.path)!r}{' running' if self.running else ''}>"
@@ -86,6 +89,7 @@ class Recording(Session):
             base_header("record", self.redaction, self.metadata, self.extra_header)
         )
         self.header = header
+        self.replaced = self.path.is_file()
         self.recorder = Recorder(CassetteWriter(self.path, header), redactor)
 
     def _abort(self) -> None:

@@ -218,3 +218,32 @@ def test_promote_without_pytest_says_to_install_it(tmp_path: Path) -> None:
         "agentreplay: error: promote writes a pytest test, and pytest is not installed: "
         "python -m pip install pytest"
     ]
+
+
+def test_an_entrypoint_recording_over_a_cassette_says_so(tmp_path: Path) -> None:
+    (tmp_path / "agent.py").write_text(
+        "import agentreplay\n\n\n"
+        "@agentreplay.entrypoint\n"
+        "def main() -> str:\n"
+        "    return 'done'\n\n\n"
+        "main()\n"
+    )
+    env = _env(AGENTREPLAY_MODE="record", AGENTREPLAY_CASSETTE="run.cassette")
+    lines = []
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "agent.py"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        lines.append(done.stderr.strip())
+    assert lines[0] == "agentreplay: recorded run.cassette"
+    assert lines[1] == (
+        "agentreplay: recorded run.cassette (over the cassette that was there: {run_id} or "
+        "{timestamp} in AGENTREPLAY_CASSETTE keeps each run)"
+    )
