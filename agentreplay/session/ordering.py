@@ -14,6 +14,7 @@ from agentreplay.runtime.tasks import TaskState
 from agentreplay.session.recorder import Recorder
 from agentreplay.session.replayer import Replayer
 from agentreplay.session.schedule import HOLD_GRACE, Schedule, sleep_until_received
+from agentreplay.session.timeline import Timeline
 
 __all__ = ["TimeAndOrder"]
 
@@ -36,7 +37,7 @@ class TimeAndOrder:
     schedule: Schedule | None
     replayer: Replayer | None
     recorder: Recorder | None
-    _timelines: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, float]
+    _timelines: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Timeline]
 
     def _divergence(
         self, reason: str, task: TaskState, *, step: int | None, expected: str, actual: str
@@ -120,21 +121,28 @@ class TimeAndOrder:
             escape.sleep(exchange.latency() / self.pace)
         self._turn(task, exchange.position)
 
-    def _delay(self, at: int, anchor: int, *, request: bool = False) -> float:
-        """Virtual seconds from now until the recorded instant ``at``. A loop's clock is
-        tied to the recorded timeline at its first request: then, it stands at the
-        instant the request was recorded at (``anchor``). The loop's own code takes no
-        virtual time, so its clock falls behind the timeline wherever the recorded run
-        computed; a request recorded later on the timeline than the clock now stands
-        ties them again there, so that each answer comes its recorded latency after its
-        request, and a deadline set before the computing never fires early for it
-        (``request``: ``anchor`` is the instant of a request made now)."""
+    def _arrival(
+        self, at: int, anchor: int, *, request: bool = False
+    ) -> asyncio.Future[None] | None:
+        """A future done at the recorded instant ``at``, or None if that is now or past.
+        A loop's clock is tied to the recorded timeline at its first request: then, it
+        stands at the instant the request was recorded at (``anchor``). The loop's own
+        code takes no virtual time, so its clock falls behind the timeline wherever the
+        recorded run computed; a request recorded later on the timeline than the clock
+        now stands ties them again there, so that each answer comes its recorded latency
+        after its request, and a deadline set before the computing never fires early
+        for it (``request``: ``anchor`` is the instant of a request made now). The waits
+        already scheduled move with the tie (timeline.py)."""
         loop = asyncio.get_running_loop()
         now = loop.time()
-        base = self._timelines.get(loop)
-        if base is None or (request and base + anchor / 1e9 > now):
-            base = self._timelines[loop] = now - anchor / 1e9
-        return base + at / 1e9 - now
+        timeline = self._timelines.get(loop)
+        if timeline is None:
+            timeline = self._timelines[loop] = Timeline(loop, now - anchor / 1e9)
+        elif request and timeline.base + anchor / 1e9 > now:
+            timeline.retie(now - anchor / 1e9)
+        if timeline.delay(at) <= 0:
+            return None
+        return timeline.until(at)
 
     async def await_answer(self, task: TaskState, exchange: RecordedExchange) -> None:
         assert self.schedule is not None
@@ -142,15 +150,17 @@ class TimeAndOrder:
         if exchange.response is None and exchange.cancelled:
             await self._held_open(task, exchange, exchange.latency(), exchange.position)
         answer = exchange.response or exchange.error
-        delay = (
-            self._delay(answer.at, exchange.request.at, request=True) if answer is not None else 0.0
+        arrival = (
+            self._arrival(answer.at, exchange.request.at, request=True)
+            if answer is not None
+            else None
         )
-        await self.schedule.due(exchange.position, delay)
+        await self.schedule.due(exchange.position, arrival)
 
     async def arrive(self, at: int, *, received: bool = True) -> None:
-        delay = self._delay(at, at)
-        if delay > 0:
-            await (sleep_until_received(delay) if received else asyncio.sleep(delay))
+        arrival = self._arrival(at, at)
+        if arrival is not None:
+            await (sleep_until_received(arrival) if received else arrival)
 
     async def hold_open(self, task: TaskState, exchange: RecordedExchange) -> None:
         await self._held_open(task, exchange, 0.0, -1)

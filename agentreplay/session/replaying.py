@@ -54,6 +54,7 @@ from agentreplay.session.schedule import (
     DEFAULT_ORDER_TIMEOUT,
     Schedule,
 )
+from agentreplay.session.timeline import Timeline
 
 __all__ = ["Replay", "ReplayResult"]
 
@@ -94,8 +95,8 @@ class Replay(TimeAndOrder, Session):
         self.recorder: Recorder | None = None  # the fork's, when there is one
         self.order_timeout = order_timeout
         self.schedule: Schedule | None = None
-        # Each event loop's clock at the run's recorded instant 0 (virtual seconds).
-        self._timelines: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, float] = (
+        # Each event loop's tie to the recorded timeline (timeline.py).
+        self._timelines: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Timeline] = (
             weakref.WeakKeyDictionary()
         )
         self.step = 0

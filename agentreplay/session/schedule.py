@@ -53,10 +53,10 @@ _ANYIO_SCOPE = "Cancelled via cancel scope"
 """How an anyio cancel scope words the cancellations it delivers (anyio 4)."""
 
 
-async def sleep_until_received(delay: float) -> None:
-    """Wait ``delay`` virtual seconds for something the recording shows the program
-    received (a response, a chunk, the end of a body): a cancellation that comes on the
-    way is held back until then, and comes at the program's next wait.
+async def sleep_until_received(arrival: asyncio.Future[None]) -> None:
+    """Wait for ``arrival``, the instant the recording shows the program received
+    something (a response, a chunk, the end of a body): a cancellation that comes on
+    the way is held back until then, and comes at the program's next wait.
 
     On the loop that recorded the run it was that way round: a loop runs the I/O that
     is ready before the timers that fell due in the same turn, and an anyio cancel
@@ -65,10 +65,8 @@ async def sleep_until_received(delay: float) -> None:
     100 ms drain of a finished stream often outlives its deadline so). In virtual time
     the deadline comes first: without this, the task would go on early, and take work
     from a shared queue before a task that took it in the recording."""
-    loop = asyncio.get_running_loop()
-    until = loop.time() + delay
     try:
-        await asyncio.sleep(delay)
+        await asyncio.shield(arrival)
         return
     except asyncio.CancelledError as cancel:
         message = cancel.args[0] if cancel.args else None
@@ -78,7 +76,7 @@ async def sleep_until_received(delay: float) -> None:
         # The scope would cancel again at every turn of the loop; shielded, it waits,
         # and cancels again when the shield is left.
         with anyio.CancelScope(shield=True):
-            await asyncio.sleep(max(0.0, until - loop.time()))
+            await asyncio.shield(arrival)
         return
     assert task is not None
     taken = 0  # asyncio.timeout, Task.cancel(): each asks once, so each is asked again
@@ -86,7 +84,7 @@ async def sleep_until_received(delay: float) -> None:
         task.uncancel()
         taken += 1
         try:
-            await asyncio.sleep(max(0.0, until - loop.time()))
+            await asyncio.shield(arrival)
             break
         except asyncio.CancelledError as again:
             message = again.args[0] if again.args else message
@@ -212,16 +210,16 @@ class Schedule:
         )
 
     # -- event loops -----------------------------------------------------------
-    async def due(self, position: int, delay: float) -> None:
-        """Wait ``delay`` virtual seconds, then for the pending answers recorded before
-        this one; hand this one out."""
+    async def due(self, position: int, arrival: asyncio.Future[None] | None) -> None:
+        """Wait for ``arrival`` (the answer's recorded instant; None: it is due), then
+        for the pending answers recorded before this one; hand this one out."""
         loop = asyncio.get_running_loop()
         mine: asyncio.Future[None] = loop.create_future()
         if position >= 0:
             self._pending[position] = mine
         try:
-            if delay > 0:
-                await sleep_until_received(delay)
+            if arrival is not None:
+                await sleep_until_received(arrival)
             while True:
                 earlier = [
                     future

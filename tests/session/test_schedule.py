@@ -15,6 +15,14 @@ from agentreplay.runtime.tasks import job_done, job_started, jobs_in_flight, set
 from agentreplay.session.schedule import Schedule, sleep_until_received
 
 
+def _after(delay: float) -> asyncio.Future[None]:
+    """A future done ``delay`` seconds from now, as a recorded instant's arrival is."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[None] = loop.create_future()
+    loop.call_later(delay, future.set_result, None)
+    return future
+
+
 def test_an_asyncio_timeout_that_falls_due_during_the_wait_comes_at_the_next_one() -> None:
     async def main() -> tuple[list[str], float, int]:
         loop = asyncio.get_running_loop()
@@ -22,7 +30,7 @@ def test_an_asyncio_timeout_that_falls_due_during_the_wait_comes_at_the_next_one
         start = loop.time()
         try:
             async with asyncio.timeout(0.02):
-                await sleep_until_received(0.1)
+                await sleep_until_received(_after(0.1))
                 seen.append("received")
                 await asyncio.sleep(0)
                 seen.append("went on")
@@ -46,7 +54,7 @@ def test_two_cancellations_held_back_are_both_made_again() -> None:
         loop = asyncio.get_running_loop()
         loop.call_later(0.01, task.cancel, "first")
         loop.call_later(0.02, task.cancel, "second")
-        await sleep_until_received(0.05)
+        await sleep_until_received(_after(0.05))
         seen.append("received")
         held = task.cancelling()
         try:
@@ -66,7 +74,7 @@ def test_an_anyio_deadline_that_falls_due_during_the_wait_comes_at_the_next_one(
         seen = []
         start = anyio.current_time()
         with anyio.move_on_after(0.02) as scope:
-            await sleep_until_received(0.1)
+            await sleep_until_received(_after(0.1))
             seen.append("received")
             await anyio.sleep(0)
             seen.append("went on")
@@ -81,7 +89,7 @@ def test_a_wait_nobody_cancels_ends_after_its_delay() -> None:
     async def main() -> float:
         loop = asyncio.get_running_loop()
         start = loop.time()
-        await sleep_until_received(0.03)
+        await sleep_until_received(_after(0.03))
         return loop.time() - start
 
     assert asyncio.run(main()) >= 0.03
