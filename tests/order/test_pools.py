@@ -68,32 +68,7 @@ def test_a_pool_of_asyncio_workers_on_a_shared_queue_replays_item_by_item(
     model: ModelServer, cassette: Path
 ) -> None:
     url = f"{model.url}/v1"
-
-    async def pool() -> dict[int, tuple[int, str]]:
-        work: asyncio.Queue[int] = asyncio.Queue()
-        for item in range(ITEMS):
-            work.put_nowait(item)
-        answers: dict[int, tuple[int, str]] = {}
-        async with openai.AsyncOpenAI(base_url=url, api_key="sk-test", max_retries=0) as client:
-
-            async def worker(number: int) -> None:
-                while True:
-                    try:
-                        item = work.get_nowait()
-                    except asyncio.QueueEmpty:
-                        return
-                    stream = await client.chat.completions.create(
-                        model="gpt-test",
-                        messages=_ask(item),
-                        stream=True,
-                    )
-                    parts = [chunk.choices[0].delta.content or "" async for chunk in stream]
-                    answers[item] = (number, "".join(parts))
-
-            await asyncio.gather(*(worker(n) for n in range(WORKERS)))
-        return answers
-
-    recorded, replays = record_and_replay(cassette, lambda: asyncio.run(pool()), model.stop)
+    recorded, replays = record_and_replay(cassette, lambda: _asyncio_pool(url), model.stop)
     assert sorted(recorded) == list(range(ITEMS))
     assert len({worker for worker, _ in recorded.values()}) > 1
     assert replays == [recorded] * len(replays)
