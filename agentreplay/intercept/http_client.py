@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sys
 import warnings
+import weakref
 from types import ModuleType
 from typing import Any
 
@@ -32,7 +33,9 @@ class HttpClientWatch:
     def __init__(self, name: str = "http.client") -> None:
         self.name = name
         self._original: Any = None
-        self._seen: set[tuple[int, str]] = set()
+        # The addresses each running session was warned of (production capture keeps the
+        # hook installed for as long as runs overlap: nothing outlives its session).
+        self._seen: weakref.WeakKeyDictionary[object, set[str]] = weakref.WeakKeyDictionary()
 
     def install(self) -> None:
         # Not `import http.client`: this runs as the module is first imported, before
@@ -64,10 +67,10 @@ class HttpClientWatch:
         if session.run_task() is None or unrecorded_sender(2):
             return
         address = f"{connection.host}:{connection.port}"
-        key = (id(session), address)
-        if key in self._seen:
+        seen = self._seen.setdefault(session, set())
+        if address in seen:
             return
-        self._seen.add(key)
+        seen.add(address)
         message = (
             f"agentreplay: an http.client connection to {address} is not recorded "
             f"(urllib.request and http.client are not intercepted): a replay will refuse "
