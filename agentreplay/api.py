@@ -25,6 +25,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
+import agentreplay.humanize as fmt
 from agentreplay.capture import core as capture
 from agentreplay.cassette.reader import open_reader
 from agentreplay.cassette.values import to_plain_or_none
@@ -287,6 +288,8 @@ def _report(session: Session) -> None:
             else ""
         )
         print(f"agentreplay: recorded {session.path}{replaced}", file=sys.stderr)
+        if session.unrecorded:
+            print(f"agentreplay: warning: {fmt.unrecorded(session.unrecorded)}", file=sys.stderr)
         return
     verdict = Verdict.of(session)
     if verdict is None:

@@ -9,7 +9,16 @@ from agentreplay.cassette.events import RunOutcome
 from agentreplay.session.outcome import describe_outcome
 from agentreplay.steps import Step, Summary
 
-__all__ = ["cost", "outcome", "plural", "seconds", "summary_line", "tokens", "totals"]
+__all__ = [
+    "cost",
+    "outcome",
+    "plural",
+    "seconds",
+    "summary_line",
+    "tokens",
+    "totals",
+    "unrecorded",
+]
 
 
 def seconds(value: float | None) -> str:
@@ -56,6 +65,19 @@ def outcome(event: RunOutcome | None, step: int | None = None, *, imported: bool
     else:
         text = describe_outcome(None, event.value_repr)
     return f"{text} at step {step}" if step else text
+
+
+def unrecorded(addresses: list[str]) -> str:
+    """What a run that connected without being recorded leaves a replay to refuse."""
+    shown = ", ".join(addresses[:5])
+    if len(addresses) > 5:
+        shown += f" and {len(addresses) - 5} more"
+    which = "that connection" if len(addresses) == 1 else "those connections"
+    return (
+        f"not recorded: the run connected to {shown} through http.client or urllib.request, "
+        f"so a replay will refuse {which} (fetch with httpx, requests or aiohttp, or inside "
+        f"an @agentreplay.tool function)"
+    )
 
 
 def summary_line(

@@ -20,12 +20,14 @@ from typing import Any, Final
 from agentreplay.cassette.frames import FRAME_BLOBS, FRAME_EVENTS, FRAME_STEPS
 from agentreplay.cassette.tracking import StepInfo
 
-__all__ = ["MAX_FRAME_EVENTS", "parse_index"]
+__all__ = ["MAX_FRAME_EVENTS", "parse_index", "parse_unrecorded"]
 
 MAX_FRAME_EVENTS: Final = 1 << 20
 """No events frame holds more (the writer cuts one every few hundred)."""
 
 
+_MAX_UNRECORDED: Final = 256
+"""More addresses than a writer ever names (it stops at 64)."""
 _TYPES: Final = {FRAME_EVENTS: "events", FRAME_BLOBS: "blobs", FRAME_STEPS: "steps"}
 
 
@@ -112,3 +114,13 @@ def parse_index(
     if outcome is not None and outcome not in events_frames:
         raise ValueError("the outcome names no events frame")
     return events, frames, steps, blobs, outcome, streams
+
+
+def parse_unrecorded(raw: Any) -> list[str]:
+    """The addresses reached without being recorded (an optional key): a short array of
+    ``host:port`` strings."""
+    if not isinstance(raw, list) or len(raw) > _MAX_UNRECORDED:
+        raise ValueError("unrecorded is not a short array")
+    if not all(isinstance(address, str) and 0 < len(address) <= 300 for address in raw):
+        raise ValueError("an unrecorded address is not a short string")
+    return raw

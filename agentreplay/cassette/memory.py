@@ -41,6 +41,9 @@ class EventSink(Protocol):
         """``append(HttpChunk(task, seq, at, request, data))``, which a sink may do without
         making the event: a streamed answer calls this once per chunk."""
 
+    def note_unrecorded(self, address: str) -> None:
+        """The run reached ``address`` without it being recorded (the index names it)."""
+
     def close(self) -> None: ...
 
     def abandon(self) -> None: ...
@@ -86,7 +89,7 @@ def approx_size(event: Event) -> int:
 class MemoryRun:
     """A run's events in memory, up to about ``max_bytes``; then only its outcome."""
 
-    __slots__ = ("closed", "events", "max_bytes", "size", "truncated")
+    __slots__ = ("closed", "events", "max_bytes", "size", "truncated", "unrecorded")
 
     def __init__(self, max_bytes: int) -> None:
         self.events: list[Event] = []
@@ -94,6 +97,7 @@ class MemoryRun:
         self.max_bytes = max_bytes
         self.truncated = False
         self.closed = False
+        self.unrecorded: list[str] = []
 
     def append(self, event: Event) -> None:
         """Hold ``event``; cheap, never raises, safe from any thread (list.append is
@@ -117,6 +121,10 @@ class MemoryRun:
     def append_chunk(self, task: str, seq: int, at: int, request: int, data: bytes) -> None:
         self.append(HttpChunk(task, seq, at, request, data))
 
+    def note_unrecorded(self, address: str) -> None:
+        if not self.closed:
+            self.unrecorded.append(address)
+
     def close(self) -> None:
         self.closed = True
 
@@ -131,6 +139,8 @@ class MemoryRun:
         try:
             for event in self.events:
                 writer.append(event)
+            for address in self.unrecorded:
+                writer.note_unrecorded(address)
             writer.close()
         except BaseException:
             # A full disk fails the close half-way: the file must still be let go of.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal, Self
 
@@ -21,7 +21,7 @@ from agentreplay.cassette.codec import decode_events, to_absolute
 from agentreplay.cassette.events import KINDS, Event, RunOutcome, StepRole
 from agentreplay.cassette.frames import FRAME_BLOBS, FRAME_EVENTS, FRAME_STEPS, FrameReader
 from agentreplay.cassette.header import check_header
-from agentreplay.cassette.index import parse_index
+from agentreplay.cassette.index import parse_index, parse_unrecorded
 from agentreplay.cassette.limits import Budget, blob_limit
 from agentreplay.cassette.tracking import StepInfo, StepTracker
 from agentreplay.errors import CassetteError, CassetteWarning
@@ -45,6 +45,7 @@ class _Index:
     blobs: list[int]  # blob id -> offset of the frame holding it
     outcome: int | None
     rebuilt: bool
+    unrecorded: list[str] = field(default_factory=list)
 
 
 class _Blobs:
@@ -272,7 +273,11 @@ class CassetteReader:
             raise CassetteError(f"index is malformed: {exc}", path=str(self.path)) from exc
         events, frames, steps, blobs, outcome, streams = parsed
         self._frames.add_streams(streams)
-        return _Index(events, frames, steps, blobs, outcome, rebuilt=False)
+        try:
+            unrecorded = parse_unrecorded(raw.get("unrecorded", []))
+        except ValueError as exc:
+            raise CassetteError(f"index is malformed: {exc}", path=str(self.path)) from exc
+        return _Index(events, frames, steps, blobs, outcome, rebuilt=False, unrecorded=unrecorded)
 
     def _steps_frame(self, offset: int) -> list[Any]:
         """The step entries of the steps frame at ``offset``, read alone (as the writer
@@ -335,6 +340,13 @@ class CassetteReader:
     def step_infos(self) -> list[StepInfo]:
         """What the index says of every step: number, kind, name, task, parent, times."""
         return list(self._load_index().steps)
+
+    @property
+    def unrecorded(self) -> list[str]:
+        """The addresses the run connected to by a way that is not recorded (``http.client``,
+        ``urllib.request``): a replay refuses those connections. Empty if none, or if the
+        cassette has no (sound) index to say."""
+        return list(self._load_index().unrecorded)
 
     @property
     def event_count(self) -> int:

@@ -58,6 +58,8 @@ __all__ = ["CassetteWriter", "check_writable", "create_file"]
 FLUSH_EVENTS: Final = 256
 FLUSH_INTERVAL: Final = 0.1
 MAX_BLOB_FRAME: Final = 4 * 1024 * 1024
+MAX_UNRECORDED: Final = 64
+"""Addresses reached without being recorded that the index names (the first ones)."""
 STEPS_FRAME: Final = 2048
 """Index entries of closed steps gathered before they are written out in a steps frame."""
 
@@ -136,6 +138,7 @@ class CassetteWriter:
         self._frame_table = array("q")
         self._blob_frames = array("q")  # blob id -> frame offset
         self._outcome_frame: int | None = None
+        self._unrecorded: list[str] = []
         self.events_written = 0
         self.closed = False
         self._error: BaseException | None = None
@@ -162,6 +165,11 @@ class CassetteWriter:
         pending.append((task, seq, at, request, data))
         if len(pending) >= self._flush_events and not self._wake.is_set():
             self._wake.set()
+
+    def note_unrecorded(self, address: str) -> None:
+        """The run connected to ``address`` by a way that is not recorded: the index says so."""
+        if address not in self._unrecorded and len(self._unrecorded) < MAX_UNRECORDED:
+            self._unrecorded.append(address)
 
     def flush(self) -> None:
         """Write every pending event now, in the calling thread."""
@@ -321,7 +329,7 @@ class CassetteWriter:
             self._file.close()
 
     def _index(self) -> dict[str, Any]:
-        return {
+        index = {
             "events": self.events_written,
             "frames": self._frames,
             "steps": sorted(
@@ -333,3 +341,6 @@ class CassetteWriter:
             "outcome": self._outcome_frame,
             "closed_at": time.time_ns(),
         }
+        if self._unrecorded:
+            index["unrecorded"] = self._unrecorded
+        return index

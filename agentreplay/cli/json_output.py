@@ -30,4 +30,5 @@ def run_json(cassette: Cassette) -> dict[str, Any]:
             else {"type": outcome.error.type, "message": outcome.error.message},
             "value": outcome.value_repr,
         },
+        "unrecorded": cassette.unrecorded,
     }

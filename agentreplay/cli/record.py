@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
+import agentreplay.humanize as fmt
+from agentreplay.cassette.reader import open_reader
 from agentreplay.cassette.writer import check_writable
 from agentreplay.debugger.launch import record_command, target_of
-from agentreplay.errors import UsageError
+from agentreplay.errors import CassetteError, UsageError
 from agentreplay.session.environment import DEFAULT_CASSETTE, ENV_ALLOW, cassette_path
 
 __all__ = ["add_parser", "run"]
@@ -71,8 +74,23 @@ def run(args: argparse.Namespace) -> int:
         )
         return report.exit_code or 1
     print(f"agentreplay: recorded {cassette} (exit code {report.exit_code})", file=sys.stderr)
+    unrecorded = _unrecorded(cassette)
+    if unrecorded:
+        print(f"agentreplay: warning: {fmt.unrecorded(unrecorded)}", file=sys.stderr)
     print(f"agentreplay: replay it with: agentreplay replay {_short(cassette)}", file=sys.stderr)
     return report.exit_code
+
+
+def _unrecorded(cassette: Path) -> list[str]:
+    """What the cassette's index says the run reached without recording it; nothing if
+    the index cannot say (the run was killed: its own warnings said it as it ran)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with open_reader(cassette) as reader:
+                return reader.unrecorded
+    except CassetteError:
+        return []
 
 
 def _check_output(cassette: Path, force: bool) -> None:

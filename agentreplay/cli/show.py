@@ -211,6 +211,8 @@ def _show_run(cassette: Cassette, console: Console, args: argparse.Namespace) ->
     summary.ended(outcome)
     imported = bool(cassette.header.get("imported"))
     console.print(fmt.summary_line(summary, outcome, last if outcome else None, imported=imported))
+    if cassette.unrecorded:
+        console.print(f"[yellow]{escape(fmt.unrecorded(cassette.unrecorded))}[/]", highlight=False)
     if sys.stdout.isatty() and shown + 6 > console.height:  # the table ran off the screen
         hint = f"[dim]agentreplay tui {escape(str(args.file))} browses these steps[/]"
         console.print(hint, highlight=False)

@@ -5,7 +5,9 @@ through ``http.client.HTTPConnection.connect``. Their answers are not in the
 cassette, and a replay refuses the connection (network.py): better to learn it
 while recording, at the line that made the request, than from the replay. The
 first connection to each address in a run gets a `RuntimeWarning` naming the
-address and pointing at the agent's line; nothing is changed about the request.
+address and pointing at the agent's line, and the cassette's index names the
+address (``agentreplay show`` and ``record`` say so after the run); nothing is
+changed about the request.
 
 urllib3 (under ``requests``) subclasses ``HTTPConnection`` but connects by
 itself, and its requests are recorded one level up; a connection made inside an
@@ -16,7 +18,6 @@ from __future__ import annotations
 
 import sys
 import warnings
-import weakref
 from types import ModuleType
 from typing import Any
 
@@ -33,9 +34,6 @@ class HttpClientWatch:
     def __init__(self, name: str = "http.client") -> None:
         self.name = name
         self._original: Any = None
-        # The addresses each running session was warned of (production capture keeps the
-        # hook installed for as long as runs overlap: nothing outlives its session).
-        self._seen: weakref.WeakKeyDictionary[object, set[str]] = weakref.WeakKeyDictionary()
 
     def install(self) -> None:
         # Not `import http.client`: this runs as the module is first imported, before
@@ -67,10 +65,8 @@ class HttpClientWatch:
         if session.run_task() is None or unrecorded_sender(2):
             return
         address = f"{connection.host}:{connection.port}"
-        seen = self._seen.setdefault(session, set())
-        if address in seen:
-            return
-        seen.add(address)
+        if not session.unrecorded_connection(address):
+            return  # said already in this run
         message = (
             f"agentreplay: an http.client connection to {address} is not recorded "
             f"(urllib.request and http.client are not intercepted): a replay will refuse "

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from agentreplay.cassette.events import (
     ErrorInfo,
+    Event,
     Headers,
     HttpChunk,
     HttpEnd,
@@ -93,6 +94,11 @@ class RecordedExchange:
         r = self.request
         return RequestInfo(r.method, r.url, r.headers, r.body, r.client)
 
+    def events(self) -> list[Event]:
+        """The exchange's events, in the order they were recorded."""
+        ends = (self.end, self.error)
+        return [self.request, *filter(None, (self.response,)), *self.chunks, *filter(None, ends)]
+
     def gaps(self) -> list[float]:
         """Seconds to wait before each chunk, measured from the previous one (or the head)."""
         previous = self.response.at if self.response is not None else self.request.at
@@ -165,6 +171,11 @@ class ActiveSession(Protocol):
 
     def http_record(self, task: TaskState, info: RequestInfo) -> ExchangeRecorder | None:
         """Record an exchange: where to note the live one, or None to leave it unrecorded."""
+        ...
+
+    def unrecorded_connection(self, address: str) -> bool:
+        """The run connected to ``address`` (``host:port``) by a way no hook records; the
+        cassette's index names it. True the first time this run reaches ``address``."""
         ...
 
     def clock(self, task: TaskState, kind: str, live: Callable[[], Any]) -> Any:

@@ -93,6 +93,8 @@ class Session:
         self.running = False
         self.started = False  # ever: a session that never started recorded nothing
         self.divergence: DivergenceError | None = None
+        self.unrecorded: list[str] = []
+        """Addresses the run connected to by a way that is not recorded (``http.client``)."""
         self._token: Any = None
         self._random_state: Any = None
 
@@ -101,6 +103,7 @@ class Session:
         if self.running:
             raise UsageError(f"{type(self).__name__} for {self.path} is already running")
         self.divergence = None
+        self.unrecorded = []
         undo: list[Callable[[], object]] = []  # run, last first, if a step below raises
         try:
             self._open()
@@ -144,6 +147,14 @@ class Session:
     def _started(self) -> None: ...
     def _finish(self, exc: BaseException | None, value: Any, returned: bool) -> None: ...
     def _close(self) -> None: ...
+    def _note_unrecorded(self, address: str) -> None: ...
+
+    def unrecorded_connection(self, address: str) -> bool:
+        if address in self.unrecorded:
+            return False
+        self.unrecorded.append(address)
+        self._note_unrecorded(address)
+        return True
 
     # -- usage styles ----------------------------------------------------
     def __enter__(self) -> Self:

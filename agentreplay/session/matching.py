@@ -22,7 +22,7 @@ from agentreplay import jsondiff
 from agentreplay.runtime.contract import RequestInfo
 from agentreplay.session.secrets import REDACTED
 
-__all__ = ["DefaultMatcher", "Matcher", "RequestInfo", "json_diff"]
+__all__ = ["DefaultMatcher", "Matcher", "RequestInfo", "json_diff", "with_hints"]
 
 
 class Matcher(Protocol):
@@ -147,6 +147,17 @@ class DefaultMatcher:
             lines.append(f"query: {dict(query_a)} != {dict(query_b)}")
         lines.extend(body_diff(expected.body, actual.body, _defaults_of(expected.url)))
         return lines
+
+
+def with_hints(
+    diff: list[str], expected: RequestInfo, actual: RequestInfo, seed: object
+) -> list[str]:
+    """``diff`` and what may explain it: an address from the environment, when only the
+    URL differs; items in another order, when the hash seed ``seed`` of the recording
+    was not the replay's."""
+    if all(line.startswith("url: ") for line in diff):  # nothing else differs
+        diff = [*diff, *address_hint(expected.url, actual.url)]
+    return diff + order_hint(expected.body, actual.body, seed)
 
 
 def address_hint(expected: str, actual: str) -> list[str]:

@@ -111,6 +111,10 @@ class Recording(Session):
         if self.recorder is not None:
             self.recorder.writer.close()
 
+    def _note_unrecorded(self, address: str) -> None:
+        if self.recorder is not None:
+            self.recorder.writer.note_unrecorded(address)
+
     # -- for interceptors ------------------------------------------------
     def http_replay(self, task: TaskState, info: RequestInfo) -> None:
         return None

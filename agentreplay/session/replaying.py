@@ -37,13 +37,7 @@ from agentreplay.runtime.contract import RecordedExchange, RequestInfo, ToolAnsw
 from agentreplay.runtime.tasks import TaskState
 from agentreplay.session.core import Mode, Session, parse_pace
 from agentreplay.session.fork import ForkClocks, echo, open_fork
-from agentreplay.session.matching import (
-    DefaultMatcher,
-    Matcher,
-    address_hint,
-    json_diff,
-    order_hint,
-)
+from agentreplay.session.matching import DefaultMatcher, Matcher, json_diff, with_hints
 from agentreplay.session.ordering import TimeAndOrder
 from agentreplay.session.outcome import ReplayResult, compare_outcomes
 from agentreplay.session.policy import PlainReplay, ReplayPolicy
@@ -240,6 +234,10 @@ class Replay(TimeAndOrder, Session):
         if self.recorder is not None:
             self.recorder.writer.close()
 
+    def _note_unrecorded(self, address: str) -> None:
+        if self.recorder is not None:  # a fork's live part
+            self.recorder.writer.note_unrecorded(address)
+
     # -- stepping, breaking, going live ------------------------------------
     def _serve(self, step: int) -> bool:
         """Called before handing out a recorded input of ``step``: False means go live."""
@@ -363,16 +361,13 @@ class Replay(TimeAndOrder, Session):
             if self._go_live_instead():
                 return None
             seed = self.replayer.header.get("pythonhashseed")
-            if all(line.startswith("url: ") for line in diff):  # nothing else differs
-                diff = [*diff, *address_hint(expected.url, actual.url)]
-            diff += order_hint(expected.body, actual.body, seed)
             raise self._divergence(
                 "the request does not match the recording",
                 task,
                 step=exchange.step,
                 expected=expected.short(),
                 actual=actual.short(),
-                diff=diff,
+                diff=with_hints(diff, expected, actual, seed),
                 requests=(expected, actual),
             )
         if queue:
@@ -381,12 +376,7 @@ class Replay(TimeAndOrder, Session):
 
     def _hand_out(self, task: TaskState, exchange: RecordedExchange) -> RecordedExchange:
         exchange = self.policy.exchange(exchange)
-        if self.recorder is not None:  # a fork: the exchange goes into it
-            recorded: list[Event] = [exchange.request]
-            recorded += [e for e in (exchange.response,) if e is not None]
-            recorded += exchange.chunks
-            recorded += [e for e in (exchange.end, exchange.error) if e is not None]
-            self._echo(task, recorded)
+        self._echo(task, exchange.events())  # a fork: the exchange goes into it
         self._after_answer(exchange.step)
         return exchange
 

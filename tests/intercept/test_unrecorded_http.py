@@ -5,6 +5,10 @@ refuse the connection."""
 from __future__ import annotations
 
 import http.client
+import json
+import os
+import subprocess
+import sys
 import urllib.request
 import warnings
 from pathlib import Path
@@ -15,6 +19,11 @@ import requests
 
 import agentreplay
 from agentreplay import DivergenceError
+from agentreplay.cassette.events import RunOutcome
+from agentreplay.cassette.reader import open_reader
+from agentreplay.cassette.writer import CassetteWriter
+from agentreplay.cli import main
+from agentreplay.errors import CassetteWarning
 from tests.servers import ToolServer
 
 
@@ -65,3 +74,72 @@ def test_intercepted_clients_and_runs_without_a_session_say_nothing(
         assert requests.get(server.url + "/tool/4", timeout=5).ok
         assert httpx.get(server.url + "/tool/5").is_success
     assert run.divergence is None
+
+
+def test_the_cassette_names_what_was_not_recorded_and_show_says_so(
+    server: ToolServer, cassette: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    host_port = server.url.removeprefix("http://")
+    with pytest.warns(RuntimeWarning, match="not recorded"), agentreplay.record(cassette) as run:
+        assert httpx.get(server.url + "/tool/6").is_success
+        assert _fetch(server.url + "/tool/7") and _fetch(server.url + "/tool/8")
+    assert run.unrecorded == [host_port]
+    with open_reader(cassette) as reader:
+        assert reader.unrecorded == [host_port]
+    assert main(["show", str(cassette)]) == 0
+    said = capsys.readouterr().out
+    assert f"not recorded: the run connected to {host_port} through http.client" in said
+    assert "a replay will refuse that connection" in said
+    assert main(["show", "--json", str(cassette)]) == 0
+    assert json.loads(capsys.readouterr().out)["unrecorded"] == [host_port]
+
+    clean = cassette.with_name("clean.cassette")
+    with agentreplay.record(clean) as run:
+        assert httpx.get(server.url + "/tool/6").is_success
+    assert run.unrecorded == []
+    with open_reader(clean) as reader:
+        assert reader.unrecorded == []
+    assert main(["show", str(clean)]) == 0
+    assert "not recorded" not in capsys.readouterr().out
+
+
+def test_record_says_after_the_run_what_a_replay_will_refuse(
+    server: ToolServer, tmp_path: Path
+) -> None:
+    agent = tmp_path / "agent.py"
+    agent.write_text(
+        "import os, urllib.request\n"
+        "with urllib.request.urlopen(os.environ['TOOL_URL'] + '/tool/1', timeout=5) as r:\n"
+        "    print(r.read().decode())\n"
+    )
+    cassette = tmp_path / "run.cassette"
+    env = {**os.environ, "TOOL_URL": server.url}
+    env.pop("AGENTREPLAY_MODE", None)
+    record = ["record", "-o", str(cassette), "--", "python", str(agent)]
+    done = subprocess.run(
+        [sys.executable, "-m", "agentreplay", *record],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    host_port = server.url.removeprefix("http://")
+    closing = [line for line in done.stderr.splitlines() if line.startswith("agentreplay: warn")]
+    assert closing == [
+        f"agentreplay: warning: not recorded: the run connected to {host_port} through "
+        "http.client or urllib.request, so a replay will refuse that connection (fetch with "
+        "httpx, requests or aiohttp, or inside an @agentreplay.tool function)"
+    ], done.stderr
+    assert f"{agent}:2: RuntimeWarning" in done.stderr  # and it was said at the line, as it ran
+
+
+def test_an_index_whose_unrecorded_list_is_malformed_is_not_believed(cassette: Path) -> None:
+    writer = CassetteWriter(cassette, {"run_id": "r"})
+    writer._unrecorded = [7]  # type: ignore[list-item]
+    writer.append(RunOutcome("0", 0, 0, None, "None", None))
+    writer.close()
+    with pytest.warns(CassetteWarning, match="unrecorded address is not a short string"):
+        with open_reader(cassette) as reader:
+            assert reader.unrecorded == []
+            assert reader.event_count == 1
