@@ -143,3 +143,28 @@ def test_an_index_whose_unrecorded_list_is_malformed_is_not_believed(cassette: P
         with open_reader(cassette) as reader:
             assert reader.unrecorded == []
             assert reader.event_count == 1
+
+
+def test_an_entrypoint_says_it_in_its_closing_lines(server: ToolServer, tmp_path: Path) -> None:
+    (tmp_path / "agent.py").write_text(
+        "import os, urllib.request\n"
+        "import agentreplay\n\n\n"
+        "@agentreplay.entrypoint\n"
+        "def main() -> bytes:\n"
+        "    with urllib.request.urlopen(os.environ['TOOL_URL'] + '/tool/1', timeout=5) as r:\n"
+        "        return r.read()\n\n\n"
+        "main()\n"
+    )
+    env = {**os.environ, "TOOL_URL": server.url, "AGENTREPLAY_MODE": "record"}
+    env["AGENTREPLAY_CASSETTE"] = "run.cassette"
+    done = subprocess.run(
+        [sys.executable, "agent.py"], env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    host_port = server.url.removeprefix("http://")
+    assert done.stderr.splitlines()[-2:] == [
+        "agentreplay: recorded run.cassette",
+        f"agentreplay: warning: not recorded: the run connected to {host_port} through "
+        "http.client or urllib.request, so a replay will refuse that connection (fetch with "
+        "httpx, requests or aiohttp, or inside an @agentreplay.tool function)",
+    ], done.stderr
