@@ -11,8 +11,10 @@ events if the request asked for one. Accepted shapes::
                   "input": {...}}]}
 
 For any other HTTP step it is ``{"status": 200, "headers": {...}, "body": ...}``
-(a body that is not a string is sent as JSON). For a tool step it is the
-value the tool returns.
+(a body that is not a string is sent as JSON; headers given replace the
+recorded ones, and without them the recorded ones stay, but for those the
+body decides: its type and length). For a tool step it is the value the tool
+returns.
 """
 
 from __future__ import annotations
@@ -151,8 +153,9 @@ def override_exchange(exchange: RecordedExchange, value: Any) -> RecordedExchang
         content_type, chunks = render(sent, reply_from(value))
         status, headers = 200, [*kept, ("content-type", content_type)]
     elif isinstance(value, dict):
-        status, extra, data = _http_body(value)
-        headers, chunks = [*kept, *extra], [data]
+        # Headers given are the response's; without them, the recorded ones stay.
+        status, given, data = _http_body(value)
+        headers, chunks = [*given] if "headers" in value else [*kept, *given], [data]
     else:
         raise UsageError("an HTTP override must be an object with status, headers and body")
     if len(chunks) == 1:

@@ -178,3 +178,34 @@ def test_a_recorded_http_response_and_tool_value_take_the_override_shapes(
     check_override(infos[0], response)
     assert recorded_answer(tool) == {"four": 4}
     check_override(infos[1], recorded_answer(tool))
+
+
+def test_an_http_override_s_headers_replace_the_recorded_ones(tmp_path: Path) -> None:
+    import httpx
+
+    from tests.servers import ToolServer
+
+    cassette = tmp_path / "run.cassette"
+    with ToolServer() as tools, agentreplay.record(cassette):
+        recorded = httpx.get(f"{tools.url}/tool/Paris")
+    assert "server" in recorded.headers and "date" in recorded.headers
+    url = f"{tools.url}/tool/Paris"
+
+    given = {"status": 500, "headers": {"X-A": "1", "Server": "fake"}, "body": {"error": "x"}}
+    with agentreplay.replay(cassette, overrides={1: given}) as run:
+        answer = httpx.get(url)
+    assert run.divergence is None
+    assert answer.status_code == 500 and answer.json() == {"error": "x"}
+    assert answer.headers.multi_items() == [
+        ("x-a", "1"),
+        ("server", "fake"),
+        ("content-type", "application/json"),
+        ("content-length", str(len(answer.content))),
+    ]
+
+    # Without "headers", the recorded ones stay, but for those the new body decides.
+    with agentreplay.replay(cassette, overrides={1: {"status": 503, "body": "busy"}}):
+        answer = httpx.get(url)
+    assert answer.status_code == 503 and answer.text == "busy"
+    assert answer.headers.get_list("server") == recorded.headers.get_list("server")
+    assert answer.headers.get_list("content-type") == ["text/plain"]
