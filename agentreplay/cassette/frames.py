@@ -54,7 +54,7 @@ __all__ = [
     "pack_data_frame",
 ]
 
-FORMAT_MAJOR: Final = 6
+FORMAT_MAJOR: Final = 7
 FORMAT_MINOR: Final = 0
 
 HEADER_MAGIC: Final = 0x184D2A50
@@ -88,7 +88,8 @@ def encode_header(header: dict[str, Any]) -> bytes:
     body = pack(header)
     if len(body) > MAX_HEADER - 16:  # the frame, 16 bytes more than the map, is what is capped
         raise ValueError(f"cassette header is {len(body)} bytes; the limit is {MAX_HEADER - 16}")
-    payload = HEADER_TAG + struct.pack("<HHI", FORMAT_MAJOR, FORMAT_MINOR, zlib.crc32(body)) + body
+    version = struct.pack("<HH", FORMAT_MAJOR, FORMAT_MINOR)
+    payload = HEADER_TAG + version + struct.pack("<I", zlib.crc32(version + body)) + body
     return _skippable(HEADER_MAGIC, payload)
 
 
@@ -244,7 +245,9 @@ class FrameReader:
         if len(payload) < size:
             raise self._error("file ends inside the header frame", 8 + len(payload))
         body = payload[16:]
-        if zlib.crc32(body) != crc:
+        # From 7.0 the checksum covers the version too: a flipped bit there would have a
+        # 6.x file read as an older format, its events' numbers and times wrong.
+        if zlib.crc32(head[16:20] + body if major >= 7 else body) != crc:
             raise self._error("header checksum mismatch", 24)
         header = unpack(body, 24, "header", MAX_ITEMS)
         if not isinstance(header, dict):

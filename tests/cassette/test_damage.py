@@ -192,6 +192,19 @@ def test_newer_major_version_names_both_versions(tmp_path: Path) -> None:
         agentreplay.open(path)
 
 
+@pytest.mark.parametrize("bit", range(32))
+def test_a_flipped_bit_in_the_version_is_found_not_read_as_another_format(
+    sample: Sample, tmp_path: Path, bit: int
+) -> None:
+    path, _, _ = sample
+    data = bytearray(path.read_bytes())
+    data[16 + bit // 8] ^= 1 << (bit % 8)  # older formats store numbers and times otherwise
+    damaged = tmp_path / "version.cassette"
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(CassetteError, match=r"header checksum mismatch|newer than"):
+        agentreplay.open(damaged)
+
+
 @pytest.mark.parametrize("content", [b"", b"hello world, not a cassette", b"\x00" * 100])
 def test_not_a_cassette(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "junk.cassette"
