@@ -21,9 +21,9 @@ def test_the_wheel_holds_every_file_of_the_package(tmp_path: Path) -> None:
         ROOT / "agentreplay", source / "agentreplay", ignore=shutil.ignore_patterns("__pycache__")
     )
     # setuptools (the build backend) comes with the test extra: no build environment to fetch
-    wheel = ["wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path / "dist")]
+    build = ["wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path / "dist")]
     built = subprocess.run(
-        [sys.executable, "-m", "pip", *wheel, str(source)],
+        [sys.executable, "-m", "pip", *build, str(source)],
         capture_output=True,
         text=True,
         timeout=300,

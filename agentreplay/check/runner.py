@@ -42,7 +42,7 @@ class Verdict(StrEnum):
     SKIPPED = "skipped"
     """Not a run agentreplay can start by itself (recorded around code with record())."""
     UNREADABLE = "unreadable"
-    """The cassette cannot be read."""
+    """The cassette cannot be read, or not whole (damaged or cut short)."""
 
 
 _STARTABLE = ("script", "entrypoint", "asgi")
@@ -152,9 +152,19 @@ def check_one(path: Path, options: CheckOptions) -> Result:
     try:
         with open_reader(path) as cassette:
             header = dict(cassette.header)
-            outcome = cassette.outcome
+            outcome = cassette.outcome  # reads it all if it has no sound index
+            damage = cassette.damage
     except CassetteError as exc:
         return Result(path, Verdict.UNREADABLE, str(exc))
+    if damage is not None:  # a replay would run past the cut and diverge: not the code's doing
+        read = (
+            ""
+            if damage.events_read is None
+            else f"; the {damage.events_read} events before it read"
+        )
+        where = "" if damage.offset is None else f" at byte {damage.offset}"
+        detail = f"the cassette is damaged or truncated{where}: {damage.detail}{read}"
+        return Result(path, Verdict.UNREADABLE, detail)
     result = Result(path, Verdict.SKIPPED, recorded_failure=bool(outcome and outcome.error))
     if not any(header.get(key) for key in _STARTABLE):
         result.detail = "recorded around code agentreplay cannot start by itself"

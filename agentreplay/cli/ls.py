@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -19,6 +20,7 @@ from rich.table import Table
 
 from agentreplay.capture.listing import Filter, list_runs, parse_age
 from agentreplay.errors import UsageError
+from agentreplay.humanize import plural
 
 __all__ = ["add_parser", "replay_command", "run"]
 
@@ -75,6 +77,19 @@ def _when(entry: dict[str, Any]) -> str:
     return datetime.fromtimestamp(start / 1e9).strftime("%Y-%m-%d %H:%M:%S")
 
 
+def _recorded_here(sink: str) -> str:
+    """What to say of a folder of cassettes recorded one by one (``AGENTREPLAY_CASSETTE``
+    with ``{run_id}``), which have no capture manifest for ls to read."""
+    folder = Path(sink)
+    count = sum(1 for _ in folder.glob("*.cassette")) if folder.is_dir() else 0
+    if not count:
+        return ""
+    return (
+        f": the {plural(count, 'cassette')} there {'was' if count == 1 else 'were'} recorded, "
+        f"not captured (no capture manifest); agentreplay tui {sink} lists and opens them"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     where = Filter(failed=args.failed, slow=args.slow, name=args.name, since=args.since)
     try:
@@ -92,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps({**entry, "replay": replay_command(entry)}, default=str))
         return 0
     if not entries:
-        print(f"no captured runs in {args.sink}", file=sys.stderr)
+        print(f"no captured runs in {args.sink}{_recorded_here(args.sink)}", file=sys.stderr)
         return 0
     table = Table(box=None, header_style="bold")
     for column in (

@@ -93,14 +93,19 @@ def compare_outcomes(
         )
 
     if divergence is not None:
-        if divergence.step is not None:
-            return result(False, f"diverged at step {divergence.step}: {divergence.reason}")
-        if damaged:
+        if damaged:  # the likely cause, wherever the run parted from what could be read
+            where = (
+                "past what could be read"
+                if divergence.step is None
+                else f"at step {divergence.step}, where it ends"
+            )
             return result(
                 False,
-                f"the cassette is damaged or truncated ({damaged}), and the "
-                f"replay went on past what could be read",
+                f"the cassette is damaged or truncated ({damaged}), and the replay diverged "
+                f"{where}: {divergence.reason}",
             )
+        if divergence.step is not None:
+            return result(False, f"diverged at step {divergence.step}: {divergence.reason}")
         interrupted = (
             recorded is not None
             and recorded.error is not None

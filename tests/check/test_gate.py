@@ -181,3 +181,16 @@ def test_an_unreadable_cassette_is_reported_and_exits_3(tmp_path: Path) -> None:
     assert done.returncode == 3
     (result,) = json.loads(done.stdout)["results"]
     assert result["verdict"] == "unreadable" and "not an agentreplay cassette" in result["detail"]
+
+
+def test_a_truncated_cassette_is_unreadable_not_a_divergence(
+    corpus: tuple[Path, Path], tmp_path: Path
+) -> None:
+    agent_dir, runs = corpus
+    whole = sorted(runs.glob("*.cassette"))[0].read_bytes()
+    (tmp_path / "cut.cassette").write_bytes(whole[: len(whole) * 2 // 3])
+    done = _check(str(tmp_path), "--json", cwd=agent_dir)
+    assert done.returncode == 3, done.stdout + done.stderr
+    (result,) = json.loads(done.stdout)["results"]
+    assert result["verdict"] == "unreadable"
+    assert "is damaged or truncated at byte" in result["detail"], result["detail"]

@@ -60,7 +60,19 @@ def test_ls_filters_by_outcome_name_slowness_and_age(
 
 def test_ls_of_an_empty_sink_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ls", str(tmp_path)]) == 0
-    assert "no captured runs" in capsys.readouterr().err
+    assert capsys.readouterr().err == f"no captured runs in {tmp_path}\n"
+
+
+def test_ls_of_a_folder_of_recorded_cassettes_points_at_the_tui(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("a.cassette", "b.cassette"):
+        (tmp_path / name).write_bytes(b"")  # recorded with AGENTREPLAY_CASSETTE, not captured
+    assert main(["ls", str(tmp_path)]) == 0
+    assert capsys.readouterr().err == (
+        f"no captured runs in {tmp_path}: the 2 cassettes there were recorded, not captured "
+        f"(no capture manifest); agentreplay tui {tmp_path} lists and opens them\n"
+    )
 
 
 def test_ls_of_a_sink_that_is_not_a_folder_or_s3_is_a_usage_error(

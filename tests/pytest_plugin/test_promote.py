@@ -8,6 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
+import pytest
+
 import agentreplay
 from tests.support_agent import recording_support_agent
 
@@ -178,3 +181,23 @@ def test_a_promoted_test_reports_its_run_as_reproduced(tmp_path: Path) -> None:
         passed = _pytest(test_file, folder)
         assert "1 cassette replayed" in passed.stdout, passed.stdout
         assert "not reproduced" not in passed.stdout, test_file.read_text() + passed.stdout
+
+
+def test_a_damaged_cassette_is_refused_before_a_test_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from agentreplay.cli import main
+    from tests.servers import ToolServer
+
+    whole = tmp_path / "run.cassette"
+    with ToolServer() as tools, agentreplay.record(whole):
+        for n in range(20):
+            httpx.get(f"{tools.url}/tool/{n}")
+    data = whole.read_bytes()
+    cut = tmp_path / "cut.cassette"
+    cut.write_bytes(data[: len(data) // 2])
+    assert main(["promote", str(cut), "--to", str(tmp_path / "tests")]) == 2
+    said = capsys.readouterr().err
+    assert f"{cut} is damaged or truncated at byte" in said
+    assert "record the run again" in said
+    assert not (tmp_path / "tests").exists()

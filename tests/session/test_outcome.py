@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 import agentreplay
+from agentreplay import DivergenceError
 from agentreplay.cassette.events import ErrorInfo, RunOutcome
 from agentreplay.session.outcome import ExitStatus, compare_outcomes
 from tests.servers import ToolServer
@@ -48,6 +49,28 @@ def test_a_what_if_run_says_raised_for_an_exception_on_either_side() -> None:
 def test_a_reproduced_failure_names_the_exception_and_the_step() -> None:
     key = ErrorInfo("KeyError", "'order'", "", ["order"])
     assert _verdict(key, key, "") == "reproduced: KeyError('order') at step 3"
+
+
+def test_a_replay_of_a_damaged_cassette_leads_with_the_damage_wherever_it_diverged() -> None:
+    damaged = "cassette x is damaged or truncated at byte 2939: file ends inside a stream piece"
+    for step, reason in ((None, "a clock read"), (3, "the recording ends inside this body")):
+        divergence = DivergenceError(reason, step=step, task="0", expected="a", actual="b")
+        result = compare_outcomes(
+            None,
+            0,
+            None,
+            "None",
+            True,
+            step=3,
+            divergence=divergence,
+            unused_calls=0,
+            damaged=damaged,
+        )
+        where = "past what could be read" if step is None else f"at step {step}, where it ends"
+        assert str(result) == (
+            f"the cassette is damaged or truncated ({damaged}), and the replay diverged "
+            f"{where}: {reason}"
+        )
 
 
 def test_a_scripts_exit_status_reads_as_one() -> None:
