@@ -18,6 +18,7 @@ from rich.table import Table
 
 from agentreplay.check import CheckOptions, Verdict, check_all, find_cassettes, shard
 from agentreplay.check.report import junit_xml, markdown, sentence, to_json, totals
+from agentreplay.humanize import plural
 
 __all__ = ["add_parser", "run"]
 
@@ -102,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
     )
     console = Console(stderr=args.json, highlight=False)
     if not args.json:
-        console.print(f"checking {len(cassettes)} cassettes, {args.jobs} at a time")
+        console.print(f"checking {plural(len(cassettes), 'cassette')}, {args.jobs} at a time")
 
     def progress(result: Any) -> None:
         style = _STYLE[result.verdict]
