@@ -245,8 +245,7 @@ class FrameReader:
         if len(payload) < size:
             raise self._error("file ends inside the header frame", 8 + len(payload))
         body = payload[16:]
-        # From 7.0 the checksum covers the version too: a flipped bit there would have a
-        # 6.x file read as an older format, its events' numbers and times wrong.
+        # From 7.0 it covers the version too: a damaged one is not read as another format.
         if zlib.crc32(head[16:20] + body if major >= 7 else body) != crc:
             raise self._error("header checksum mismatch", 24)
         header = unpack(body, 24, "header", MAX_ITEMS)
