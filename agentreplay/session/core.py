@@ -28,6 +28,7 @@ from typing import Any, Self, TypeVar
 
 from agentreplay.cassette.events import ErrorInfo, RunOutcome
 from agentreplay.cassette.values import to_plain_or_none
+from agentreplay.cassette.writer import MAX_UNRECORDED
 from agentreplay.errors import DivergenceError, UsageError
 from agentreplay.runtime import escape, registry
 from agentreplay.runtime.tasks import (
@@ -150,8 +151,8 @@ class Session:
     def _note_unrecorded(self, address: str) -> None: ...
 
     def unrecorded_connection(self, address: str) -> bool:
-        if address in self.unrecorded:
-            return False
+        if address in self.unrecorded or len(self.unrecorded) >= MAX_UNRECORDED:
+            return False  # said already, or said of enough addresses for one run
         self.unrecorded.append(address)
         self._note_unrecorded(address)
         return True
