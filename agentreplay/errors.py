@@ -57,12 +57,12 @@ class CassetteError(AgentReplayError):
         self.offset = offset
         self.path = path
         self.events_read = events_read
-        where = ""
-        if path is not None:
-            where = f"{path}: "
-        if offset is not None:
-            where += f"at byte {offset}: "
-        super().__init__(f"{where}{message}")
+        super().__init__(f"{path}: {self.located}" if path is not None else self.located)
+
+    @property
+    def located(self) -> str:
+        """``at byte N: message``, or the message alone when no offset is known."""
+        return self.detail if self.offset is None else f"at byte {self.offset}: {self.detail}"
 
 
 class RecordingError(AgentReplayError):

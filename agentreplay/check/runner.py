@@ -157,14 +157,9 @@ def check_one(path: Path, options: CheckOptions) -> Result:
     except CassetteError as exc:
         return Result(path, Verdict.UNREADABLE, str(exc))
     if damage is not None:  # a replay would run past the cut and diverge: not the code's doing
-        read = (
-            ""
-            if damage.events_read is None
-            else f"; the {damage.events_read} events before it read"
-        )
-        where = "" if damage.offset is None else f" at byte {damage.offset}"
-        detail = f"the cassette is damaged or truncated{where}: {damage.detail}{read}"
-        return Result(path, Verdict.UNREADABLE, detail)
+        detail = f"the cassette is damaged or truncated {damage.located}"
+        read = f"; the {damage.events_read} events before it can be read"
+        return Result(path, Verdict.UNREADABLE, detail + read)
     result = Result(path, Verdict.SKIPPED, recorded_failure=bool(outcome and outcome.error))
     if not any(header.get(key) for key in _STARTABLE):
         result.detail = "recorded around code agentreplay cannot start by itself"

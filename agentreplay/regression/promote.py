@@ -174,10 +174,9 @@ def promote(cassette: Path, to: Path) -> tuple[Path, Path]:
         outcome = opened.outcome  # reads it all if it has no sound index
         damage = opened.damage
     if damage is not None:
-        where = "" if damage.offset is None else f" at byte {damage.offset}"
         raise UsageError(
-            f"{cassette} is damaged or truncated{where} ({damage.detail}): its replay would "
-            f"run past the cut, so a test of it could only fail; record the run again"
+            f"{cassette} is damaged or truncated {damage.located}; its replay would run "
+            f"past the cut, so a test of it could only fail: record the run again"
         )
     to.mkdir(parents=True, exist_ok=True)
     target: str | None = None
