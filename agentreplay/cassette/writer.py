@@ -15,6 +15,11 @@ The index of steps is written as the recording goes, so that memory stays flat
 however long it runs: once `STEPS_FRAME` steps have closed and their frames are
 written, their index entries go into a steps frame, which the index lists;
 the index itself holds only the entries of the last steps.
+
+What waits for the writer thread is bounded too: a thread that finds
+`MAX_PENDING` events waiting (the writer starved of CPU on a loaded machine)
+writes them itself before it goes on, so the recording slows the run down
+rather than holding it in memory.
 """
 
 from __future__ import annotations
@@ -58,6 +63,8 @@ __all__ = ["CassetteWriter", "check_writable", "create_file"]
 FLUSH_EVENTS: Final = 256
 FLUSH_INTERVAL: Final = 0.1
 MAX_BLOB_FRAME: Final = 4 * 1024 * 1024
+MAX_PENDING: Final = 16 * FLUSH_EVENTS
+"""Events waiting for the writer thread beyond which the appending thread writes them."""
 MAX_UNRECORDED: Final = 64
 """Addresses reached without being recorded that the index names (the first ones)."""
 STEPS_FRAME: Final = 2048
@@ -128,6 +135,7 @@ class CassetteWriter:
         self._flush_interval = flush_interval
         self._pending: deque[Event | ChunkFields] = deque()
         self._lock = threading.Lock()  # serialises writing frames
+        self._writing = 0  # the thread holding the lock to write, 0 for none
         self._wake = threading.Event()
         self._blobs = BlobTable()
         self._tracker = StepTracker(keep=False)
@@ -155,16 +163,22 @@ class CassetteWriter:
         pending.append(event)
         # Wake the writer once per batch: Event.set() takes a lock, and calling it
         # on every append while the writer is busy doubles the cost of appending.
-        if len(pending) >= self._flush_events and not self._wake.is_set():
-            self._wake.set()
+        if len(pending) >= self._flush_events:
+            if not self._wake.is_set():
+                self._wake.set()
+            if len(pending) >= MAX_PENDING:
+                self._catch_up()
 
     def append_chunk(self, task: str, seq: int, at: int, request: int, data: bytes) -> None:
         """Queue ``HttpChunk(task, seq, at, request, data)`` as its fields: the event is
         never made, its fields are encoded as they are."""
         pending = self._pending
         pending.append((task, seq, at, request, data))
-        if len(pending) >= self._flush_events and not self._wake.is_set():
-            self._wake.set()
+        if len(pending) >= self._flush_events:
+            if not self._wake.is_set():
+                self._wake.set()
+            if len(pending) >= MAX_PENDING:
+                self._catch_up()
 
     def note_unrecorded(self, address: str) -> None:
         """The run connected to ``address`` by a way that is not recorded: the index says so."""
@@ -174,7 +188,22 @@ class CassetteWriter:
     def flush(self) -> None:
         """Write every pending event now, in the calling thread."""
         with self._lock:
-            self._write_pending()
+            self._writing = threading.get_ident()
+            try:
+                self._write_pending()
+            finally:
+                self._writing = 0
+
+    def _catch_up(self) -> None:
+        """Write what is pending in the appending thread: the writer thread is behind.
+        A failure is kept for `close()`, as the writer thread keeps its own; an append
+        made while writing (by code the writing calls) waits for the writer thread."""
+        if self._error is not None or self._writing == threading.get_ident():
+            return
+        try:
+            self.flush()
+        except BaseException as exc:  # surfaced by close()
+            self._error = exc
 
     def _run(self) -> None:
         while not self.closed:
