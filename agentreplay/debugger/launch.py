@@ -31,7 +31,7 @@ from typing import Any
 
 from agentreplay.cassette.reader import open_reader
 from agentreplay.debugger.messages import PLAN_ENV, ReplayOptions, RunPlan, Verdict
-from agentreplay.debugger.trust import Launch, describe
+from agentreplay.debugger.trust import Launch, describe, module_under
 from agentreplay.errors import AgentReplayError, UsageError
 from agentreplay.session.environment import applicable_env, kept_env, set_placeholder_keys
 
@@ -211,25 +211,52 @@ def record_command(
 
 
 def _locate(path: str, recorded_cwd: str | None, what: str) -> str:
-    """``path`` if it is still there; else the same path relative to the recorded working
-    directory, found under the current one (a checkout moved, or another machine)."""
-    if os.path.isfile(path):
-        return path
+    """The script to run: its copy at the same place under the current working directory
+    when the replay runs from another one (a second checkout, a moved one, another
+    machine), else ``path`` itself if it is still there."""
     relative = os.path.relpath(path, recorded_cwd) if recorded_cwd else path
     if recorded_cwd and os.path.isabs(path) and not relative.startswith(os.pardir):
         here = os.path.join(os.getcwd(), relative)
-        if os.path.isfile(here):
-            print(
-                f"agentreplay: the {what} {path} is not there; running {here}, at the same "
-                f"place relative to the working directory",
-                file=sys.stderr,
+        elsewhere = os.path.realpath(os.getcwd()) != os.path.realpath(recorded_cwd)
+        if elsewhere and os.path.isfile(here):
+            said = (
+                f"running {here}, this directory's copy of the {what} {path}"
+                if os.path.isfile(path)
+                else f"the {what} {path} is not there; running {here}, at the same place "
+                f"relative to the working directory"
             )
+            print(f"agentreplay: {said}", file=sys.stderr)
             return here
+    if os.path.isfile(path):
+        return path
     where = f" (nor at {relative} under {os.getcwd()})" if recorded_cwd else ""
     raise UsageError(
         f"the {what} {path} no longer exists{where}; run agentreplay replay from the "
         f"directory the recording was made in, or its copy"
     )
+
+
+def _imports_from_here(target: dict[str, Any], recorded_cwd: str) -> bool:
+    """Whether a module run or an entrypoint, replayed from another directory than the
+    recorded one (a second checkout), is to import this directory's copy of its module."""
+    here = os.getcwd()
+    if os.path.realpath(here) == os.path.realpath(recorded_cwd):
+        return False
+    if target.get("kind") == "module":
+        name = str(target.get("name", ""))
+    elif target.get("kind") == "entrypoint":
+        name = str(target.get("entrypoint", "")).partition(":")[0]
+    else:
+        return False
+    found = module_under(name, here) if name != "__main__" else None
+    if found is None:
+        return False
+    print(
+        f"agentreplay: running this directory's copy of {name} ({found}), in {here}; "
+        f"the recording ran in {recorded_cwd}",
+        file=sys.stderr,
+    )
+    return True
 
 
 def _asgi_target(cassette: Path, asgi: dict[str, Any]) -> dict[str, Any]:
@@ -337,6 +364,8 @@ def replay_cassette(
     target, moved = _target(cassette, header)
     recorded_cwd = header.get("cwd") if isinstance(header.get("cwd"), str) else None
     cwd = None if moved or not recorded_cwd or not os.path.isdir(recorded_cwd) else recorded_cwd
+    if cwd is not None and _imports_from_here(target, cwd):
+        cwd = None
     if options.isolate and options.live_after is not None:
         raise UsageError("--isolate and --live-after do not go together: a fork goes live")
     if options.isolate:

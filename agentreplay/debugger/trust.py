@@ -25,7 +25,7 @@ from typing import Any
 
 from agentreplay.session.provenance import made_here, origin_of
 
-__all__ = ["Launch", "describe"]
+__all__ = ["Launch", "describe", "module_under"]
 
 _SHOWN = 200
 """Characters of an argument or value shown on the one line (inline code is shown whole)."""
@@ -75,6 +75,13 @@ def _module_file(name: str, run_dir: str) -> str | None:
         return spec.origin
     locations = list(spec.submodule_search_locations or [])
     return locations[0] if locations else None
+
+
+def module_under(name: str, tree: str) -> str | None:
+    """Where module ``name`` would be imported from by a child run in ``tree``, if that
+    is a file under ``tree`` (not an installed package)."""
+    found = _module_file(name, tree)
+    return found if found is not None and _under(found, os.path.realpath(tree)) else None
 
 
 def _child_path() -> list[str]:

@@ -269,6 +269,85 @@ def test_a_moved_checkout_replays_from_its_new_place(tmp_path: Path) -> None:
     assert "no longer exists (nor at agents/agent.py under" in lost.stderr
 
 
+def test_a_second_checkout_replays_its_own_copy_of_the_script(tmp_path: Path) -> None:
+    """Replayed from another checkout, the run is that checkout's code (the fix being
+    tried), not the first one's, which is still there."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    for checkout, says in ((first, "first"), (second, "second")):
+        (checkout / "agents").mkdir(parents=True)
+        (checkout / "agents" / "agent.py").write_text(
+            MOVABLE.replace("print(main(", f"print({says!r}, main(")
+        )
+    cassette = tmp_path / "run.cassette"
+    recorded = agentreplay_cli(
+        "record", "-o", str(cassette), "--", sys.executable, "agents/agent.py", cwd=first
+    )
+    assert recorded.stdout.startswith("first "), recorded.stdout
+    here = agentreplay_cli("replay", str(cassette), cwd=second)
+    assert here.returncode == 0, here.stdout + here.stderr
+    name, uuid = here.stdout.splitlines()[0].split()
+    assert (name, uuid) == ("second", recorded.stdout.split()[1])
+    assert f"running {second / 'agents' / 'agent.py'}" in here.stderr
+    there = agentreplay_cli("replay", str(cassette), cwd=first)
+    assert there.stdout.startswith("first ") and "running" not in there.stderr
+
+
+PACKAGED = """\
+import sys, uuid, agentreplay
+
+WHO = {who!r}
+
+@agentreplay.entrypoint
+def run(name):
+    return f"{{WHO}} {{name}} {{uuid.uuid4()}}"
+
+if __name__ == "__main__":
+    print(WHO, uuid.uuid4())
+"""
+
+
+def test_a_second_checkout_replays_its_own_modules(tmp_path: Path) -> None:
+    """An entrypoint or ``python -m`` run recorded in one checkout imports the modules of
+    the checkout it is replayed from."""
+    import os
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    for checkout in (first, second):
+        (checkout / "agents").mkdir(parents=True)
+        (checkout / "agents" / "__init__.py").write_text("")
+        (checkout / "agents" / "main.py").write_text(PACKAGED.format(who=checkout.name))
+    module_cassette, entry_cassette = tmp_path / "module.cassette", tmp_path / "entry.cassette"
+    by_module = agentreplay_cli(
+        "record", "-o", str(module_cassette), "--", sys.executable, "-m", "agents.main", cwd=first
+    )
+    by_entry = subprocess.run(
+        [sys.executable, "-c", "from agents.main import run; print(run('ada'))"],
+        cwd=first,
+        env={
+            **os.environ,
+            "AGENTREPLAY_MODE": "record",
+            "AGENTREPLAY_CASSETTE": str(entry_cassette),
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for cassette, printed in (
+        (module_cassette, by_module.stdout),
+        (entry_cassette, by_entry.stdout),
+    ):
+        assert printed.startswith("first "), printed
+        here = agentreplay_cli("replay", str(cassette), cwd=second)
+        # Same inputs (the uuid), this checkout's code; an entrypoint's changed return
+        # value is not the recorded one.
+        assert printed.strip().replace("first", "second", 1) in here.stdout + here.stderr
+        assert here.returncode == (0 if cassette == module_cassette else 1)
+        assert f"this directory's copy of agents.main ({second}{os.sep}" in here.stderr
+        there = agentreplay_cli("replay", str(cassette), cwd=first)
+        assert there.returncode == 0 and printed.strip() in there.stdout
+        assert "this directory's copy" not in there.stderr
+
+
 def test_a_replay_started_from_code_stops_when_cancelled(servers: Servers, tmp_path: Path) -> None:
     import threading
 
