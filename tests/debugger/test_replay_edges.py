@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -234,8 +235,15 @@ if __name__ == "__main__":
 """
 
 
+def _record_entrypoint(cassette: Path, cwd: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python *argv`` in ``cwd``, its @entrypoint recording into ``cassette``."""
+    env = {**os.environ, "AGENTREPLAY_MODE": "record", "AGENTREPLAY_CASSETTE": str(cassette)}
+    return subprocess.run(
+        [sys.executable, *argv], cwd=cwd, env=env, capture_output=True, text=True, check=True
+    )
+
+
 def test_a_moved_checkout_replays_from_its_new_place(tmp_path: Path) -> None:
-    import os
     import shutil
 
     old = tmp_path / "checkout"
@@ -245,18 +253,7 @@ def test_a_moved_checkout_replays_from_its_new_place(tmp_path: Path) -> None:
     recorded = agentreplay_cli(
         "record", "-o", str(script_cassette), "--", sys.executable, "agents/agent.py", cwd=old
     )
-    entry = subprocess.run(
-        [sys.executable, "agents/agent.py", "ada"],
-        cwd=old,
-        env={
-            **os.environ,
-            "AGENTREPLAY_MODE": "record",
-            "AGENTREPLAY_CASSETTE": str(entry_cassette),
-        },
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    entry = _record_entrypoint(entry_cassette, old, "agents/agent.py", "ada")
     new = tmp_path / "elsewhere"
     shutil.move(old, new)
     for cassette, printed in ((script_cassette, recorded.stdout), (entry_cassette, entry.stdout)):
@@ -309,8 +306,6 @@ if __name__ == "__main__":
 def test_a_second_checkout_replays_its_own_modules(tmp_path: Path) -> None:
     """An entrypoint or ``python -m`` run recorded in one checkout imports the modules of
     the checkout it is replayed from."""
-    import os
-
     first, second = tmp_path / "first", tmp_path / "second"
     for checkout in (first, second):
         (checkout / "agents").mkdir(parents=True)
@@ -320,17 +315,8 @@ def test_a_second_checkout_replays_its_own_modules(tmp_path: Path) -> None:
     by_module = agentreplay_cli(
         "record", "-o", str(module_cassette), "--", sys.executable, "-m", "agents.main", cwd=first
     )
-    by_entry = subprocess.run(
-        [sys.executable, "-c", "from agents.main import run; print(run('ada'))"],
-        cwd=first,
-        env={
-            **os.environ,
-            "AGENTREPLAY_MODE": "record",
-            "AGENTREPLAY_CASSETTE": str(entry_cassette),
-        },
-        capture_output=True,
-        text=True,
-        check=True,
+    by_entry = _record_entrypoint(
+        entry_cassette, first, "-c", "from agents.main import run; print(run('ada'))"
     )
     for cassette, printed in (
         (module_cassette, by_module.stdout),
