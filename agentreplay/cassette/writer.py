@@ -197,8 +197,9 @@ class CassetteWriter:
     def _catch_up(self) -> None:
         """Write what is pending in the appending thread: the writer thread is behind.
         A failure is kept for `close()`, as the writer thread keeps its own; an append
-        made while writing (by code the writing calls) waits for the writer thread."""
-        if self._error is not None or self._writing == threading.get_ident():
+        made while this thread writes (by code the writing calls), or once the writer is
+        closed, only queues."""
+        if self.closed or self._error is not None or self._writing == threading.get_ident():
             return
         try:
             self.flush()
@@ -337,6 +338,7 @@ class CassetteWriter:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join()
         with self._lock:
+            self._writing = threading.get_ident()
             try:
                 self._write_pending()
             finally:  # index what was written, even if an event could not be

@@ -59,3 +59,31 @@ def test_a_writer_that_keeps_up_leaves_the_writing_to_its_thread(tmp_path: Path)
     writer._emit = emit  # type: ignore[method-assign]
     writer.close()
     assert writers == {"agentreplay-writer"}
+
+
+class _AppendsWhileWriting(CassetteWriter):
+    """A writer whose writing makes more events, as a hooked call inside it would."""
+
+    made = False
+
+    def _emit(self, content: bytes, *, key: bool = False) -> int:
+        if not self.made:
+            self.made = True
+            for seq in range(MAX_PENDING + 1):
+                self.append(ClockRead("1", seq, seq, "wall", seq))
+        return super()._emit(content, key=key)
+
+
+def test_events_made_while_writing_are_queued_not_written_inside_the_write(
+    tmp_path: Path,
+) -> None:
+    writer = _AppendsWhileWriting(tmp_path / "inside.cassette", {"inside": True}, background=False)
+    writer.append(ClockRead("0", 0, 0, "wall", 0))
+    done = threading.Thread(target=lambda: (writer.flush(), writer.close()), daemon=True)
+    done.start()
+    done.join(30)
+    assert not done.is_alive(), "the writer locked itself"
+    with agentreplay.open(writer.path) as cassette:
+        events = list(cassette.events())
+    assert len(events) == MAX_PENDING + 2
+    assert [e.seq for e in events if e.task == "1"] == list(range(MAX_PENDING + 1))
