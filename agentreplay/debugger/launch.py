@@ -211,14 +211,13 @@ def record_command(
 
 
 def _locate(path: str, recorded_cwd: str | None, what: str) -> str:
-    """The script to run: its copy at the same place under the current working directory
-    when the replay runs from another one (a second checkout, a moved one, another
-    machine), else ``path`` itself if it is still there."""
+    """The script to run: ``path``, unless the replay runs from another checkout of the
+    project or ``path`` is gone (a moved checkout, another machine); then its copy at the
+    same place under the current working directory, if there is one."""
     relative = os.path.relpath(path, recorded_cwd) if recorded_cwd else path
     if recorded_cwd and os.path.isabs(path) and not relative.startswith(os.pardir):
         here = os.path.join(os.getcwd(), relative)
-        elsewhere = os.path.realpath(os.getcwd()) != os.path.realpath(recorded_cwd)
-        if elsewhere and os.path.isfile(here):
+        if os.path.isfile(here) and (not os.path.isfile(path) or _another_checkout(recorded_cwd)):
             said = (
                 f"running {here}, this directory's copy of the {what} {path}"
                 if os.path.isfile(path)
@@ -236,11 +235,38 @@ def _locate(path: str, recorded_cwd: str | None, what: str) -> str:
     )
 
 
+def _work_tree(directory: str) -> str | None:
+    """The root of the git work tree ``directory`` is in (a ``.git`` folder, or the file
+    a worktree has), or None."""
+    path = os.path.realpath(directory)
+    while True:
+        if os.path.exists(os.path.join(path, ".git")):
+            return path
+        parent = os.path.dirname(path)
+        if parent == path:
+            return None
+        path = parent
+
+
+def _another_checkout(recorded_cwd: str) -> bool:
+    """Whether the replay runs from the same place in another git work tree than the one
+    the recording was made in: a second checkout (or worktree) of the project, whose code
+    is what the user means to run."""
+    here, then = _work_tree(os.getcwd()), _work_tree(recorded_cwd)
+    return (
+        here is not None
+        and then is not None
+        and here != then
+        and os.path.relpath(os.path.realpath(os.getcwd()), here)
+        == os.path.relpath(os.path.realpath(recorded_cwd), then)
+    )
+
+
 def _imports_from_here(target: dict[str, Any], recorded_cwd: str) -> bool:
-    """Whether a module run or an entrypoint, replayed from another directory than the
-    recorded one (a second checkout), is to import this directory's copy of its module."""
+    """Whether a module run or an entrypoint, replayed from another checkout of the
+    project, is to import this checkout's copy of its module."""
     here = os.getcwd()
-    if os.path.realpath(here) == os.path.realpath(recorded_cwd):
+    if not _another_checkout(recorded_cwd):
         return False
     if target.get("kind") == "module":
         name = str(target.get("name", ""))

@@ -235,6 +235,11 @@ if __name__ == "__main__":
 """
 
 
+def _git_init(*checkouts: Path) -> None:
+    for checkout in checkouts:
+        subprocess.run(["git", "init", "-q", str(checkout)], check=True)
+
+
 def _record_entrypoint(cassette: Path, cwd: Path, *argv: str) -> subprocess.CompletedProcess[str]:
     """Run ``python *argv`` in ``cwd``, its @entrypoint recording into ``cassette``."""
     env = {**os.environ, "AGENTREPLAY_MODE": "record", "AGENTREPLAY_CASSETTE": str(cassette)}
@@ -269,12 +274,13 @@ def test_a_moved_checkout_replays_from_its_new_place(tmp_path: Path) -> None:
 def test_a_second_checkout_replays_its_own_copy_of_the_script(tmp_path: Path) -> None:
     """Replayed from another checkout, the run is that checkout's code (the fix being
     tried), not the first one's, which is still there."""
-    first, second = tmp_path / "first", tmp_path / "second"
-    for checkout, says in ((first, "first"), (second, "second")):
+    first, second, plain = tmp_path / "first", tmp_path / "second", tmp_path / "plain"
+    for checkout in (first, second, plain):
         (checkout / "agents").mkdir(parents=True)
         (checkout / "agents" / "agent.py").write_text(
-            MOVABLE.replace("print(main(", f"print({says!r}, main(")
+            MOVABLE.replace("print(main(", f"print({checkout.name!r}, main(")
         )
+    _git_init(first, second)
     cassette = tmp_path / "run.cassette"
     recorded = agentreplay_cli(
         "record", "-o", str(cassette), "--", sys.executable, "agents/agent.py", cwd=first
@@ -287,6 +293,9 @@ def test_a_second_checkout_replays_its_own_copy_of_the_script(tmp_path: Path) ->
     assert f"running {second / 'agents' / 'agent.py'}" in here.stderr
     there = agentreplay_cli("replay", str(cassette), cwd=first)
     assert there.stdout.startswith("first ") and "running" not in there.stderr
+    # A directory that is no checkout of the project runs the recorded script.
+    unrelated = agentreplay_cli("replay", str(cassette), cwd=plain)
+    assert unrelated.stdout.startswith("first ") and "running" not in unrelated.stderr
 
 
 PACKAGED = """\
@@ -311,6 +320,7 @@ def test_a_second_checkout_replays_its_own_modules(tmp_path: Path) -> None:
         (checkout / "agents").mkdir(parents=True)
         (checkout / "agents" / "__init__.py").write_text("")
         (checkout / "agents" / "main.py").write_text(PACKAGED.format(who=checkout.name))
+    _git_init(first, second)
     module_cassette, entry_cassette = tmp_path / "module.cassette", tmp_path / "entry.cassette"
     by_module = agentreplay_cli(
         "record", "-o", str(module_cassette), "--", sys.executable, "-m", "agents.main", cwd=first
