@@ -79,7 +79,12 @@ def test_events_made_while_writing_are_queued_not_written_inside_the_write(
 ) -> None:
     writer = _AppendsWhileWriting(tmp_path / "inside.cassette", {"inside": True}, background=False)
     writer.append(ClockRead("0", 0, 0, "wall", 0))
-    done = threading.Thread(target=lambda: (writer.flush(), writer.close()), daemon=True)
+
+    def write() -> None:
+        writer.flush()
+        writer.close()
+
+    done = threading.Thread(target=write, daemon=True)
     done.start()
     done.join(30)
     assert not done.is_alive(), "the writer locked itself"
