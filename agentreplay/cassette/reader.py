@@ -37,6 +37,16 @@ NO_EVENTS: Final = (
 Errors = Literal["raise", "warn", "ignore"]
 
 
+def _before(count: int, verb: str) -> str:
+    """The events read before damage, with ``verb`` ("were" or "are") agreeing: "the 3
+    events before it were", "the event before it was", "no event before it is"."""
+    if count == 1:
+        return f"the event before it {'was' if verb == 'were' else 'is'}"
+    if count == 0:
+        return f"no event before it {'was' if verb == 'were' else 'is'}"
+    return f"the {count:,} events before it {verb}"
+
+
 @dataclass(slots=True)
 class _Index:
     events: int
@@ -215,13 +225,13 @@ class CassetteReader:
                 if errors == "warn":
                     warnings.warn(
                         f"cassette {self.path} is damaged or truncated at byte {exc.offset}: "
-                        f"{exc.detail}; the {count} events before it were read",
+                        f"{exc.detail}; {_before(count, 'were')} read",
                         CassetteWarning,
                         stacklevel=3,
                     )
                     return
                 raise CassetteError(
-                    f"{exc.detail} (the {count} events before it are sound)",
+                    f"{exc.detail} ({_before(count, 'are')} sound)",
                     offset=exc.offset,
                     path=str(self.path),
                     events_read=count,

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from agentreplay.check.runner import Result, Verdict
+from agentreplay.humanize import plural
 
 __all__ = ["junit_xml", "markdown", "sentence", "to_json"]
 
@@ -17,8 +18,10 @@ def sentence(results: list[Result]) -> str:
     """What the change does to the corpus, in one sentence: the recorded failures it
     fixes (those marked ``fixed`` that no longer fail), and the successful runs that
     no longer run as recorded; and the failures not marked that now end otherwise."""
-    failures = [r for r in results if r.recorded_failure and r.verdict is not Verdict.SKIPPED]
-    passes = [r for r in results if not r.recorded_failure and r.verdict is not Verdict.SKIPPED]
+    # Skipped and unreadable cassettes are runs the check knows nothing of.
+    known = [r for r in results if r.verdict not in (Verdict.SKIPPED, Verdict.UNREADABLE)]
+    failures = [r for r in known if r.recorded_failure]
+    passes = [r for r in known if not r.recorded_failure]
     fixed = sum(r.verdict is Verdict.FIXED for r in failures)
     changed = sum(not r.as_expected for r in passes)
     text = (
@@ -28,6 +31,9 @@ def sentence(results: list[Result]) -> str:
     others = sum(r.expect == "reproduce" and not r.as_expected for r in failures)
     if others:
         text += f"; {others} captured failures not marked fixed no longer fail as recorded"
+    unreadable = sum(r.verdict is Verdict.UNREADABLE for r in results)
+    if unreadable:
+        text += f"; {plural(unreadable, 'cassette')} could not be read"
     return text
 
 

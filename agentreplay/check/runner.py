@@ -19,6 +19,7 @@ from agentreplay.debugger.chaos import perturb
 from agentreplay.debugger.launch import RunReport, replay_cassette
 from agentreplay.debugger.messages import ReplayOptions
 from agentreplay.errors import CassetteError, UsageError
+from agentreplay.humanize import plural
 from agentreplay.rundiff.text import plain, text_diff
 
 __all__ = ["CheckOptions", "Result", "Verdict", "check_all", "check_one"]
@@ -158,7 +159,12 @@ def check_one(path: Path, options: CheckOptions) -> Result:
         return Result(path, Verdict.UNREADABLE, str(exc))
     if damage is not None:  # a replay would run past the cut and diverge: not the code's doing
         detail = f"the cassette is damaged or truncated {damage.located}"
-        read = f"; the {damage.events_read} events before it can be read"
+        count = damage.events_read
+        read = (
+            f"; the {plural(count, 'event')} before it can be read"
+            if count
+            else "; no event before it can be read"
+        )
         return Result(path, Verdict.UNREADABLE, detail + read)
     result = Result(path, Verdict.SKIPPED, recorded_failure=bool(outcome and outcome.error))
     if not any(header.get(key) for key in _STARTABLE):

@@ -68,3 +68,15 @@ def test_json_keeps_every_field_of_every_result() -> None:
     h = plain["results"][7]
     assert h["chaos"] == [{"seed": 7, "detail": "raised RuntimeError"}]
     assert h["as_expected"] is False and h["unstable"] is None
+
+
+def test_unreadable_cassettes_are_no_runs_the_change_changed() -> None:
+    corpus = [
+        Result(Path("runs/a.cassette"), Verdict.REPRODUCED),
+        Result(Path("runs/b.cassette"), Verdict.UNREADABLE, "damaged at byte 40"),
+        Result(Path("runs/c.cassette"), Verdict.UNREADABLE, "not a cassette"),
+    ]
+    assert sentence(corpus) == (
+        "this change fixes 0 of 0 captured failures and changes 0 of 1 successful runs; "
+        "2 cassettes could not be read"
+    )
