@@ -84,6 +84,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AgentReplayError as exc:
         print(f"agentreplay: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except OSError as exc:
+        # A path given on the command line that cannot be written or read (an output in
+        # a missing folder, a folder where a file goes): the user's to fix, in one line.
+        if exc.filename is None:
+            raise
+        print(f"agentreplay: error: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
     return code

@@ -247,3 +247,20 @@ def test_an_entrypoint_recording_over_a_cassette_says_so(tmp_path: Path) -> None
         "agentreplay: recorded run.cassette (over the cassette that was there: {run_id} or "
         "{timestamp} in AGENTREPLAY_CASSETTE keeps each run)"
     )
+
+
+def test_an_output_path_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
+    cassette = Path(__file__).parents[2] / "cassettes" / "examples" / "llamaindex_agent.cassette"
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    for args in (
+        ["export", str(cassette), "-o", str(tmp_path)],
+        ["export", str(cassette), "--format", "otlp", "-o", str(tmp_path / "no" / "x.json")],
+        ["promote", str(cassette), "--to", str(a_file)],
+        ["demo", "--dir", str(a_file / "demo")],
+    ):
+        done = agentreplay_cli(*args, env=_env())
+        assert done.returncode == 2, (args, done.stderr)
+        assert "Traceback" not in done.stderr
+        (line,) = done.stderr.strip().splitlines()
+        assert line.startswith("agentreplay: error: ") and str(tmp_path) in line, line
