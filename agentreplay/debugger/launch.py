@@ -274,12 +274,11 @@ def _imports_from_here(target: dict[str, Any], recorded_cwd: str) -> bool:
         name = str(target.get("entrypoint", "")).partition(":")[0]
     else:
         return False
-    found = module_under(name, here) if name != "__main__" else None
-    if found is None:
+    if name == "__main__" or module_under(name, here) is None:
         return False
     print(
-        f"agentreplay: running this directory's copy of {name} ({found}), in {here}; "
-        f"the recording ran in {recorded_cwd}",
+        f"agentreplay: running {name} as this checkout has it, in {here}; the recording "
+        f"ran in {recorded_cwd}",
         file=sys.stderr,
     )
     return True

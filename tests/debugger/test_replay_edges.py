@@ -338,10 +338,10 @@ def test_a_second_checkout_replays_its_own_modules(tmp_path: Path) -> None:
         # value is not the recorded one.
         assert printed.strip().replace("first", "second", 1) in here.stdout + here.stderr
         assert here.returncode == (0 if cassette == module_cassette else 1)
-        assert f"this directory's copy of agents.main ({second}{os.sep}" in here.stderr
+        assert f"running agents.main as this checkout has it, in {second};" in here.stderr
         there = agentreplay_cli("replay", str(cassette), cwd=first)
         assert there.returncode == 0 and printed.strip() in there.stdout
-        assert "this directory's copy" not in there.stderr
+        assert "as this checkout has it" not in there.stderr
 
 
 def test_a_replay_started_from_code_stops_when_cancelled(servers: Servers, tmp_path: Path) -> None:
