@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from agentreplay._version import __version__
 from agentreplay.cli import (
@@ -27,7 +28,7 @@ from agentreplay.cli import (
     show,
     tui,
 )
-from agentreplay.errors import AgentReplayError, CassetteError, UsageError
+from agentreplay.errors import AgentReplayError, CassetteError, CassetteWarning, UsageError
 
 __all__ = ["main"]
 
@@ -67,6 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    shown = warnings.showwarning
+    warnings.showwarning = _one_line(shown)
     try:
         code: int = args.run(args)
         sys.stdout.flush()
@@ -93,7 +96,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    finally:
+        warnings.showwarning = shown
     return code
+
+
+def _one_line(shown: Any) -> Any:
+    """``warnings.showwarning`` that says a damaged cassette's warning in one line, as the
+    commands' own warnings are said, wherever it comes from (check's worker threads)."""
+
+    def show(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        if issubclass(category, CassetteWarning):
+            print(f"agentreplay: warning: {message}", file=sys.stderr)
+        else:
+            shown(message, category, *args, **kwargs)
+
+    return show
 
 
 def _silence_stdout() -> None:

@@ -264,3 +264,22 @@ def test_an_output_path_that_cannot_be_written_is_one_line(tmp_path: Path) -> No
         assert "Traceback" not in done.stderr
         (line,) = done.stderr.strip().splitlines()
         assert line.startswith("agentreplay: error: ") and str(tmp_path) in line, line
+
+
+def test_a_rebuilt_index_is_a_warning_line_from_check_too(tmp_path: Path) -> None:
+    import struct
+    import time
+
+    import agentreplay
+
+    path = tmp_path / "corpus" / "run.cassette"
+    with agentreplay.record(path):
+        time.time()
+    data = bytearray(path.read_bytes())
+    data[struct.unpack("<Q", data[-8:])[0] + 20] ^= 0xFF  # inside the index
+    path.write_bytes(bytes(data))
+    done = agentreplay_cli("check", str(tmp_path / "corpus"), env=_env())
+    assert "1 skipped" in done.stdout + done.stderr
+    warned = [line for line in done.stderr.splitlines() if "index checksum" in line]
+    assert warned and warned[0].startswith("agentreplay: warning: "), done.stderr
+    assert "CassetteWarning" not in done.stderr and "runner.py" not in done.stderr
