@@ -265,16 +265,17 @@ def _another_checkout(recorded_cwd: str) -> bool:
 def _imports_from_here(target: dict[str, Any], recorded_cwd: str) -> bool:
     """Whether a module run or an entrypoint, replayed from another checkout of the
     project, is to import this checkout's copy of its module."""
-    here = os.getcwd()
-    if not _another_checkout(recorded_cwd):
-        return False
     if target.get("kind") == "module":
         name = str(target.get("name", ""))
     elif target.get("kind") == "entrypoint":
         name = str(target.get("entrypoint", "")).partition(":")[0]
     else:
         return False
-    if name == "__main__" or module_under(name, here) is None:
+    here = os.getcwd()
+    # An entrypoint in a script (__main__) was found by _locate already.
+    if name == "__main__" or not _another_checkout(recorded_cwd):
+        return False
+    if module_under(name, here) is None:
         return False
     print(
         f"agentreplay: running {name} as this checkout has it, in {here}; the recording "
