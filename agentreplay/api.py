@@ -39,6 +39,7 @@ from agentreplay.session.environment import (
     applicable_env,
     cassette_path,
     kept_env,
+    new_run_id,
     set_placeholder_keys,
 )
 from agentreplay.session.matching import Matcher
@@ -145,7 +146,8 @@ def _session(
         header = _describe(func)
         header["args"] = to_plain_or_none([list(args), kwargs])
         header["env"] = kept_env(os.environ.get(ENV_NAMES, "").split(","))
-        path = cassette_path(template)
+        header["run_id"] = new_run_id()
+        path = cassette_path(template, header["run_id"])
         if path.is_dir():
             raise UsageError(f"AGENTREPLAY_CASSETTE: {path} is a directory; name a file in it")
         return Recording(path, header=header, **options)

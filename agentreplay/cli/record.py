@@ -13,7 +13,7 @@ from agentreplay.cassette.reader import open_reader
 from agentreplay.cassette.writer import check_writable
 from agentreplay.debugger.launch import record_command, target_of
 from agentreplay.errors import CassetteError, UsageError
-from agentreplay.session.environment import DEFAULT_CASSETTE, ENV_ALLOW, cassette_path
+from agentreplay.session.environment import DEFAULT_CASSETTE, ENV_ALLOW, cassette_path, new_run_id
 
 __all__ = ["add_parser", "run"]
 
@@ -61,11 +61,12 @@ def run(args: argparse.Namespace) -> int:
     if command[:1] == ["--"]:
         command = command[1:]
     target_of(command)  # a command that cannot be recorded: say so before anything else
-    cassette = cassette_path(args.output).resolve()
+    run_id = new_run_id()
+    cassette = cassette_path(args.output, run_id).resolve()
     _check_output(cassette, args.force)
     if args.force:
         cassette.unlink(missing_ok=True)
-    report = record_command(command, cassette, keep_env=args.env)
+    report = record_command(command, cassette, keep_env=args.env, run_id=run_id)
     if not cassette.is_file():
         print(
             f"agentreplay: error: nothing was recorded into {cassette}: the program ended "

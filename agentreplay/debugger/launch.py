@@ -191,8 +191,10 @@ def record_command(
     keep_env: list[str],
     metadata: dict[str, Any] | None = None,
     capture: bool = False,
+    run_id: str | None = None,
 ) -> RunReport:
-    """Run ``command`` (a Python program) recording it into ``cassette``."""
+    """Run ``command`` (a Python program) recording it into ``cassette``, under
+    ``run_id`` if given (the id the cassette's name was made from)."""
     interpreter, target = target_of(command)
     env = dict(os.environ)
     seed = env.get("PYTHONHASHSEED") or str(int.from_bytes(os.urandom(4), "big"))
@@ -206,6 +208,8 @@ def record_command(
         "env": kept,
         "interpreter": interpreter,
     }
+    if run_id is not None:
+        header["run_id"] = run_id
     plan = RunPlan("record", str(cassette), target, header=header, metadata=metadata)
     return _run_child(interpreter, plan, env, None, capture)
 

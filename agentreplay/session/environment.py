@@ -127,12 +127,17 @@ def set_placeholder_keys(env: dict[str, str] | os._Environ[str]) -> None:
         env.setdefault(name, PLACEHOLDER)
 
 
-def cassette_path(template: str) -> Path:
-    """Fill ``{timestamp}`` (UTC, sortable) and ``{run_id}`` (random) in a path template."""
+def new_run_id() -> str:
+    """A run's id: 32 random hex digits (a version 4 UUID)."""
+    return uuid.UUID(bytes=escape.urandom(16), version=4).hex
+
+
+def cassette_path(template: str, run_id: str) -> Path:
+    """Fill ``{timestamp}`` (UTC, sortable) and ``{run_id}`` in a path template; the
+    name takes the first 12 digits of ``run_id``, the id the cassette's header holds."""
     now = datetime.fromtimestamp(escape.time_ns() / 1e9, UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    run_id = uuid.UUID(bytes=escape.urandom(16)).hex[:12]
     try:
-        return Path(template.format(timestamp=now, run_id=run_id))
+        return Path(template.format(timestamp=now, run_id=run_id[:12]))
     except (KeyError, IndexError, ValueError) as exc:
         raise UsageError(
             f"bad cassette path template {template!r}: only {{timestamp}} and "

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import platform
 import sys
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -17,6 +16,7 @@ from agentreplay.runtime import escape
 from agentreplay.runtime.contract import RecordedExchange, RequestInfo
 from agentreplay.runtime.tasks import TaskState
 from agentreplay.session.core import Mode, Session
+from agentreplay.session.environment import new_run_id
 from agentreplay.session.provenance import ORIGIN, stamp
 from agentreplay.session.recorder import ExchangeRecorder, Recorder, ToolRecording
 from agentreplay.session.redaction import Redaction, Redactor
@@ -34,7 +34,7 @@ def base_header(
     header: dict[str, Any] = {
         "agentreplay": __version__,
         "mode": mode,
-        "run_id": uuid.UUID(bytes=escape.urandom(16), version=4).hex,
+        "run_id": new_run_id(),
         "created": datetime.fromtimestamp(now_ns / 1e9, UTC).isoformat(),
         "created_ns": now_ns,
         "python": sys.version.split()[0],

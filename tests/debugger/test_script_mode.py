@@ -131,12 +131,25 @@ def test_entrypoint_mode_from_the_environment(servers: Servers, tmp_path: Path) 
     found = header(cassette)
     assert found["entrypoint"] == "__main__:main"
     assert found["args"] == [["Where is my order?"], {}]
+    # The run id in the file's name is the header's, so a cassette found by name is the run.
+    assert found["run_id"].startswith(cassette.stem.rsplit("-", 1)[-1])
     with agentreplay.open(cassette) as opened:
         assert opened.outcome is not None and "on its way" in opened.outcome.value
     servers.stop()
     replayed = agentreplay_cli("replay", str(cassette), env=servers.env)
     assert replayed.returncode == 0, replayed.stderr
     assert "reproduced: returned 'Order A-1001 is on its way.'" in replayed.stdout
+
+
+def test_record_names_the_cassette_by_the_run_id_in_its_header(tmp_path: Path) -> None:
+    done = agentreplay_cli(
+        "record", "-o", "runs/{run_id}.cassette", "--", sys.executable, "-c", "pass",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    [cassette] = (tmp_path / "runs").glob("*.cassette")
+    assert len(cassette.stem) == 12
+    assert header(cassette)["run_id"].startswith(cassette.stem)
 
 
 def test_entrypoint_is_off_by_default(servers: Servers, tmp_path: Path) -> None:
