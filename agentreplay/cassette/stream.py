@@ -135,6 +135,7 @@ class StreamReader:
 
     __slots__ = (
         "_bad_end",
+        "_broken",
         "_decompressor",
         "_error",
         "_read_at",
@@ -156,6 +157,7 @@ class StreamReader:
         self.content = 0
         self.finished = False
         self._bad_end: CassetteError | None = None
+        self._broken: CassetteError | None = None
         self._decompressor = zstandard.ZstdDecompressor(max_window_size=MAX_WINDOW).decompressobj()
         head = read_at(start, 8 + 18)
         if len(head) < 8 + 6:
@@ -188,7 +190,17 @@ class StreamReader:
 
     def piece(self, limit: int) -> bytes:
         """The content of the record at `end`; moves `end` past it (and past the stream's
-        end, if that follows)."""
+        end, if that follows). A piece found damaged is so for every later read too: the
+        decompressor cannot go on past it."""
+        if self._broken is not None:
+            raise self._broken
+        try:
+            return self._piece(limit)
+        except CassetteError as exc:
+            self._broken = exc
+            raise
+
+    def _piece(self, limit: int) -> bytes:
         offset = pos = self.end
         if self.finished:
             raise self._error("the stream ended before this offset", offset)

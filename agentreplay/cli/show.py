@@ -207,10 +207,15 @@ def _show_run(cassette: Cassette, console: Console, args: argparse.Namespace) ->
     console.print(table)
     if args.limit and summary.steps > shown:
         console.print(f"(first {shown} of {summary.steps} steps; --limit 0 shows all)")
-    outcome = cassette.outcome
-    summary.ended(outcome)
-    imported = bool(cassette.header.get("imported"))
-    console.print(fmt.summary_line(summary, outcome, last if outcome else None, imported=imported))
+    try:
+        outcome = cassette.outcome
+    except CassetteError:  # in a damaged part; the scan above has warned of the damage
+        console.print(f"{fmt.totals(summary)} · outcome unreadable (the cassette is damaged)")
+    else:
+        summary.ended(outcome)
+        imported = bool(cassette.header.get("imported"))
+        line = fmt.summary_line(summary, outcome, last if outcome else None, imported=imported)
+        console.print(line)
     if cassette.unrecorded:
         console.print(f"[yellow]{escape(fmt.unrecorded(cassette.unrecorded))}[/]", highlight=False)
     if sys.stdout.isatty() and shown + 6 > console.height:  # the table ran off the screen

@@ -19,6 +19,8 @@ from agentreplay.cassette import (
 )
 from agentreplay.cassette.frames import FORMAT_MAJOR
 from agentreplay.cassette.stream import STREAM_MAGIC
+from agentreplay.errors import CassetteError
+from agentreplay.steps import Cassette
 
 from .helpers import read_until_damage
 from .test_crash_and_seek import _long_run
@@ -90,6 +92,27 @@ def test_a_damaged_piece_names_its_offset_and_keeps_the_pieces_before_it(
         assert error is not None, position
         assert error.offset == offset, position
         assert got == events[:before], position
+
+
+def test_a_damaged_piece_read_again_gives_the_same_error(tmp_path: Path) -> None:
+    events = _long_run(30)
+    writer = _paced(tmp_path / "run.cassette", events, every=4)
+    frames = writer._frames
+    data = bytearray(writer.path.read_bytes())
+    victim = len(frames) // 2
+    offset, end = frames[victim][0], frames[victim + 1][0]
+    for position in range(offset + 1, end):
+        damaged = bytearray(data)
+        damaged[position] ^= 0xFF
+        (tmp_path / "damaged.cassette").write_bytes(damaged)
+        messages = []
+        with Cassette(tmp_path / "damaged.cassette") as cassette:
+            for _ in range(2):  # the second read goes on from the stream read so far
+                with pytest.raises(CassetteError) as caught:
+                    cassette.step(len(events) // 4)
+                messages.append(str(caught.value))
+        assert messages[0] == messages[1], position
+        assert "decompressobj" not in messages[0], position
 
 
 def test_reading_one_step_decompresses_at_most_one_stream(tmp_path: Path) -> None:

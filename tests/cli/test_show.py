@@ -95,6 +95,31 @@ def test_show_of_a_cut_file_shows_what_was_written_before_the_cut(
     assert err.count("\n") == 1
 
 
+def test_show_of_a_damaged_piece_shows_the_steps_before_it_and_no_invented_ending(
+    server: ToolServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "run.cassette"
+    with agentreplay.record(path), httpx.Client() as client:
+        client.get(f"{server.url}/tool/1")
+        time.sleep(0.5)  # step 1 in a piece of its own
+        client.get(f"{server.url}/tool/2")
+        time.sleep(0.5)
+        client.get(f"{server.url}/tool/3")
+    with open_reader(path) as reader:
+        second = [step.first_frame for step in reader.step_infos()][1]
+    data = bytearray(path.read_bytes())
+    data[second + 12] ^= 0xFF  # inside step 2's piece; the index after it is sound
+    (tmp_path / "bad.cassette").write_bytes(data)
+    assert main(["show", str(tmp_path / "bad.cassette")]) == 0
+    captured = capsys.readouterr()
+    assert "1 step · " in captured.out
+    assert "outcome unreadable (the cassette is damaged)" in captured.out
+    assert "stopped before the run ended" not in captured.out
+    [warning] = captured.err.splitlines()
+    assert f"damaged or truncated at byte {second}: " in warning
+    assert "decompressobj" not in warning
+
+
 def test_show_step_of_a_plain_http_call_shows_its_headers_and_bodies(
     recorded: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
