@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 import warnings
 from typing import Any
 
@@ -16,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from agentreplay.errors import CassetteWarning
-from agentreplay.rundiff import RunDiff, Verdict, diff
+from agentreplay.rundiff import OutcomeDiff, RunDiff, Verdict, diff
 
 __all__ = ["EXIT_DIFFERENT", "EXIT_IDENTICAL", "add_parser", "run"]
 
@@ -92,6 +93,17 @@ def run(args: argparse.Namespace) -> int:
     return code
 
 
+def _long_messages(outcome: OutcomeDiff, console: Console) -> None:
+    """The whole of each error message of several lines (the outcome line has its first)."""
+    for change in outcome.changes:
+        if change.path != "error.message":
+            continue
+        for side, message in (("A", change.old), ("B", change.new)):
+            if isinstance(message, str) and "\n" in message:
+                console.print(f"{side}'s error:", highlight=False)
+                console.print(escape(textwrap.indent(message, "  ")), highlight=False)
+
+
 def _show(result: RunDiff, args: argparse.Namespace) -> int:
     code = EXIT_IDENTICAL if result.identical else EXIT_DIFFERENT
     if args.json:
@@ -114,6 +126,7 @@ def _show(result: RunDiff, args: argparse.Namespace) -> int:
         console.print(f"outcome: the same in both ({outcome.a})", highlight=False)
     else:
         console.print(f"outcome: A {outcome.a} · B {outcome.b}", highlight=False)
+        _long_messages(outcome, console)
     differing = [row for row in result.rows if row.verdict is not Verdict.SAME]
     if args.all:
         result.load_changes()

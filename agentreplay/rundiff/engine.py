@@ -20,7 +20,7 @@ from typing import Any
 
 from agentreplay import jsondiff
 from agentreplay.cassette.compare import same_error, same_text
-from agentreplay.cassette.events import RunOutcome
+from agentreplay.cassette.events import ErrorInfo, RunOutcome
 from agentreplay.cassette.reader import CassetteReader
 from agentreplay.rundiff.align import align
 from agentreplay.rundiff.digest import StepDigest, reads_between
@@ -154,10 +154,19 @@ def _describe(outcome: RunOutcome | None) -> str:
     if outcome is None:
         return "no outcome (the recording stopped before the run ended)"
     if outcome.error is not None:
-        return f"raised {outcome.error}"
+        return f"raised {_one_line(outcome.error)}"
     if outcome.value_repr.startswith("exit status "):
         return f"exited with status {outcome.value_repr.removeprefix('exit status ')}"
     return f"returned {outcome.value_repr}" if outcome.value_repr else "completed"
+
+
+def _one_line(error: ErrorInfo) -> str:
+    """``Type('message')``; of a message of several lines, its first, then an ellipsis
+    (the report shows the whole message below)."""
+    first, more, _ = error.message.partition("\n")
+    if not more:
+        return str(error)
+    return f"{error.type.rsplit('.', 1)[-1]}({first + ' …'!r})"
 
 
 def _outcomes(a: RunOutcome | None, b: RunOutcome | None) -> OutcomeDiff:

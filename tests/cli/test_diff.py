@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import agentreplay
 from agentreplay.cli import main
 from agentreplay.cli.diff_view import _shown
 from agentreplay.rundiff import Row, RunDiff, StepRef, Verdict, diff
@@ -154,3 +155,25 @@ def test_long_stretches_of_same_steps_are_counted_not_listed() -> None:
         7,
     ]
     assert _shown(rows, -1) == rows
+
+
+def _failed(path: Path, message: str) -> Path:
+    with pytest.raises(ValueError), agentreplay.record(path):
+        raise ValueError(message)
+    return path
+
+
+def test_an_error_of_several_lines_is_one_line_in_the_summary_and_whole_below(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = _failed(tmp_path / "a.cassette", "no order A-1\n  expected: GET /orders/1\n  actual: none")
+    b = _failed(tmp_path / "b.cassette", "no order B-2\n  expected: GET /orders/2\n  actual: none")
+    assert main(["diff", str(a), str(b)]) == 1
+    out = capsys.readouterr().out
+    assert "\\n" not in out  # no repr of a newline anywhere
+    assert (
+        "outcome: A raised ValueError('no order A-1 …') · B raised ValueError('no order B-2 …')"
+        in out
+    )
+    assert "A's error:\n  no order A-1\n    expected: GET /orders/1\n    actual: none\n" in out
+    assert "B's error:\n  no order B-2\n    expected: GET /orders/2\n" in out
