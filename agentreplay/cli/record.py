@@ -74,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return report.exit_code or 1
-    print(f"agentreplay: recorded {cassette} (exit code {report.exit_code})", file=sys.stderr)
+    how = "interrupted, " if report.interrupted else ""
+    print(f"agentreplay: recorded {cassette} ({how}exit code {report.exit_code})", file=sys.stderr)
     unrecorded = _unrecorded(cassette)
     if unrecorded:
         print(f"agentreplay: warning: {fmt.unrecorded(unrecorded)}", file=sys.stderr)

@@ -19,6 +19,7 @@ import json
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -125,6 +126,7 @@ class RunReport:
     output: str = ""  # stdout and stderr, when captured
     travel: dict[str, Any] | None = None  # pdb's goto/back: where to stop when run again
     timed_out: bool = False
+    interrupted: bool = False  # by Ctrl-C (a record: the program then ended)
 
 
 def _run_child(
@@ -151,7 +153,13 @@ def _run_child(
             stderr=subprocess.STDOUT if capture else None,
             text=True,
         ) as child:
-            output, timed_out = _wait(child, cancel, timeout)
+            try:
+                output, timed_out = _wait(child, cancel, timeout)
+            except KeyboardInterrupt:
+                _after_interrupt(child)
+                if plan.mode != "record":
+                    raise
+                return RunReport(child.returncode, None, interrupted=True)
         if timed_out:
             return RunReport(-1, None, f"{output}\ntimed out after {timeout:g} s", timed_out=True)
         verdict = Verdict.read(result_file) if os.path.exists(result_file) else None
@@ -162,6 +170,23 @@ def _run_child(
             os.unlink(travel)
             return RunReport(child.returncode, None, output, wanted)
         return RunReport(child.returncode, verdict, output)
+
+
+def _after_interrupt(child: subprocess.Popen[str]) -> None:
+    """Let the program end after a Ctrl-C, its recording or replay closed as it ends.
+
+    Ctrl-C in a terminal reaches the program too (one process group); a SIGINT sent to
+    agentreplay alone is passed on to it. A second Ctrl-C kills it."""
+    try:
+        try:
+            child.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
+            child.send_signal(signal.SIGINT)
+            child.communicate()
+    except KeyboardInterrupt:
+        child.kill()
+        child.wait()
+        raise
 
 
 def _wait(

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 import agentreplay
 from tests.debugger.conftest import (
@@ -117,8 +121,6 @@ def test_entrypoint_mode_from_the_environment(servers: Servers, tmp_path: Path) 
         "AGENTREPLAY_MODE": "record",
         "AGENTREPLAY_CASSETTE": str(tmp_path / "runs" / "{timestamp}-{run_id}.cassette"),
     }
-    import subprocess
-
     done = subprocess.run(
         [sys.executable, str(EXAMPLE), "Where is my order?"],
         env=env,
@@ -153,8 +155,6 @@ def test_record_names_the_cassette_by_the_run_id_in_its_header(tmp_path: Path) -
 
 
 def test_entrypoint_is_off_by_default(servers: Servers, tmp_path: Path) -> None:
-    import subprocess
-
     done = subprocess.run(
         [sys.executable, str(EXAMPLE), "Hi"],
         env=servers.env,
@@ -180,3 +180,33 @@ def test_replay_of_a_missing_or_foreign_cassette_is_a_clear_error(tmp_path: Path
     junk.write_bytes(b"not a cassette at all")
     broken = agentreplay_cli("replay", str(junk))
     assert broken.returncode == 3 and "not an agentreplay cassette" in broken.stderr
+
+
+@pytest.mark.parametrize("whom", ["group", "agentreplay"])
+def test_ctrl_c_during_record_keeps_the_cassette_and_says_so(tmp_path: Path, whom: str) -> None:
+    """Ctrl-C in a terminal reaches agentreplay and the program (one process group); a
+    SIGINT sent to agentreplay alone is passed on. Either way the program's recording
+    ends, and agentreplay says where it is."""
+    script = tmp_path / "slow.py"
+    script.write_text(
+        "import time\nprint('started', flush=True)\nfor _ in range(600):\n    time.sleep(0.05)\n"
+    )
+    cassette = tmp_path / "slow.cassette"
+    recorder = subprocess.Popen(
+        [sys.executable, "-m", "agentreplay", "record", "-o", str(cassette), "--",
+         sys.executable, str(script)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    assert recorder.stdout is not None
+    assert recorder.stdout.readline() == "started\n"
+    if whom == "group":
+        os.killpg(recorder.pid, signal.SIGINT)
+    else:
+        recorder.send_signal(signal.SIGINT)
+    _, err = recorder.communicate(timeout=60)
+    assert recorder.returncode == 130, err
+    assert f"agentreplay: recorded {cassette} (interrupted, exit code 130)" in err
+    assert "agentreplay replay" in err
+    with agentreplay.open(cassette) as opened:
+        assert opened.outcome is not None and opened.outcome.error is not None
+        assert opened.outcome.error.type == "KeyboardInterrupt"
