@@ -253,7 +253,7 @@ def _locate(path: str, recorded_cwd: str | None, what: str) -> str:
                 else f"the {what} {path} is not there; running {here}, at the same place "
                 f"relative to the working directory"
             )
-            print(f"agentreplay: {said}", file=sys.stderr)
+            _note(said)
             return here
     if os.path.isfile(path):
         return path
@@ -306,12 +306,21 @@ def _imports_from_here(target: dict[str, Any], recorded_cwd: str) -> bool:
         return False
     if module_under(name, here) is None:
         return False
-    print(
-        f"agentreplay: running {name} as this checkout has it, in {here}; the recording "
-        f"ran in {recorded_cwd}",
-        file=sys.stderr,
-    )
+    _note(f"running {name} as this checkout has it, in {here}; the recording ran in {recorded_cwd}")
     return True
+
+
+_said: set[str] = set()
+_said_lock = threading.Lock()
+
+
+def _note(text: str) -> None:
+    """Say ``text`` on stderr, once per process: `agentreplay check` replays many cassettes
+    at once, from threads, and one note stands for all of them."""
+    with _said_lock:
+        if text not in _said:
+            _said.add(text)
+            print(f"agentreplay: {text}", file=sys.stderr, flush=True)
 
 
 def _asgi_target(cassette: Path, asgi: dict[str, Any]) -> dict[str, Any]:

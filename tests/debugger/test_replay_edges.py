@@ -360,3 +360,26 @@ def test_a_replay_started_from_code_stops_when_cancelled(servers: Servers, tmp_p
     stopped = replay_cassette(cassette, ReplayOptions(), capture=True, cancel=cancel)
     assert stopped.verdict is None and stopped.exit_code < 0  # ended by a signal
     assert time.monotonic() - started < 5
+
+
+def test_check_says_a_checkout_note_once_for_all_its_cassettes(tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    for checkout in (first, second):
+        (checkout / "agents").mkdir(parents=True)
+        (checkout / "agents" / "__init__.py").write_text("")
+        (checkout / "agents" / "main.py").write_text(PACKAGED.format(who="same"))
+    _git_init(first, second)
+    for n in range(3):
+        recorded = agentreplay_cli(
+            "record", "-o", str(tmp_path / f"run{n}.cassette"), "--",
+            sys.executable, "-m", "agents.main", cwd=first,
+        )  # fmt: skip
+        assert recorded.returncode == 0, recorded.stderr
+    checked = agentreplay_cli("check", "-j", "2", str(tmp_path), cwd=second)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    note = f"agentreplay: running agents.main as this checkout has it, in {second}; "
+    lines = checked.stderr.splitlines()
+    assert [line for line in lines if line.startswith(note)] == [
+        note + f"the recording ran in {first}"
+    ], checked.stderr
+    assert checked.stdout.count("reproduced") >= 3
