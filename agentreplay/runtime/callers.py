@@ -347,6 +347,25 @@ def agent_frame(depth: int = 1) -> FrameType | None:
     return None
 
 
+def library_caller(depth: int = 1) -> str | None:
+    """Where installed library code called the hooked function (``package/module.py:line``,
+    as under site-packages), past agentreplay's frames and the standard library's; None when
+    the agent's own code is nearer (the call site says where)."""
+    frame: FrameType | None = sys._getframe(depth)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not os.path.realpath(filename).startswith(_OWN_DIR):
+            origin = classify(filename)
+            if origin is Origin.LIBRARY:
+                path = os.path.realpath(filename)
+                root = next((root for root in _SITE if path.startswith(root)), "")
+                return f"{path[len(root) :]}:{frame.f_lineno}"
+            if origin is _AGENT and not _generated(frame):
+                return None
+        frame = frame.f_back
+    return None
+
+
 def agent_call_site(depth: int = 1) -> CallSite | None:
     """The first frame outside library code, standard library and agentreplay."""
     frame = agent_frame(depth + 1)

@@ -32,7 +32,7 @@ from agentreplay.errors import (
     UsageError,
 )
 from agentreplay.runtime import registry
-from agentreplay.runtime.callers import agent_call_site
+from agentreplay.runtime.callers import agent_call_site, library_caller
 from agentreplay.runtime.contract import RecordedExchange, RequestInfo, ToolAnswer
 from agentreplay.runtime.tasks import TaskState
 from agentreplay.session.core import Mode, Session, parse_pace
@@ -386,7 +386,8 @@ class Replay(TimeAndOrder, Session):
         read = queue[0] if queue else None
         if read is None or not self._serve(read.step):
             if read is None and not (self.live or self.http_only or self._go_live_instead()):
-                raise self._past_end(task, f"a {kind} clock read")
+                by = library_caller()  # an HTTP client's: often a request not recorded
+                raise self._past_end(task, f"a {kind} clock read" + (f" by {by}" if by else ""))
             value = self._clocks.live(kind, live()) if self.live else live()
             if self.recorder is not None:
                 self.recorder.clock(task, kind, value)

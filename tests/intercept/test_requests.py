@@ -88,3 +88,24 @@ def test_changed_body_is_a_divergence(server: ToolServer, cassette: Path) -> Non
         agentreplay.replay(cassette),
     ):
         requests.post(f"{server.url}/echo", json={"city": "Lyon"})
+
+
+def test_an_extra_request_names_the_library_whose_clock_read_met_the_end(
+    server: ToolServer, cassette: Path
+) -> None:
+    """requests reads the clock as it sends; past the end of the recording that read is
+    what diverges first, and the message says whose it was, and the agent's line."""
+    with agentreplay.record(cassette), requests.Session() as session:
+        session.get(f"{server.url}/tool/1")
+    with (
+        pytest.raises(DivergenceError) as raised,
+        agentreplay.replay(cassette),
+        requests.Session() as session,
+    ):
+        session.get(f"{server.url}/tool/1")
+        session.get(f"{server.url}/tool/2")  # the line the divergence names
+    message = str(raised.value)
+    first = message.splitlines()[0]
+    assert first.startswith("replay diverged after the last step (task 0): a wall clock read ")
+    assert " by requests/" in first or " by urllib3/" in first, message
+    assert 'session.get(f"{server.url}/tool/2")' in message
