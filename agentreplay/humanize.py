@@ -88,11 +88,9 @@ def summary_line(
 
 def totals(summary: Summary) -> str:
     """Steps, LLM calls, tokens, cost and wall time, on one line."""
-    parts = [
-        plural(summary.steps, "step"),
-        plural(summary.llm_calls, "LLM call"),
-        _token_totals(summary),
-    ]
+    parts = [plural(summary.steps, "step"), plural(summary.llm_calls, "LLM call")]
+    if summary.llm_calls:  # tokens are the model's: a run without one has none to count
+        parts.append(_token_totals(summary))
     if summary.cost is not None:
         parts.append(cost(summary.cost))
     parts.append(f"{seconds(summary.wall)} wall")

@@ -31,8 +31,13 @@ def test_one_of_a_kind_is_singular() -> None:
 
 
 def test_many_are_plural() -> None:
-    line = fmt.summary_line(Summary(steps=2, llm_calls=0), None, None)
-    assert line.startswith("2 steps · 0 LLM calls · 0 in / 0 out tokens")
+    line = fmt.summary_line(Summary(steps=2, llm_calls=2, counted_calls=2), None, None)
+    assert line.startswith("2 steps · 2 LLM calls · 0 in / 0 out tokens")
+
+
+def test_a_run_without_llm_calls_counts_no_tokens() -> None:
+    line = fmt.summary_line(Summary(steps=2, llm_calls=0, wall=0.5), None, None)
+    assert line.startswith("2 steps · 0 LLM calls · 500 ms wall")
 
 
 def test_tokens_no_call_reported_are_unknown_not_zero() -> None:

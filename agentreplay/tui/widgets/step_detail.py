@@ -31,6 +31,9 @@ _APPLIES: Final = {
     "span": {"timing", "events"},
 }
 
+_OWN: Final = {"llm": "prompt", "http": "http", "tool": "answer", "span": "timing"}
+"""The tab a kind of step opens on, until the user picks one that applies to it."""
+
 
 class StepDetail(Vertical):
     """One step in full; the tabs that do not apply to its kind are hidden."""
@@ -39,7 +42,7 @@ class StepDetail(Vertical):
         super().__init__(id=id)
         self.step: Step | None = None
         self._drawn: set[str] = set()
-        self.preferred = "prompt"  # the tab last chosen, shown again when it applies
+        self.preferred: str | None = None  # the tab last chosen, shown again when it applies
         self._automatic = "prompt"  # the tab `show` picked, when the preferred one does not apply
 
     def compose(self) -> ComposeResult:
@@ -78,19 +81,23 @@ class StepDetail(Vertical):
         if step.parent:
             title.append(f" · in step {step.parent}", style="dim")
         self.query_one("#detail-title", Static).update(title)
-        tabs = self.tabs
-        for tab in TABS:
-            shown = not tabs.get_tab(tab).has_class("-hidden")
-            if self.applies(tab) and not shown:
-                tabs.show_tab(tab)
-            elif not self.applies(tab) and shown:
-                tabs.hide_tab(tab)
-        wanted = self.preferred if self.applies(self.preferred) else tabs.active
+        preferred = self.preferred
+        wanted = preferred if preferred and self.applies(preferred) else _OWN.get(step.kind, "")
         if not self.applies(wanted):
             wanted = next(tab for tab in TABS if self.applies(tab))
         self._automatic = wanted
+        tabs = self.tabs
+        hidden = {tab for tab in TABS if tabs.get_tab(tab).has_class("-hidden")}
+        for tab in TABS:
+            if self.applies(tab) and tab in hidden:
+                tabs.show_tab(tab)
         if tabs.active != wanted:
             tabs.active = wanted
+        # Only once another is active: hiding the active tab activates the next one, later,
+        # as if the user had picked it.
+        for tab in TABS:
+            if not self.applies(tab) and tab not in hidden:
+                tabs.hide_tab(tab)
         self._draw(wanted)
 
     def choose(self, tab: str) -> None:

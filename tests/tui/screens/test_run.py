@@ -231,6 +231,20 @@ async def test_number_keys_switch_the_detail_tabs(failed: Path) -> None:
         assert tabs.active == "events" and "a span step has no prompt tab" in status(app)
 
 
+async def test_each_kind_of_step_opens_on_its_own_tab_until_one_is_chosen(failed: Path) -> None:
+    app = app_for(failed)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await opened(pilot)
+        tabs = screen.query_one("#detail-tabs", TabbedContent)
+        for number, tab in (("1", "timing"), ("3", "http"), ("4", "answer"), ("2", "prompt")):
+            await press(pilot, "g", number, "enter")
+            assert tabs.active == tab, number
+        await press(pilot, "5")  # chosen: Events, on every kind of step
+        for number in "1342":
+            await press(pilot, "g", number, "enter")
+            assert tabs.active == "events", number
+
+
 async def test_ctrl_o_and_ctrl_i_go_back_and_forward_through_jumps(failed: Path) -> None:
     app = app_for(failed)
     async with app.run_test(size=(80, 24)) as pilot:
