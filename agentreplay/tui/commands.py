@@ -19,7 +19,7 @@ def key_help(app: App[Any], screen: Screen[object]) -> list[KeyHelp]:
     seen: dict[tuple[int, str], KeyHelp] = {}
     for active in _in_order(app, screen):
         binding = active.binding
-        if not binding.description:
+        if not binding.description or not _enabled(active):
             continue
         key = (id(active.node), binding.action)
         shown = app.get_key_display(binding)
@@ -29,6 +29,11 @@ def key_help(app: App[Any], screen: Screen[object]) -> list[KeyHelp]:
         else:
             seen[key] = (shown, binding.tooltip or binding.description, binding.id or "")
     return list(seen.values())
+
+
+def _enabled(active: ActiveBinding) -> bool:
+    """Whether the key does something here (``check_action`` does not turn it off)."""
+    return active.node.check_action(active.binding.action.partition("(")[0], ()) is not False
 
 
 def _in_order(app: App[Any], screen: Screen[Any]) -> list[ActiveBinding]:
@@ -47,7 +52,7 @@ def binding_commands(app: App[Any], screen: Screen[object]) -> Iterator[SystemCo
     done: set[tuple[int, str]] = set()
     for active in _in_order(app, screen):
         binding, node = active.binding, active.node
-        if not binding.description or (id(node), binding.action) in done:
+        if not binding.description or not _enabled(active) or (id(node), binding.action) in done:
             continue
         done.add((id(node), binding.action))
 

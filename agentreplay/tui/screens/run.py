@@ -98,8 +98,17 @@ class RunScreen(Screen[None]):
             show=False,
         ),
         *(_tab_binding(number, tab) for number, tab in enumerate(TABS, 1)),
-        Binding("ctrl+o", "back", "Back", id="run.back", show=False),
-        Binding("ctrl+i,tab", "forward", "Forward", id="run.forward", show=False),
+        Binding(
+            "ctrl+o", "back", "Back", id="run.back", show=False, tooltip="Back to before a jump"
+        ),
+        Binding(
+            "ctrl+i,tab",
+            "forward",
+            "Forward",
+            id="run.forward",
+            show=False,
+            tooltip="Forward again through the jumps",
+        ),
         Binding("h", "focus_steps", "Focus steps", id="run.focus_steps", show=False),
         Binding("l", "focus_detail", "Focus detail", id="run.focus_detail", show=False),
         Binding("y", "copy", "Copy step", id="run.copy", show=False),
@@ -409,6 +418,11 @@ class RunScreen(Screen[None]):
         self.set_focus(view)
         if self.focused is not view:  # a scroll container takes focus only if it can scroll
             self.status.say("the detail fits on the screen: nothing to scroll")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "close":  # back to the list of runs, or the diff, it was opened from
+            return len(self.app.screen_stack) > 2
+        return True
 
     def action_close(self) -> None:
         if len(self.app.screen_stack) > 2:

@@ -327,6 +327,9 @@ async def test_question_mark_shows_every_key_and_its_id(failed: Path) -> None:
         assert {"run.next", "run.go_to", "run.search", "run.fork", "app.quit"} <= ids
         keys = {action_id: keys for keys, _, action_id in help_screen.keys}
         assert keys["run.next"] == "j, ↓" and keys["run.last"] == "G, end"
+        described = {action_id: text for _, text, action_id in help_screen.keys}
+        assert "jump" in described["run.back"] and "jump" in described["run.forward"]
+        assert "run.close" not in ids  # opened alone: there is no list to go back to
         await pilot.press("escape")
         await settle(pilot, lambda: isinstance(app.screen, RunScreen))
 
