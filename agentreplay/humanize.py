@@ -64,7 +64,10 @@ def outcome(event: RunOutcome | None, step: int | None = None, *, imported: bool
         text = f"raised {event.error}"
     else:
         text = describe_outcome(None, event.value_repr)
-    return f"{text} at step {step}" if step else text
+    if not step:
+        return text
+    # An error is raised in the step it ends; a return or an exit comes after the last.
+    return f"{text} {'at' if event.error is not None else 'after'} step {step}"
 
 
 def unrecorded(addresses: list[str]) -> str:

@@ -140,5 +140,7 @@ def compare_outcomes(
         return result(
             False, f"not reproduced: {expected}, but {unused_calls} recorded calls were never made"
         )
-    where = f"at step {recorded_step}" if recorded_step else "before the first step"
+    where = "before the first step"
+    if recorded_step:  # an error is raised in the step it ends; a return comes after the last
+        where = f"{'at' if recorded.error is not None else 'after'} step {recorded_step}"
     return result(True, f"reproduced: {expected} {where}")

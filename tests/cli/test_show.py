@@ -35,7 +35,7 @@ def test_show_prints_a_table_of_steps_and_a_summary(
     assert "gpt-4o" in out and "120 / 30" in out and "/tool/Paris" in out
     assert "0.1.2" in out  # a concurrent tool call's task
     assert "6 steps · 2 LLM calls · 320 in / 42 out tokens · $" in out
-    assert "returned 'Paris is sunny and Lyon is rainy.' at step 6" in out
+    assert "returned 'Paris is sunny and Lyon is rainy.' after step 6" in out
 
 
 def test_show_step_prints_the_prompt_actually_sent(

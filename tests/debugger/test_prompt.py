@@ -72,7 +72,7 @@ def test_what_is_typed_at_the_prompt_neither_consumes_nor_records(
         output = child.before
     finally:
         child.close()
-    assert "reproduced: exited with status 0 at step 3" in output
+    assert "reproduced: exited with status 0 after step 3" in output
     assert _draws(output) == _draws(recorded)  # the run saw exactly its recorded inputs
     assert server.count() == hits + 1  # only the tool typed at the prompt went out
     assert child.exitstatus == 0
@@ -112,6 +112,6 @@ def test_goto_and_back_replay_again_to_a_step_keeping_breakpoints(
         output = child.before
     finally:
         child.close()
-    assert "reproduced: exited with status 0 at step 3" in output
+    assert "reproduced: exited with status 0 after step 3" in output
     assert _draws(output) == _draws(recorded)
     assert child.exitstatus == 0

@@ -79,9 +79,9 @@ def test_hash_seed_is_pinned_so_set_order_replays(servers: Servers, tmp_path: Pa
     servers.stop()
     for _ in range(2):  # without the recorded seed, set order changes between interpreters
         replayed = agentreplay_cli("replay", str(cassette), env=servers.env)
-        assert "reproduced: exited with status 0 at step 1" in replayed.stdout, replayed.stderr
+        assert "reproduced: exited with status 0 after step 1" in replayed.stdout, replayed.stderr
     shown = agentreplay_cli("show", str(cassette))
-    assert "exited with status 0 at step 1" in shown.stdout
+    assert "exited with status 0 after step 1" in shown.stdout
 
 
 def test_module_mode(servers: Servers, tmp_path: Path) -> None:

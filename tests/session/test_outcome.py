@@ -170,7 +170,7 @@ def test_a_returned_object_reproduces_whatever_its_address(
     assert repr(replayed) != repr(recorded)
     assert session.result is not None and session.result.reproduced, session.result
     # what it says keeps the address the recording holds
-    assert str(session.result) == f"reproduced: returned {recorded!r} at step 1"
+    assert str(session.result) == f"reproduced: returned {recorded!r} after step 1"
 
 
 def test_an_error_naming_an_object_reproduces_whatever_its_address(
