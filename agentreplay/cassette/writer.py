@@ -63,7 +63,7 @@ __all__ = ["CassetteWriter", "check_writable", "create_file"]
 FLUSH_EVENTS: Final = 256
 FLUSH_INTERVAL: Final = 0.1
 MAX_BLOB_FRAME: Final = 4 * 1024 * 1024
-MAX_PENDING: Final = 16 * FLUSH_EVENTS
+MAX_PENDING: Final = 4 * FLUSH_EVENTS
 """Events waiting for the writer thread beyond which the appending thread writes them."""
 MAX_UNRECORDED: Final = 64
 """Addresses reached without being recorded that the index names (the first ones)."""

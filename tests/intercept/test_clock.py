@@ -7,6 +7,7 @@ import asyncio.base_events
 import datetime as dt
 import http.cookiejar as cookiejar
 import importlib
+import subprocess
 import sys
 import threading
 import time
@@ -150,6 +151,31 @@ def test_time_machine_travel_inside_a_recording_wins_and_replays(cassette: Path)
     with agentreplay.replay(cassette):
         assert main() == recorded
     assert len(_clock_reads(cassette)) == 2  # the travelled read is time-machine's, not ours
+
+
+_NO_PYTEST = """
+import sys, time, datetime as dt
+import agentreplay
+with agentreplay.record(sys.argv[1]):
+    before = time.time()
+    import time_machine  # the program's own use of it still works
+    with time_machine.travel(dt.datetime(2001, 2, 3, tzinfo=dt.UTC), tick=False):
+        travelled = time.time()
+print("pytest" in sys.modules, travelled, time.time() > before)
+"""
+
+
+def test_a_program_that_never_imported_pytest_records_without_it(tmp_path: Path) -> None:
+    """time-machine imports pytest, when installed, for its fixture (12 MB): a recording
+    keeps it out of a program that has not imported pytest itself."""
+    done = subprocess.run(
+        [sys.executable, "-c", _NO_PYTEST, str(tmp_path / "run.cassette")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    stamp = dt.datetime(2001, 2, 3, tzinfo=dt.UTC).timestamp()
+    assert done.stdout.split() == ["False", str(stamp), "True"], done.stderr
 
 
 def test_recording_inside_time_machine_records_the_travelled_time(cassette: Path) -> None:
