@@ -156,10 +156,14 @@ def _run_child(
             try:
                 output, timed_out = _wait(child, cancel, timeout)
             except KeyboardInterrupt:
-                _after_interrupt(child)
-                if plan.mode != "record":
+                if plan.mode == "record":
+                    _after_interrupt(child)
+                    return RunReport(child.returncode, None, interrupted=True)
+                # A replay: the program (pdb, at a breakpoint) has the Ctrl-C too and
+                # decides; the run is over for the user only if it ended of it.
+                output, timed_out = _outlast(child), False
+                if child.returncode in (130, -signal.SIGINT):
                     raise
-                return RunReport(child.returncode, None, interrupted=True)
         if timed_out:
             return RunReport(-1, None, f"{output}\ntimed out after {timeout:g} s", timed_out=True)
         verdict = Verdict.read(result_file) if os.path.exists(result_file) else None
@@ -187,6 +191,17 @@ def _after_interrupt(child: subprocess.Popen[str]) -> None:
         child.kill()
         child.wait()
         raise
+
+
+def _outlast(child: subprocess.Popen[str]) -> str:
+    """The program's output once it ended, whatever Ctrl-Cs come meanwhile (they reach
+    the program too, which handles them)."""
+    while True:
+        try:
+            output, _ = child.communicate()
+            return output or ""
+        except KeyboardInterrupt:
+            continue
 
 
 def _wait(

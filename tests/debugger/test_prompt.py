@@ -115,3 +115,22 @@ def test_goto_and_back_replay_again_to_a_step_keeping_breakpoints(
     assert "reproduced: exited with status 0 after step 3" in output
     assert _draws(output) == _draws(recorded)
     assert child.exitstatus == 0
+
+
+def test_ctrl_c_at_the_prompt_is_pdbs_and_the_replay_goes_on(
+    server: ToolServer, tmp_path: Path
+) -> None:
+    cassette, _ = record_script(tmp_path, AGENT, server.url)
+    child = _spawn(cassette, tmp_path, "--break-at", "2")
+    try:
+        child.expect_exact("(Pdb) ")
+        for _ in range(2):  # the terminal's Ctrl-C reaches agentreplay and pdb alike
+            child.sendintr()
+            child.expect_exact("(Pdb) ")
+        child.sendline("c")
+        child.expect(pexpect.EOF)
+        output = child.before
+    finally:
+        child.close()
+    assert "reproduced: exited with status 0 after step 3" in output
+    assert child.exitstatus == 0

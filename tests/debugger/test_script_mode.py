@@ -210,3 +210,23 @@ def test_ctrl_c_during_record_keeps_the_cassette_and_says_so(tmp_path: Path, who
     with agentreplay.open(cassette) as opened:
         assert opened.outcome is not None and opened.outcome.error is not None
         assert opened.outcome.error.type == "KeyboardInterrupt"
+
+
+def test_ctrl_c_during_replay_ends_it_with_the_program(tmp_path: Path) -> None:
+    script = tmp_path / "slow.py"
+    script.write_text(
+        "import time\nprint('started', flush=True)\nfor _ in range(60):\n    time.sleep(0.05)\n"
+    )
+    cassette = tmp_path / "slow.cassette"
+    recorded = agentreplay_cli("record", "-o", str(cassette), "--", sys.executable, str(script))
+    assert recorded.returncode == 0, recorded.stderr
+    replayer = subprocess.Popen(
+        [sys.executable, "-m", "agentreplay", "replay", str(cassette), "--pace", "recorded"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    assert replayer.stdout is not None
+    assert replayer.stdout.readline() == "started\n"
+    os.killpg(replayer.pid, signal.SIGINT)
+    _, err = replayer.communicate(timeout=60)
+    assert replayer.returncode == 130, err
+    assert "reproduced" not in err  # no verdict on a run the user stopped
