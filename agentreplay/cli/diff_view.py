@@ -53,7 +53,9 @@ def _cells(row: Row) -> tuple[str, ...]:
     style = _STYLE[row.verdict]
     verdict = row.verdict.words
     if row.reads is not None and row.reads.summary():
-        verdict += f" [dim]({escape(row.reads.summary())})[/]"
+        # Never the verdict: beside a change, an aside.
+        also = "and " if row.verdict is not Verdict.SAME else ""
+        verdict += f" [dim]({also}{escape(row.reads.summary())})[/]"
     return (
         str(row.a.number) if row.a else "-",
         str(row.b.number) if row.b else "-",

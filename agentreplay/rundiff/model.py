@@ -156,14 +156,14 @@ class Reads:
 
     def summary(self) -> str:
         parts = []
-        for what, (a, b), differ in (
-            ("clock reads", self.clock, self.clock_values_differ),
-            ("random draws", self.entropy, self.entropy_values_differ),
+        for what, drawn, (a, b), differ in (
+            ("clock reads", "clock values", self.clock, self.clock_values_differ),
+            ("random draws", "random values", self.entropy, self.entropy_values_differ),
         ):
             if a != b:
                 parts.append(f"{what} {a} → {b}")
             elif differ:
-                parts.append(f"{what}: values differ")
+                parts.append(f"{drawn} differ")
         return "; ".join(parts)
 
     def to_plain(self) -> dict[str, Any]:

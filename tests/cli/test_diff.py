@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from rich.text import Text
 
 import agentreplay
 from agentreplay.cli import main
-from agentreplay.cli.diff_view import _shown
-from agentreplay.rundiff import Row, RunDiff, StepRef, Verdict, diff
+from agentreplay.cli.diff_view import _cells, _shown
+from agentreplay.rundiff import Reads, Row, RunDiff, StepRef, Verdict, diff
 from tests.rundiff.runs import Servers, record_run, servers
 
 __all__ = ["servers"]  # the fixture
@@ -155,6 +157,21 @@ def test_long_stretches_of_same_steps_are_counted_not_listed() -> None:
         7,
     ]
     assert _shown(rows, -1) == rows
+
+
+@pytest.mark.parametrize(
+    ("verdict", "words"),
+    [
+        (Verdict.SAME, "same (clock values differ)"),
+        (Verdict.CHANGED, "changed (and clock values differ)"),
+    ],
+)
+def test_reads_that_differ_are_said_beside_the_verdict_not_as_it(
+    verdict: Verdict, words: str
+) -> None:
+    """Clock and entropy values never make the verdict: beside a change they are an aside."""
+    row = dataclasses.replace(_row(0, verdict), reads=Reads((2, 2), (0, 0), True))
+    assert Text.from_markup(_cells(row)[4]).plain == words
 
 
 def _failed(path: Path, message: str) -> Path:
