@@ -192,10 +192,21 @@ def main() -> int:
         if isinstance(exc, UsageError) and not _from_the_program(exc):
             print(f"agentreplay: error: {exc}", file=sys.stderr)  # as the CLI says it
             return 2
-        # The program's own failure, as Python would print it, without the frames of
-        # agentreplay and runpy that started it.
-        traceback.print_exception(type(exc), exc, user_traceback(exc))
+        _print_failure(exc)
         return 130 if isinstance(exc, KeyboardInterrupt) else 1
+
+
+def _print_failure(exc: BaseException) -> None:
+    """The program's own failure, as Python would print it: without the frames of
+    agentreplay and runpy that started it, nor those of agentreplay's hook it was in when
+    it came (a Ctrl-C during ``time.sleep``)."""
+    shown = traceback.TracebackException(type(exc), exc, user_traceback(exc))
+    while len(shown.stack) > 1 and _OWN_FILES in (shown.stack[-1].filename or ""):
+        shown.stack.pop()
+    print("".join(shown.format()), end="", file=sys.stderr)
+
+
+_OWN_FILES = f"{os.sep}agentreplay{os.sep}"
 
 
 if __name__ == "__main__":

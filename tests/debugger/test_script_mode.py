@@ -206,6 +206,8 @@ def test_ctrl_c_during_record_keeps_the_cassette_and_says_so(tmp_path: Path, who
     _, err = recorder.communicate(timeout=60)
     assert recorder.returncode == 130, err
     assert f"agentreplay: recorded {cassette} (interrupted, exit code 130)" in err
+    assert "KeyboardInterrupt" in err  # the program's own traceback, without agentreplay's
+    assert f"{os.sep}agentreplay{os.sep}" not in err, err
     assert "agentreplay replay" in err
     with agentreplay.open(cassette) as opened:
         assert opened.outcome is not None and opened.outcome.error is not None
